@@ -1,0 +1,132 @@
+"""What every check kind shares: the common spec fields and the context a check reads.
+
+A check module (`grader/checks/<kind>.py`) defines
+  - `Spec`: a pydantic model subclassing `CheckSpecBase` with `kind: Literal["<kind>"]`
+  - `grade(spec: Spec, ctx: CheckContext) -> CheckOutcome`
+and nothing else that grading depends on. Checks are pure: they never print, never touch
+files, never read globals. They receive everything through `ctx`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from grader.results import Status, View
+
+
+class Missing:
+    """Sentinel for an answer (or probe output) that is not there."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Missing({self.reason!r})"
+
+
+class CheckSpecBase(BaseModel):
+    """Fields every check has. Sources: `answer` (a dotted path into the answers file) or
+    `code` ("lab1.py:closed_form", the student file and function the probe exercises) with
+    `probe` (the probe function's name in the assignment's probes module) and `args`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    points: float = Field(ge=0)
+    visibility: Literal["public", "hidden"] = "public"
+    hint: str | None = None
+    answer: str | None = None
+    code: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*\.(py|ipynb):[A-Za-z_][\w]*$")
+    probe: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    rtol: float | None = Field(default=None, ge=0)
+    atol: float | None = Field(default=None, ge=0)
+    limits: dict[str, float] | None = None  # per-check sandbox overrides (wall_s, memory_mb, ...)
+
+    @model_validator(mode="after")
+    def _tolerance_pair(self) -> "CheckSpecBase":
+        if (self.rtol is None) != (self.atol is None):
+            raise ValueError("rtol and atol are given together or not at all")
+        if self.code is not None and self.probe is None:
+            raise ValueError("a code check needs `probe` (the probe function that exercises it)")
+        return self
+
+    @property
+    def source_label(self) -> str | None:
+        if self.answer:
+            return f"answers:{self.answer}"
+        if self.code:
+            return f"code:{self.code}"
+        return None
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class ProbeOutput:
+    """What the sandbox brought back for one probe call, already validated as plain data.
+
+    `status` is "ok" or a failure ("error", "timeout", "memory", "crashed", "missing",
+    "bad_output"); on failure `message` says what happened in the student's terms."""
+
+    status: str
+    value: Any = None
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check may read. Built by the engine per (check, submission)."""
+
+    answer: Any  # the value at spec.answer, or a Missing
+    answer_line: int | None  # line of that value in the answers file, when known
+    answers_file: str | None  # e.g. "answers.yaml"
+    answers_error: str | None  # set when the answers file could not be read at all
+    expected: Any  # the reference's value (answers checks: resolved `expected`; code: probe on reference)
+    actual: ProbeOutput | None  # the student's probe output (code checks)
+    tolerance: Tolerance  # resolved from the spec, or the table default
+    device: str = "cpu"
+    files: tuple[str, ...] = ()  # names of files in the submission (relative paths)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """A check's verdict: the engine turns it into a CheckResult with id, max_score, etc."""
+
+    status: Status
+    fraction: float  # share of the check's points earned, 0..1
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    views: list[View] = field(default_factory=list)
+
+
+def outcome(status: Status, message: str, fraction: float | None = None, **kw: Any) -> CheckOutcome:
+    if fraction is None:
+        fraction = 1.0 if status == Status.PASS else 0.0
+    return CheckOutcome(status=status, fraction=fraction, message=message, **kw)
+
+
+def plain(x: Any) -> Any:
+    """Make a value JSON-safe and deterministic: non-finite floats become strings."""
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return x
+    if isinstance(x, dict):
+        return {str(k): plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [plain(v) for v in x]
+    return x
