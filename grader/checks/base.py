@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -45,6 +45,7 @@ class CheckSpecBase(BaseModel):
     code: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*\.(py|ipynb):[A-Za-z_][\w]*$")
     probe: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
+    select: str | None = None  # dotted path into the probe's output ("w", "grads")
     rtol: float | None = Field(default=None, ge=0)
     atol: float | None = Field(default=None, ge=0)
     limits: dict[str, float] | None = None  # per-check sandbox overrides (wall_s, memory_mb, ...)
@@ -98,6 +99,7 @@ class CheckContext:
     tolerance: Tolerance  # resolved from the spec, or the table default
     device: str = "cpu"
     files: tuple[str, ...] = ()  # names of files in the submission (relative paths)
+    file_bytes: Callable[[str], bytes] | None = None  # reads one of `files`, size-capped
 
 
 @dataclass(frozen=True)
@@ -130,3 +132,66 @@ def plain(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [plain(v) for v in x]
     return x
+
+
+_PROBE_STATUS = {
+    "missing": Status.MISSING,
+    "skipped": Status.ERROR,
+    "timeout": Status.ERROR,
+    "memory": Status.ERROR,
+    "crashed": Status.ERROR,
+    "error": Status.ERROR,
+    "bad_output": Status.ERROR,
+}
+
+
+def where(ctx: CheckContext, path: str | None) -> str:
+    """'answers.yaml:14 problem2.q2_2.w' — where a student answer lives."""
+    name = ctx.answers_file or "answers"
+    line = f":{ctx.answer_line}" if ctx.answer_line else ""
+    return f"{name}{line} {path}" if path else f"{name}{line}"
+
+
+def precheck(spec: CheckSpecBase, ctx: CheckContext) -> CheckOutcome | None:
+    """The verdicts every check shares: unreadable answers file, answer not given, the
+    student's code failed to produce a value. None when the check should look further."""
+    if spec.answer is not None:
+        if ctx.answers_error is not None:
+            return outcome(Status.ERROR, f"answers file unreadable: {ctx.answers_error}")
+        if isinstance(ctx.answer, Missing):
+            return outcome(Status.MISSING, f"not submitted: {spec.answer} {ctx.answer.reason}".strip())
+    if spec.code is not None:
+        out = ctx.actual
+        if out is None:
+            return outcome(Status.ERROR, f"{spec.code} was not run")
+        if out.status != "ok":
+            status = _PROBE_STATUS.get(out.status, Status.ERROR)
+            return outcome(status, out.message or f"{spec.code}: {out.status}", details=plain(out.details))
+    return None
+
+
+def get_path(value: Any, path: str | None) -> Any:
+    """Follow a dotted path ("grads.fc3.bias" does not split names with dots if the key
+    exists whole) into nested dicts/lists; Missing when absent."""
+    if not path:
+        return value
+    cur = value
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        if isinstance(cur, dict):
+            # allow keys that themselves contain dots (parameter names like "fc3.bias")
+            for j in range(len(parts), i, -1):
+                key = ".".join(parts[i:j])
+                if key in cur:
+                    cur = cur[key]
+                    i = j
+                    break
+            else:
+                return Missing(f"(no '{parts[i]}')")
+        elif isinstance(cur, list) and parts[i].isdigit() and int(parts[i]) < len(cur):
+            cur = cur[int(parts[i])]
+            i += 1
+        else:
+            return Missing(f"(no '{parts[i]}')")
+    return cur

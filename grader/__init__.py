@@ -1,0 +1,1 @@
+"""Autograder for deep-learning courses."""

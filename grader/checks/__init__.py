@@ -1,0 +1,48 @@
+"""Check kinds. Each module defines `Spec` (pydantic, `kind: Literal[...]`) and `grade`.
+
+The registry is explicit: adding a kind is adding one module and one line to `MODULES`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from grader.checks import (
+    allclose,
+    best_of,
+    choice,
+    conv_size,
+    exact,
+    figure,
+    layer_table,
+    madaline_pair,
+    manual,
+    matrix,
+    number,
+    threshold_unit,
+    trajectory,
+)
+
+MODULES: tuple[ModuleType, ...] = (
+    choice,
+    manual,
+    threshold_unit,
+    madaline_pair,
+    conv_size,
+    matrix,
+    number,
+    layer_table,
+    figure,
+    allclose,
+    exact,
+    trajectory,
+    best_of,
+)
+
+REGISTRY: dict[str, ModuleType] = {m.Spec.model_fields["kind"].annotation.__args__[0]: m for m in MODULES}
+
+AnyCheck = Annotated[Union[tuple(m.Spec for m in MODULES)], Field(discriminator="kind")]  # type: ignore[valid-type]
+
+best_of.Spec.model_rebuild(_types_namespace={"AnyCheck": AnyCheck})

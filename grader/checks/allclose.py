@@ -1,0 +1,38 @@
+"""`allclose`: the student's probe output against the reference's, numerically.
+
+Structure first (type, keys, shape), then values with the tolerance from the table
+(keyed by dtype and device) or the rubric. Every failing array is reported with its
+path, mismatch count, greatest differences and where. With `partial: true`, credit is
+the share of compared arrays that match (e.g. Problem 3 cases of several shapes)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
+from grader.compare import compare_values
+from grader.results import MismatchView, Status
+
+
+class Spec(CheckSpecBase):
+    kind: Literal["allclose"]
+    partial: bool = False
+    squeeze: bool = False  # accept shapes equal up to size-1 dimensions, e.g. (3, 1) for (3,)
+    what: str | None = None  # how to name the value in messages, e.g. "closed_form(X, y)"
+
+
+def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
+    pre = precheck(spec, ctx)
+    if pre is not None:
+        return pre
+    name = spec.what or (spec.code.split(":")[1] if spec.code else "value")
+    cmp = compare_values(ctx.actual.value, ctx.expected, ctx.tolerance, path="", squeeze=spec.squeeze)
+    if cmp.ok:
+        n = cmp.leaves
+        return outcome(Status.PASS, f"{name} matches the reference" + (f" ({n} arrays compared)" if n > 1 else ""))
+    msgs = cmp.messages(name=name)
+    shown = "; ".join(msgs[:6]) + (f"; and {len(msgs) - 6} more" if len(msgs) > 6 else "")
+    frac = cmp.leaves_ok / cmp.leaves if (spec.partial and cmp.leaves) else 0.0
+    views = [MismatchView(groups=cmp.groups)] if cmp.groups else []
+    return outcome(Status.PARTIAL if frac > 0 else Status.FAIL, shown, fraction=frac, views=views,
+                   details={"compared": cmp.leaves, "matched": cmp.leaves_ok})

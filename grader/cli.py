@@ -1,0 +1,133 @@
+"""The `grade` command: a thin layer over the Python API.
+
+    grade PATH [--assignment hw1] [--json FILE] [--device auto|cpu|cuda] [--fail-under N] [--quiet]
+    grade schema                  print the rubric JSON Schema
+
+Exit codes: 0 grading completed (whatever the score), 3 --fail-under not met, 2 usage,
+submission-path or rubric errors, 1 internal error (one-line cause; traceback with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, Sequence
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_FAIL_UNDER = 3
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: shown as one line, exit code 2."""
+
+
+def _grade_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="grade",
+        description="Grade a student's submission (folder, .zip or .tar.gz) against a rubric.",
+        epilog="Other commands: `grade schema` prints the rubric JSON Schema.",
+    )
+    p.add_argument("path", type=Path, help="submission folder or archive")
+    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write the result JSON here")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--fail-under", type=float, metavar="N", help="exit 3 when the total is below N")
+    p.add_argument("--quiet", action="store_true", help="print only the total")
+    p.add_argument("--timings", action="store_true", help="record timings in the JSON (not reproducible)")
+    p.add_argument("--isolation", default="auto", choices=["auto", "full", "basic"], help=argparse.SUPPRESS)
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    return p
+
+
+def load_plan_for(args: argparse.Namespace):  # -> Plan
+    from grader.rubric import find_rubric, load_plan
+
+    path = args.rubric if args.rubric else find_rubric(args.assignment)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such rubric file")
+    return load_plan(path)
+
+
+def cmd_grade(argv: Sequence[str]) -> int:
+    args = _grade_parser().parse_args(argv)
+    from grader.device import resolve_device
+    from grader.engine import Grader
+    from grader.report.terminal import render_summary
+    from grader.submission import open_submission
+
+    plan = load_plan_for(args)  # rubric errors surface before any student code runs
+    device = resolve_device(args.device)
+    sub = open_submission(args.path)
+    try:
+        with Grader.create(plan, device=device, isolation=args.isolation) as grader:
+            result = grader.grade(sub, timings=args.timings)
+    finally:
+        sub.close()
+    if args.json:
+        _write_atomic(args.json, result.to_json())
+    print(render_summary(result, quiet=args.quiet))
+    if args.fail_under is not None and result.score < args.fail_under:
+        print(f"score {result.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
+        return EXIT_FAIL_UNDER
+    return EXIT_OK
+
+
+def cmd_schema(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="grade schema", description="Print the JSON Schema of rubric files.")
+    p.parse_args(argv)
+    from grader.rubric import json_schema
+
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "schema": cmd_schema,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    from grader.device import DeviceError
+    from grader.rubric import RubricError
+    from grader.submission import SubmissionError
+
+    try:
+        if argv and argv[0] in COMMANDS and not Path(argv[0]).exists():
+            return COMMANDS[argv[0]](argv[1:])
+        return cmd_grade(argv)
+    except SystemExit as exc:  # argparse: --help (0) or usage errors (2)
+        return int(exc.code or 0)
+    except RubricError as err:
+        print("rubric error:\n  " + "\n  ".join(err.problems), file=sys.stderr)
+        return EXIT_USAGE
+    except (SubmissionError, UsageError, DeviceError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the last resort: one line, traceback on --debug
+        if debug:
+            traceback.print_exc()
+        print(f"internal error: {type(err).__name__}: {err} (run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

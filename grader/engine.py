@@ -1,0 +1,364 @@
+"""Grade one submission against a compiled plan.
+
+The path of a submission: open it safely, load its answers, run the plan's probes on the
+student's code in the sandbox (plain data back), run the same probes on the reference in
+this trusted process (once per plan and device), then let each check compare. Scores are
+computed here, after the student's processes are gone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+from grader.answers import Answers, load_answers
+from grader.checks import REGISTRY
+from grader.checks.base import (
+    CheckContext,
+    CheckOutcome,
+    Missing,
+    ProbeOutput,
+    Tolerance,
+    get_path,
+    outcome,
+    plain,
+)
+from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status, round_score
+from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError
+from grader.submission import Submission, open_submission
+from grader.tolerances import default_tolerance
+
+MAX_FIGURE_BYTES = 20 * 2**20
+
+
+class ReferenceContext:
+    """The probe context on the trusted side: the instructor's modules and data."""
+
+    def __init__(self, plan: Plan, device: str) -> None:
+        self._plan = plan
+        self.device = device
+
+    def module(self, name: str) -> ModuleType:
+        return importlib.import_module(f"{self._plan.rubric.reference}.{name}")
+
+    def data_path(self, name: str) -> Path:
+        if name not in self._plan.support_files:
+            raise FileNotFoundError(f"{name} is not a support file of this assignment")
+        return self._plan.support_files[name]
+
+
+def _load_probes(plan: Plan) -> ModuleType:
+    return importlib.import_module(f"{plan.rubric.reference}.{plan.rubric.probes.removesuffix('.py')}")
+
+
+def reference_outputs(plan: Plan, device: str) -> dict[ProbeKey, Any]:
+    """Run every probe of the plan on the reference. A reference that raises is the
+    instructor's error: RubricError naming the probe, raised before any student code runs."""
+    if not plan.probe_keys:
+        return {}
+    probes = _load_probes(plan)
+    ctx = ReferenceContext(plan, device)
+    out: dict[ProbeKey, Any] = {}
+    for key in plan.probe_keys:
+        fn = getattr(probes, key.probe, None)
+        if fn is None:
+            raise RubricError([f"{plan.rubric_path}: probe {key.probe!r} is not defined in {plan.probes_file}"])
+        try:
+            out[key] = fn(ctx, **key.args)
+        except Exception as err:
+            raise RubricError([f"{plan.rubric_path}: the reference fails probe {key.probe}({key.args_json}): "
+                               f"{type(err).__name__}: {err}"]) from err
+    return out
+
+
+def module_file(files: tuple[str, ...], module: str) -> str | None:
+    """The student's file for a module: <module>.py, else <module>.ipynb (top level only)."""
+    for ext in (".py", ".ipynb"):
+        if module + ext in files:
+            return module + ext
+    return None
+
+
+@dataclass
+class Grader:
+    """A plan bound to a device, a sandbox and the reference outputs (computed once)."""
+
+    plan: Plan
+    device: str = "cpu"
+    sandbox: Any = None  # grader.sandbox.Sandbox, or None when no code checks can run
+    ref_outputs: dict[ProbeKey, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True) -> "Grader":
+        ref = reference_outputs(plan, device)
+        sandbox = None
+        notes: list[str] = []
+        if plan.probe_keys and with_sandbox:
+            from grader.sandbox import Limits, Sandbox
+
+            lim = plan.rubric.limits
+            sandbox = Sandbox(
+                probes_file=plan.probes_file,
+                support_files=plan.support_files,
+                device=device,
+                isolation=isolation,  # type: ignore[arg-type]
+                default_limits=Limits(wall_s=lim.wall_s, cpu_s=lim.cpu_s, memory_mb=lim.memory_mb,
+                                      file_size_mb=lim.file_size_mb, nproc=lim.nproc, nofile=lim.nofile,
+                                      output_bytes=lim.output_bytes),
+            )
+            if sandbox.fallback_note:
+                notes.append(sandbox.fallback_note)
+        return cls(plan=plan, device=device, sandbox=sandbox, ref_outputs=ref, notes=notes)
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ grading
+
+    def grade_path(self, path: Path, *, timings: bool = False) -> SubmissionResult:
+        with open_submission(path) as sub:
+            return self.grade(sub, timings=timings)
+
+    def grade(self, sub: Submission, *, timings: bool = False) -> SubmissionResult:
+        t0 = time.perf_counter()
+        plan = self.plan
+        answers = load_answers(sub, known_paths=plan.known_paths)
+        t_answers = time.perf_counter()
+        probe_out = self._run_code(sub)
+        t_code = time.perf_counter()
+        questions = []
+        for q in plan.questions:
+            results = [self._check(pc, sub, answers, probe_out, timings) for pc in q.checks]
+            score = round_score(sum(c.score for c in results))
+            counted = [c for c in results if c.max_score > 0] or results
+            questions.append(QuestionResult(id=q.id, title=q.title, score=score, max_score=q.points,
+                                            status=question_status(counted), checks=results))
+        warnings = list(answers.warnings)
+        warnings += [f"{r.name}: not extracted ({r.reason})" for r in sub.rejected]
+        notes = list(self.notes) + list(sub.notes) + list(self._code_notes(probe_out))
+        student: dict[str, str] = {}
+        if isinstance(answers.data, dict) and isinstance(answers.data.get("student"), dict):
+            student = {k: v for k, v in answers.data["student"].items() if isinstance(v, str) and k in ("id", "name")}
+        t_end = time.perf_counter()
+        return SubmissionResult(
+            assignment=plan.rubric.assignment,
+            submission=sub.name,
+            student=student,
+            score=round_score(sum(q.score for q in questions)),
+            max_score=round_score(plan.max_score),
+            questions=questions,
+            warnings=warnings,
+            notes=notes,
+            timings={"answers_s": t_answers - t0, "code_s": t_code - t_answers, "checks_s": t_end - t_code,
+                     "total_s": t_end - t0} if timings else None,
+        )
+
+    def _run_code(self, sub: Submission) -> dict[ProbeKey, ProbeOutput]:
+        out: dict[ProbeKey, ProbeOutput] = {}
+        calls = []
+        by_id: dict[str, ProbeKey] = {}
+        for key in self.plan.probe_keys:
+            fname = module_file(sub.files, key.module)
+            if fname is None:
+                out[key] = ProbeOutput(status="missing", message=f"not submitted: {key.module}.py (or {key.module}.ipynb)")
+                continue
+            if self.sandbox is None:
+                out[key] = ProbeOutput(status="error", message="code checks were not run (no sandbox in this run)")
+                continue
+            from grader.sandbox import Limits, ProbeCall
+
+            limits = self._limits_for(key)
+            calls.append(ProbeCall(id=key.id, module=key.module, probe=key.probe, args=key.args,
+                                   limits=limits))
+            by_id[key.id] = key
+        if calls:
+            results = self.sandbox.run(sub.root, calls)
+            for cid, key in by_id.items():
+                r = results.get(cid)
+                if r is None:
+                    out[key] = ProbeOutput(status="error", message="no result came back for this call")
+                    continue
+                details: dict[str, Any] = {}
+                if r.traceback:
+                    details["traceback"] = list(r.traceback)
+                if r.stdout_tail:
+                    details["output_tail"] = r.stdout_tail
+                if r.limit:
+                    details["limit"] = r.limit
+                msg = r.message
+                if r.traceback and r.status != "ok":
+                    msg = f"{msg} ({r.traceback[-1]})" if r.traceback[-1] not in msg else msg
+                out[key] = ProbeOutput(status=r.status, value=r.value, message=msg, details=details)
+        return out
+
+    def _limits_for(self, key: ProbeKey) -> Any:
+        """The strictest per-check override among the checks sharing this probe call."""
+        from grader.sandbox import Limits
+
+        over: dict[str, float] = {}
+        for q in self.plan.questions:
+            for pc in _walk_checks(q.checks):
+                if pc.probe_key == key and pc.spec.limits:
+                    for k, v in pc.spec.limits.items():
+                        over[k] = min(over.get(k, v), v)
+        if not over:
+            return None
+        lim = self.plan.rubric.limits.model_copy(update=over)
+        return Limits(wall_s=lim.wall_s, cpu_s=lim.cpu_s, memory_mb=int(lim.memory_mb), file_size_mb=int(lim.file_size_mb),
+                      nproc=int(lim.nproc), nofile=int(lim.nofile), output_bytes=int(lim.output_bytes))
+
+    def _code_notes(self, probe_out: dict[ProbeKey, ProbeOutput]) -> list[str]:
+        seen: list[str] = []
+        for po in probe_out.values():
+            for n in po.details.get("notes", []) if isinstance(po.details.get("notes"), list) else []:
+                if n not in seen:
+                    seen.append(n)
+        return seen
+
+    def _context(self, pc: PlannedCheck, sub: Submission, answers: Answers, probe_out: dict[ProbeKey, ProbeOutput]) -> CheckContext:
+        spec = pc.spec
+        ans: Any = None
+        line = None
+        if spec.answer:
+            if answers.data is None and answers.error is None:
+                ans = Missing("(no answers file)")
+            else:
+                ans, line = answers.get(spec.answer)
+                if not _present(ans):
+                    ans = Missing("")
+        expected: Any = getattr(spec, "expected", None)
+        actual = None
+        tol: Tolerance | None = Tolerance(spec.rtol, spec.atol) if spec.rtol is not None else None
+        if pc.probe_key is not None:
+            actual = probe_out.get(pc.probe_key)
+            ref = get_path(self.ref_outputs.get(pc.probe_key), spec.select)
+            if expected is None:
+                expected = ref
+            if actual is not None and actual.status == "ok":
+                val = get_path(actual.value, spec.select)
+                if isinstance(val, Missing):
+                    actual = ProbeOutput(status="bad_output", message=f"{spec.code}: the result has no {spec.select!r}")
+                else:
+                    actual = ProbeOutput(status="ok", value=val, details=actual.details)
+            if tol is None:
+                tol = default_tolerance(_dtype_of(ref), self.device)
+        if tol is None:
+            tol = default_tolerance("float64", self.device)
+
+        def read(name: str) -> bytes:
+            return sub.read_bytes(name, max_bytes=MAX_FIGURE_BYTES)
+
+        return CheckContext(
+            answer=ans,
+            answer_line=line,
+            answers_file=answers.filename,
+            answers_error=answers.error,
+            expected=expected,
+            actual=actual,
+            tolerance=tol,
+            device=self.device,
+            files=sub.files,
+            file_bytes=read,
+        )
+
+    def _check(self, pc: PlannedCheck, sub: Submission, answers: Answers,
+               probe_out: dict[ProbeKey, ProbeOutput], timings: bool) -> CheckResult:
+        t0 = time.perf_counter()
+        spec = pc.spec
+        if pc.alternatives:
+            res = self._best_of(pc, sub, answers, probe_out)
+        else:
+            ctx = self._context(pc, sub, answers, probe_out)
+            res = _safe_grade(REGISTRY[spec.kind].grade, spec, ctx)
+        fraction = min(max(res.fraction, 0.0), 1.0)
+        return CheckResult(
+            id=spec.id,
+            status=res.status,
+            score=round_score(spec.points * fraction),
+            max_score=spec.points,
+            message=res.message,
+            details=plain(res.details),
+            views=res.views,
+            visibility=spec.visibility,
+            hint=spec.hint,
+            source=spec.source_label,
+            timing_s=(time.perf_counter() - t0) if timings else None,
+        )
+
+    def _best_of(self, pc: PlannedCheck, sub: Submission, answers: Answers, probe_out: dict[ProbeKey, ProbeOutput]) -> CheckOutcome:
+        graded = []
+        for alt in pc.alternatives:
+            ctx = self._context(alt, sub, answers, probe_out)
+            graded.append((alt, _safe_grade(REGISTRY[alt.spec.kind].grade, alt.spec, ctx)))
+        # a wrong attempt in one form ranks below one left for a TA in another form
+        order = {Status.PASS: 5, Status.PARTIAL: 4, Status.MANUAL: 3, Status.FAIL: 2, Status.ERROR: 1, Status.MISSING: 0}
+        best_alt, best = max(graded, key=lambda g: (g[1].fraction, order[g[1].status]))
+        if all(o.status == Status.MISSING for _, o in graded):
+            return outcome(Status.MISSING, "not submitted: " + "; ".join(f"{a.spec.id}: {o.message}" for a, o in graded))
+        others = [f"{a.spec.id} ({a.spec.source_label}): {o.status.value}: {o.message}" for a, o in graded if a is not best_alt]
+        details = {"counted": best_alt.spec.id, "alternatives": {a.spec.id: {"status": o.status.value, "message": o.message}
+                                                                 for a, o in graded}}
+        msg = f"{best_alt.spec.id}: {best.message}"
+        if others:
+            msg += " | not counted: " + "; ".join(others)
+        return CheckOutcome(status=best.status, fraction=best.fraction, message=msg,
+                            details={**best.details, **details}, views=best.views)
+
+
+def _present(value: Any) -> bool:
+    from grader.answers import MISSING
+
+    return value is not MISSING and value is not None and not isinstance(value, Missing)
+
+
+def _walk_checks(checks: tuple[PlannedCheck, ...]):
+    for c in checks:
+        yield c
+        yield from _walk_checks(c.alternatives)
+
+
+def _dtype_of(value: Any) -> str:
+    """The lowest float precision among the arrays of a reference output."""
+    import numpy as np
+
+    kinds: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, np.ndarray):
+            if v.dtype.kind == "f":
+                kinds.add(str(v.dtype))
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+
+    walk(value)
+    for d in ("float16", "float32", "float64"):
+        if d in kinds:
+            return d
+    return "float64"
+
+
+def _safe_grade(fn: Callable[..., CheckOutcome], spec: Any, ctx: CheckContext) -> CheckOutcome:
+    """A check that raises on odd student input is a grader bug, but it must not lose the
+    rest of the submission: report it as an error naming the check."""
+    try:
+        return fn(spec, ctx)
+    except Exception as err:  # noqa: BLE001 - reported, never swallowed silently
+        return outcome(Status.ERROR, f"internal error in check {spec.id} ({spec.kind}): {type(err).__name__}: {err}; "
+                       "please report this to the course staff")

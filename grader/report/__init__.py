@@ -1,0 +1,1 @@
+"""Reporters: they read results and render text; they never compute scores."""

@@ -1,0 +1,383 @@
+"""Rubric files: schema (pydantic 2), loading with YAML line numbers, and compilation into a
+frozen grading plan.
+
+A rubric that does not validate is rejected before any student code runs, with the file,
+the YAML line and the field: `rubrics/hw1.yaml:42 questions[3].checks[0].rtol: ...`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from grader.checks import AnyCheck
+from grader.checks.base import CheckSpecBase
+
+RUBRIC_SCHEMA = "grader.rubric/v1"
+_ID = r"^[A-Za-z][\w]*(\.[A-Za-z0-9_]+)*$"
+
+
+class RubricError(Exception):
+    """What the instructor got wrong in a rubric or a reference: one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class SandboxLimits(BaseModel):
+    """Per-assignment defaults for the student-code sandbox (a check may override)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wall_s: float = Field(10.0, gt=0, le=600)
+    cpu_s: float = Field(20.0, gt=0, le=1200)
+    memory_mb: int = Field(4096, ge=256, le=65536)
+    file_size_mb: int = Field(16, ge=1, le=1024)
+    nproc: int = Field(64, ge=1, le=4096)
+    nofile: int = Field(256, ge=16, le=4096)
+    output_bytes: int = Field(64_000, ge=1000, le=10_000_000)
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=_ID)
+    title: str
+    points: float = Field(ge=0)
+    checks: list[AnyCheck] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _points_add_up(self) -> "Question":
+        ids = [c.id for c in self.checks]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"check ids repeat within the question: {dup}")
+        total = round(sum(c.points for c in self.checks), 6)
+        if abs(total - self.points) > 1e-6:
+            raise ValueError(f"the checks' points add up to {total:g}, but the question is worth {self.points:g}")
+        return self
+
+
+class Rubric(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_: Literal["grader.rubric/v1"] = Field(alias="schema")
+    assignment: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    title: str
+    reference: str = Field(pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", description="python package of the instructor's solutions")
+    probes: str = Field("probes.py", description="file in the reference package holding the probe functions")
+    support_files: dict[str, str] = Field(default_factory=dict, description="name seen by student code -> path in the reference package")
+    limits: SandboxLimits = SandboxLimits()
+    total: float | None = None
+    answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
+    questions: list[Question] = Field(min_length=1)
+
+    @field_validator("support_files")
+    @classmethod
+    def _safe_names(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, rel in v.items():
+            if "/" in name or name.startswith(".") or ".." in Path(rel).parts or Path(rel).is_absolute():
+                raise ValueError(f"support file {name!r} -> {rel!r}: names are plain file names, paths stay inside the package")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Rubric":
+        ids = [q.id for q in self.questions]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"question ids repeat: {dup}")
+        if self.total is not None:
+            s = round(sum(q.points for q in self.questions), 6)
+            if abs(s - self.total) > 1e-6:
+                raise ValueError(f"the questions' points add up to {s:g}, but total is {self.total:g}")
+        return self
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of rubric files, for editors (`grade schema`)."""
+    schema = Rubric.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Grader rubric (grader.rubric/v1)"
+    return schema
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _loc_to_path(data: Any, loc: tuple[Any, ...]) -> tuple[list[Any], str]:
+    """Map a pydantic error location onto the document: drop discriminator tags and
+    return (path into the data, printable 'questions[3].checks[0].rtol')."""
+    path: list[Any] = []
+    text = ""
+    cur = data
+    for part in loc:
+        if isinstance(part, int):
+            path.append(part)
+            text += f"[{part}]"
+            cur = cur[part] if isinstance(cur, list) and part < len(cur) else None
+            continue
+        if isinstance(cur, dict) and part not in cur and cur.get("kind") == part:
+            continue  # the discriminated union's tag, not a field
+        if part.startswith("function-") or part in ("list", "dict"):
+            continue
+        path.append(part)
+        text += f".{part}" if text else part
+        cur = cur.get(part) if isinstance(cur, dict) else None
+    return path, text
+
+
+def load_rubric(path: Path) -> Rubric:
+    """Read and validate a rubric file; RubricError names file:line and field."""
+    from grader.docio import DocumentError, load_document
+
+    shown = _display(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise RubricError([f"{shown}: cannot read the rubric: {err.strerror or err}"]) from None
+    try:
+        doc = load_document(raw, filename=shown)
+    except DocumentError as err:
+        raise RubricError([str(err)]) from None
+    try:
+        return Rubric.model_validate(doc.data)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            p, text = _loc_to_path(doc.data, tuple(e["loc"]))
+            line = doc.line_of(p)
+            where = f"{shown}:{line}" if line else shown
+            msg = e["msg"]
+            if e["type"] == "union_tag_invalid":
+                msg = f"unknown check kind {e.get('input', {}).get('kind') if isinstance(e.get('input'), dict) else ''!r}; known kinds: {_kinds()}"
+            problems.append(f"{where} {text or '(top level)'}: {msg}")
+        raise RubricError(problems) from None
+
+
+def _kinds() -> str:
+    from grader.checks import REGISTRY
+
+    return ", ".join(sorted(REGISTRY))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def find_rubric(assignment: str, *, search: list[Path] | None = None) -> Path:
+    """rubrics/<assignment>.yaml in the working directory or beside the grader package."""
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", assignment):
+        raise RubricError([f"assignment name {assignment!r}: use letters, digits, - and _"])
+    roots = search or [Path.cwd() / "rubrics", Path(__file__).resolve().parent.parent / "rubrics"]
+    for root in roots:
+        for ext in (".yaml", ".yml"):
+            p = root / f"{assignment}{ext}"
+            if p.is_file():
+                return p
+    raise RubricError([f"no rubric for assignment {assignment!r} (looked in {', '.join(str(r) for r in roots)})"])
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+@dataclass(frozen=True)
+class ProbeKey:
+    """One distinct probe call: checks that share it share one run."""
+
+    module: str
+    probe: str
+    args_json: str
+
+    @property
+    def id(self) -> str:
+        digest = hashlib.sha256(self.args_json.encode()).hexdigest()[:10]
+        return f"{self.module}:{self.probe}:{digest}"
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return json.loads(self.args_json)
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    question_id: str
+    spec: CheckSpecBase  # with every {ref: ...} resolved
+    probe_key: ProbeKey | None
+    alternatives: tuple["PlannedCheck", ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedQuestion:
+    id: str
+    title: str
+    points: float
+    checks: tuple[PlannedCheck, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A compiled rubric: frozen, resolved, and cheap to apply to many submissions."""
+
+    rubric: Rubric
+    rubric_path: str
+    rubric_hash: str
+    package_dir: Path
+    questions: tuple[PlannedQuestion, ...]
+    probe_keys: tuple[ProbeKey, ...]
+    known_paths: frozenset[str]
+    support_files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def probes_file(self) -> Path:
+        return self.package_dir / self.rubric.probes
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.questions)
+
+
+def _package_dir(package: str, shown: str) -> Path:
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError) as err:
+        raise RubricError([f"{shown}: reference package {package!r} cannot be found: {err}"]) from None
+    if spec is None or not spec.submodule_search_locations:
+        raise RubricError([f"{shown}: reference package {package!r} cannot be found"])
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def resolve_ref(package: str, ref: str) -> Any:
+    """'problem1.KEY.q1_1.answer' -> reference.<package>.problem1 . KEY ['q1_1'] ['answer'];
+    a zero-argument callable met on the way is called."""
+    mod_name, _, rest = ref.partition(".")
+    module = importlib.import_module(f"{package}.{mod_name}")
+    cur: Any = module
+    for part in rest.split(".") if rest else []:
+        if callable(cur) and not isinstance(cur, type):
+            cur = cur()
+        if isinstance(cur, dict):
+            if part not in cur:
+                raise KeyError(part)
+            cur = cur[part]
+        elif isinstance(cur, (list, tuple)) and part.isdigit():
+            cur = cur[int(part)]
+        else:
+            cur = getattr(cur, part)
+    if callable(cur) and not isinstance(cur, type):
+        cur = cur()
+    return _plainify(cur)
+
+
+def _plainify(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _plainify(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plainify(v) for v in x]
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    return x
+
+
+def _resolve_spec(spec: CheckSpecBase, package: str, where: str) -> CheckSpecBase:
+    def resolve(value: Any, field_name: str) -> Any:
+        if isinstance(value, dict) and set(value) == {"ref"} and isinstance(value["ref"], str):
+            try:
+                return resolve_ref(package, value["ref"])
+            except Exception as err:  # an instructor error: name it precisely
+                raise RubricError([f"{where}.{field_name}: reference {value['ref']!r} cannot be resolved in {package}: "
+                                   f"{type(err).__name__}: {err}"]) from None
+        return value
+
+    updates: dict[str, Any] = {}
+    for name in type(spec).model_fields:
+        value = getattr(spec, name)
+        if name == "args":
+            new_args = {k: resolve(v, f"args.{k}") for k, v in value.items()}
+            if new_args != value:
+                updates[name] = new_args
+            continue
+        new = resolve(value, name)
+        if new is not value:
+            updates[name] = new
+    return spec.model_copy(update=updates) if updates else spec
+
+
+def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes) -> Plan:
+    package_dir = _package_dir(rubric.reference, rubric_path)
+    problems: list[str] = []
+    if not (package_dir / rubric.probes).is_file() and _has_code(rubric):
+        problems.append(f"{rubric_path}: probes file {rubric.probes} not found in {package_dir}")
+    support = {}
+    for name, rel in rubric.support_files.items():
+        p = package_dir / rel
+        if not p.is_file():
+            problems.append(f"{rubric_path}: support file {name} -> {rel} not found in {package_dir}")
+        support[name] = p
+    if problems:
+        raise RubricError(problems)
+    keys: dict[ProbeKey, None] = {}
+    known: set[str] = set()
+    for k in rubric.answer_keys:
+        _add_known(known, k)
+
+    def plan_check(qid: str, spec: CheckSpecBase, where: str) -> PlannedCheck:
+        spec = _resolve_spec(spec, rubric.reference, where)
+        if spec.answer:
+            _add_known(known, spec.answer)
+        extra = getattr(spec, "also_answers", None) or []
+        for a in extra:
+            _add_known(known, a)
+        pk = None
+        if spec.code:
+            file, _ = spec.code.split(":")
+            pk = ProbeKey(module=file.rsplit(".", 1)[0], probe=spec.probe or "",
+                          args_json=json.dumps(spec.args, sort_keys=True, separators=(",", ":")))
+            keys[pk] = None
+        alts = tuple(plan_check(qid, sub, f"{where}.checks[{i}]") for i, sub in enumerate(getattr(spec, "checks", []) or []))
+        return PlannedCheck(question_id=qid, spec=spec, probe_key=pk, alternatives=alts)
+
+    questions = []
+    for qi, q in enumerate(rubric.questions):
+        checks = tuple(plan_check(q.id, c, f"{rubric_path} questions[{qi}] ({q.id}) check {c.id}") for c in q.checks)
+        questions.append(PlannedQuestion(id=q.id, title=q.title, points=q.points, checks=checks))
+    return Plan(
+        rubric=rubric,
+        rubric_path=rubric_path,
+        rubric_hash=hashlib.sha256(rubric_bytes).hexdigest(),
+        package_dir=package_dir,
+        questions=tuple(questions),
+        probe_keys=tuple(keys),
+        known_paths=frozenset(known),
+        support_files=support,
+    )
+
+
+def _has_code(rubric: Rubric) -> bool:
+    def any_code(c: Any) -> bool:
+        return bool(c.code) or any(any_code(s) for s in getattr(c, "checks", []) or [])
+
+    return any(any_code(c) for q in rubric.questions for c in q.checks)
+
+
+def _add_known(known: set[str], path: str) -> None:
+    parts = path.split(".")
+    for i in range(1, len(parts) + 1):
+        known.add(".".join(parts[:i]))
+
+
+def load_plan(path: Path) -> Plan:
+    """Load, validate and compile a rubric file."""
+    rubric = load_rubric(path)
+    return compile_rubric(rubric, rubric_path=_display(path), rubric_bytes=path.read_bytes())
