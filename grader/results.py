@@ -187,13 +187,15 @@ def question_status(checks: list[CheckResult]) -> Status:
     statuses = {c.status for c in checks}
     if statuses == {Status.PASS}:
         return Status.PASS
-    if statuses <= {Status.PASS, Status.MANUAL} and Status.MANUAL in statuses:
-        return Status.MANUAL
     if statuses == {Status.MISSING}:
         return Status.MISSING
-    if statuses <= {Status.ERROR, Status.MISSING}:
-        return Status.ERROR
+    if statuses <= {Status.PASS, Status.MANUAL}:
+        return Status.MANUAL
     got = sum(c.score for c in checks)
-    if got <= 0 and Status.PARTIAL not in statuses and Status.PASS not in statuses:
-        return Status.FAIL
-    return Status.PARTIAL
+    if got > 0:
+        return Status.PARTIAL
+    if Status.ERROR in statuses:
+        return Status.ERROR
+    if statuses <= {Status.MISSING, Status.MANUAL}:
+        return Status.MISSING if Status.MISSING in statuses else Status.MANUAL
+    return Status.FAIL

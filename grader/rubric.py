@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from grader.checks import AnyCheck
+from grader.checks import REGISTRY, AnyCheck
 from grader.checks.base import CheckSpecBase
 
 RUBRIC_SCHEMA = "grader.rubric/v1"
@@ -164,8 +164,6 @@ def load_rubric(path: Path) -> Rubric:
 
 
 def _kinds() -> str:
-    from grader.checks import REGISTRY
-
     return ", ".join(sorted(REGISTRY))
 
 
@@ -336,9 +334,8 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes) -> 
         spec = _resolve_spec(spec, rubric.reference, where)
         if spec.answer:
             _add_known(known, spec.answer)
-        extra = getattr(spec, "also_answers", None) or []
-        for a in extra:
-            _add_known(known, a)
+            for child in getattr(REGISTRY[spec.kind], "ANSWER_CHILDREN", ()):
+                _add_known(known, f"{spec.answer}.{child}")
         pk = None
         if spec.code:
             file, _ = spec.code.split(":")

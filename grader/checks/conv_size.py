@@ -12,6 +12,9 @@ from grader.results import Status
 MAX_SIZE = 512  # the conv is run for real; keep it cheap and bounded
 
 
+ANSWER_CHILDREN = ("kernel", "stride", "padding", "sizes")
+
+
 class Spec(CheckSpecBase):
     kind: Literal["conv_size"]
 

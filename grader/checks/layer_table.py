@@ -24,6 +24,9 @@ COLUMN_TITLES = {
 }
 
 
+ANSWER_CHILDREN = ("*",)  # rows are named as the student likes
+
+
 class Spec(CheckSpecBase):
     kind: Literal["layer_table"]
     compare: Literal["answer_vs_reference", "model_vs_reference", "model_vs_answer"] = "answer_vs_reference"

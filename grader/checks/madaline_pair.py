@@ -13,6 +13,9 @@ from grader.compare import describe
 from grader.results import Status
 
 
+ANSWER_CHILDREN = ("a", "b", "a.hidden", "a.output", "b.hidden", "b.output")
+
+
 class Spec(CheckSpecBase):
     kind: Literal["madaline_pair"]
     n_inputs: int

@@ -13,6 +13,9 @@ from grader.results import Status, TextView
 MAX_TEXT = 20_000
 
 
+ANSWER_CHILDREN = ("*",)  # free text may come in named parts (e.g. one LaTeX string per gradient)
+
+
 class Spec(CheckSpecBase):
     kind: Literal["manual"]
     expected: Any = None  # the key's explanation shown to the TA ({ref: ...} or text)

@@ -15,6 +15,9 @@ from grader.compare import NotNumeric, to_number
 from grader.results import Status, TruthTableView
 
 
+ANSWER_CHILDREN = ("w", "truth_table")  # the answer may be {w: [...], truth_table: [...]}
+
+
 class Spec(CheckSpecBase):
     kind: Literal["threshold_unit"]
     n_inputs: int
