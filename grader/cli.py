@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Callable, Sequence
@@ -41,6 +42,17 @@ def _grade_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-under", type=float, metavar="N", help="exit 3 when the total is below N")
     p.add_argument("--quiet", action="store_true", help="print only the total")
     p.add_argument("--timings", action="store_true", help="record timings in the JSON (not reproducible)")
+    p.add_argument("--public", action="store_true", help="grade only the public checks (what students can run)")
+    out = p.add_argument_group("outputs")
+    out.add_argument("--html", type=Path, metavar="FILE", help="write HTML feedback here")
+    out.add_argument("--audience", default="student", choices=["student", "instructor"],
+                     help="HTML feedback for students (hidden checks show only points) or instructors")
+    out.add_argument("--gradescope", type=Path, metavar="FILE", help="write Gradescope's results.json here")
+    out.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
+    batch = p.add_argument_group("class mode (PATH is a folder of submissions)")
+    batch.add_argument("--out", type=Path, metavar="DIR", help="results folder: per-submission JSON/HTML, gradebook, report")
+    batch.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: number of cores)")
+    batch.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     p.add_argument("--isolation", default="auto", choices=["auto", "full", "basic"], help=argparse.SUPPRESS)
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
@@ -62,21 +74,58 @@ def cmd_grade(argv: Sequence[str]) -> int:
     from grader.report.terminal import render_summary
     from grader.submission import open_submission
 
+    if not args.path.exists():
+        raise UsageError(f"{args.path}: no such file or directory")
     plan = load_plan_for(args)  # rubric errors surface before any student code runs
+    if args.public:
+        plan = plan.public_only()
     device = resolve_device(args.device)
+    if args.out is not None or _is_class_folder(args.path):
+        from grader.batch import run_batch
+
+        return run_batch(args, plan=plan, device=device)
+    t0 = time.perf_counter()
     sub = open_submission(args.path)
     try:
         with Grader.create(plan, device=device, isolation=args.isolation) as grader:
             result = grader.grade(sub, timings=args.timings)
     finally:
         sub.close()
-    if args.json:
-        _write_atomic(args.json, result.to_json())
+    elapsed = time.perf_counter() - t0
+    write_outputs(result, args, elapsed_s=elapsed)
     print(render_summary(result, quiet=args.quiet))
     if args.fail_under is not None and result.score < args.fail_under:
         print(f"score {result.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_FAIL_UNDER
     return EXIT_OK
+
+
+def write_outputs(result, args: argparse.Namespace, *, elapsed_s: float) -> None:
+    """Every file output of a graded submission, each written atomically."""
+    if args.json:
+        _write_atomic(args.json, result.to_json())
+    if args.html:
+        from grader.report.html import render_feedback
+
+        _write_atomic(args.html, render_feedback(result, audience=args.audience))
+    if args.gradescope:
+        from grader.report.gradescope import to_gradescope
+
+        _write_atomic(args.gradescope, json.dumps(to_gradescope(result, execution_time=elapsed_s), indent=2, sort_keys=True) + "\n")
+    if args.junit:
+        from grader.report.junit import to_junit
+
+        _write_atomic(args.junit, to_junit(result))
+
+
+def _is_class_folder(path: Path) -> bool:
+    """A folder of submissions: no answers or code files of its own, but folders/archives."""
+    if not path.is_dir():
+        return False
+    names = [p.name for p in path.iterdir() if not p.name.startswith(".")]
+    own = [n for n in names if n.startswith("answers.") or n.endswith((".py", ".ipynb", ".pdf", ".md", ".txt"))]
+    subs = [n for n in names if (path / n).is_dir() or n.endswith((".zip", ".tar.gz", ".tgz", ".tar"))]
+    return not own and len(subs) >= 2
 
 
 def cmd_schema(argv: Sequence[str]) -> int:

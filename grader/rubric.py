@@ -245,6 +245,19 @@ class Plan:
     def max_score(self) -> float:
         return sum(q.points for q in self.questions)
 
+    def public_only(self) -> "Plan":
+        """The plan without hidden checks (what a student can run); questions left with no
+        check are dropped, and the points are those of the remaining checks."""
+        import dataclasses
+
+        questions = []
+        for q in self.questions:
+            checks = tuple(c for c in q.checks if c.spec.visibility == "public")
+            if checks:
+                questions.append(PlannedQuestion(id=q.id, title=q.title, points=sum(c.spec.points for c in checks), checks=checks))
+        used = {c.probe_key for q in questions for pc in q.checks for c in (pc, *pc.alternatives) if c.probe_key}
+        return dataclasses.replace(self, questions=tuple(questions), probe_keys=tuple(k for k in self.probe_keys if k in used))
+
 
 def _package_dir(package: str, shown: str) -> Path:
     try:
