@@ -279,9 +279,11 @@ def _compose_events(loader: Any, limits: _Limits) -> _Node | None:
         elif isinstance(event, yaml.AliasEvent):
             target = anchors.get(event.anchor)
             if target is None:
-                raise limits.error(line, f"alias *{event.anchor} refers to no anchor (&{event.anchor}) defined before it")
+                message = f"alias *{event.anchor} refers to no anchor (&{event.anchor}) defined before it"
+                raise limits.error(line, message)
             if any(n is target for n in stack):
-                raise limits.error(line, f"alias *{event.anchor} refers to a value that contains it (a recursive alias)")
+                message = f"alias *{event.anchor} refers to a value that contains it (a recursive alias)"
+                raise limits.error(line, message)
             total += target.size
             if total > limits.max_nodes:
                 raise limits.too_many(line)
