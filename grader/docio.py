@@ -426,6 +426,10 @@ def _yaml_error(e: yaml.YAMLError, text: str, limits: _Limits) -> DocumentError:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         message = f"YAML syntax error: {e.problem or e.context or 'cannot parse'}"
+        last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        if line is not None and line > last_line:  # at the end of the file: cite where the construct began
+            message += " at the end of the file"
+            line = e.context_mark.line + 1 if e.context_mark is not None else max(last_line, 1)
         if e.problem and e.context and e.context_mark is not None:
             message += f" ({e.context} that starts on line {e.context_mark.line + 1})"
         return limits.error(line, message.replace("\n", " "))
