@@ -18,6 +18,10 @@ None, so the checks can still score the other parts.
 
 Probes are deterministic on CPU (the same output bytes on every run) and honour
 `ctx.device`: models and tensors are moved there, results come back as CPU numpy arrays.
+
+The module works whether or not its loader registers it in `sys.modules` (no dataclasses,
+which need that), and it changes no global state: the global torch RNG is restored after
+a model is constructed under a seed.
 """
 
 from __future__ import annotations
@@ -25,9 +29,8 @@ from __future__ import annotations
 import math
 import pathlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -73,6 +76,10 @@ def _article(word: str) -> str:
 def _describe(value: object) -> str:
     if value is None:
         return "None"
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of shape {tuple(value.shape)}"
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
     return _article(type(value).__name__)
 
 
@@ -171,8 +178,7 @@ def _device(ctx: ProbeContext) -> torch.device:
 # Lab 1 data sets
 
 
-@dataclass(frozen=True)
-class _Synthetic:
+class _Synthetic(NamedTuple):
     """N rows of x1 ~ U(-x1_scale, x1_scale), x2 ~ U(-x2_scale, x2_scale) and
     y = -x1 + x2 - 2 + N(0, 0.01^2), drawn from np.random.default_rng(seed)."""
 
@@ -334,8 +340,7 @@ def lenet_layers(ctx: ProbeContext) -> dict[str, Any]:
 # Lab 3: a generic builder (the architecture arrives as data) and the gradient probes
 
 
-@dataclass(frozen=True)
-class _Step:
+class _Step(NamedTuple):
     layer: str  # "conv" | "fc" | "relu" | "maxpool" | "flatten"
     name: str | None = None
     kernel: int = 0
