@@ -1,0 +1,463 @@
+"""HW1 probes: plain, deterministic output; the same results in a sandbox-like process
+where `reference` cannot be imported; conversion that accepts any array-like and names
+the function when it cannot; and gradients equal to an independent computation."""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import pickle
+import subprocess
+import sys
+import textwrap
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from torch import nn
+
+from reference.hw1 import lab2, lab3, probes
+from reference.hw1.scaffold import CONV, FC
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+HW1 = REPO / "reference" / "hw1"
+
+ARCH = lab2.LENET_ARCH
+CASES: list[tuple[str, dict[str, Any]]] = [
+    *[("closed_form", {"dataset": name}) for name in probes.DATASETS],
+    ("lms", {}),
+    ("lms", {"dataset": "hidden_small", "lr": 0.1, "epochs": 3}),
+    ("lms", {"lr": 1.0}),
+    ("lenet_forward", {}),
+    ("lenet_forward", {"batch": 2, "seed": 3}),
+    ("lenet_layers", {}),
+    ("lab3_gradients", {"arch": ARCH}),
+    ("lab3_gradients", {"arch": ARCH, "seed": 5, "batch": 3}),
+    ("lab3_zero_init", {"arch": ARCH}),
+    ("jacobians", {"shapes": [[3, 2], [1, 5], [4, 4]]}),
+    ("two_layer_grads", {"shapes": [[3, 2, 4], [1, 1, 1], [5, 3, 2]]}),
+]
+
+
+def case_id(case: tuple[str, dict[str, Any]]) -> str:
+    name, args = case
+    shown = {k: ("LENET_ARCH" if k == "arch" else v) for k, v in args.items()}
+    return f"{name}{shown}"
+
+
+def assert_plain(value: Any, path: str = "output") -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            assert type(key) is str, f"{path}: key {key!r}"
+            assert_plain(item, f"{path}[{key!r}]")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            assert_plain(item, f"{path}[{i}]")
+    elif isinstance(value, np.ndarray):
+        assert value.dtype == np.float64, f"{path}: dtype {value.dtype}"
+    else:
+        assert value is None or type(value) in (str, int, float, bool), f"{path}: {type(value).__name__}"
+
+
+def canon(value: Any) -> bytes:
+    """Bytes that differ whenever two plain values differ (NaN equal to NaN)."""
+    if isinstance(value, np.ndarray):
+        return b"A" + f"{value.dtype}{value.shape}".encode() + np.ascontiguousarray(value).tobytes()
+    if isinstance(value, dict):
+        return b"D{" + b",".join(canon(k) + b":" + canon(v) for k, v in value.items()) + b"}"
+    if isinstance(value, list):
+        return b"L[" + b",".join(canon(v) for v in value) + b"]"
+    return f"{type(value).__name__}:{value!r}".encode()
+
+
+def test_cases_cover_every_probe() -> None:
+    assert {name for name, _ in CASES} == set(probes.PROBES)
+    for name in probes.PROBES:
+        assert callable(getattr(probes, name)), name
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_output_is_plain_data_and_deterministic(case, ref_ctx) -> None:
+    name, args = case
+    first = getattr(probes, name)(ref_ctx, **args)
+    second = getattr(probes, name)(ref_ctx, **args)
+    assert_plain(first)
+    assert canon(first) == canon(second)
+
+
+def test_probes_leave_the_global_rng_alone(ref_ctx) -> None:
+    state = torch.get_rng_state()
+    probes.lenet_forward(ref_ctx)
+    probes.lenet_layers(ref_ctx)
+    probes.lab3_gradients(ref_ctx, arch=ARCH, batch=2)
+    assert torch.equal(state, torch.get_rng_state())
+
+
+# --- data sets --------------------------------------------------------------------------
+
+
+def test_course_data_set_is_lab1_csv(ref_ctx) -> None:
+    X, y = probes.dataset(ref_ctx, "course")
+    X_ref, y_ref = lab3_free_load(HW1 / "data" / "lab1.csv")
+    assert np.array_equal(X, X_ref) and np.array_equal(y, y_ref)
+
+
+def lab3_free_load(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
+    data = np.genfromtxt(path, delimiter=",", names=True)
+    return np.column_stack([data["x1"], data["x2"]]), data["y"]
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "x1_max", "x2_max"),
+    [("hidden_small", 20, 2, 2), ("hidden_large", 500, 2, 2), ("hidden_wide", 100, 10, 10), ("badly_scaled", 100, 1e3, 1e-2)],
+)
+def test_synthetic_data_sets_follow_the_course_model(ref_ctx, name: str, rows: int, x1_max: float, x2_max: float) -> None:
+    X, y = probes.dataset(ref_ctx, name)
+    assert X.shape == (rows, 2) and y.shape == (rows,)
+    assert np.abs(X[:, 0]).max() <= x1_max and np.abs(X[:, 0]).max() > x1_max / 2
+    assert np.abs(X[:, 1]).max() <= x2_max and np.abs(X[:, 1]).max() > x2_max / 2
+    noise = y - (-X[:, 0] + X[:, 1] - 2)
+    assert 0.005 < noise.std() < 0.02 and abs(noise.mean()) < 0.01
+    X2, y2 = probes.dataset(ref_ctx, name)
+    assert X2 is not X and np.array_equal(X2, X) and np.array_equal(y2, y)
+
+
+def test_unknown_data_set_is_an_error(ref_ctx) -> None:
+    with pytest.raises(ValueError, match="unknown data set 'hidden'"):
+        probes.dataset(ref_ctx, "hidden")
+
+
+# --- a fake student module, for conversion and isolation --------------------------------
+
+
+class FakeContext:
+    """A ProbeContext whose modules are given as namespaces (a stand-in student)."""
+
+    device = "cpu"
+
+    def __init__(self, **modules: Any) -> None:
+        self._modules = {"scaffold": sys.modules["reference.hw1.scaffold"], **modules}
+
+    def module(self, name: str) -> Any:
+        return self._modules[name]
+
+    def data_path(self, name: str) -> pathlib.Path:
+        return HW1 / "data" / name
+
+
+def returning(value: Any) -> Callable[..., Any]:
+    return lambda *args, **kwargs: value
+
+
+W = [-1.0, 1.0, -2.0]
+ARRAY_LIKES = {
+    "list": W,
+    "tuple": tuple(W),
+    "int list": [-1, 1, -2],
+    "float32 array": np.array(W, dtype=np.float32),
+    "column": np.array(W)[:, None],
+    "tensor": torch.tensor(W),
+    "tensor needing grad": torch.tensor(W, requires_grad=True) * 1,
+    "float64 tensor": torch.tensor(W, dtype=torch.float64),
+    "list of 0-d tensors": [torch.tensor(v) for v in W],
+    "numpy scalars": [np.float32(v) for v in W],
+    "object array": np.array([torch.tensor(v) for v in W], dtype=object),
+}
+
+
+@pytest.mark.parametrize("kind", list(ARRAY_LIKES))
+def test_any_array_like_becomes_a_float64_array(kind: str) -> None:
+    value = ARRAY_LIKES[kind]
+    got = probes.closed_form(FakeContext(lab1=types.SimpleNamespace(closed_form=returning(value))), dataset="hidden_small")["w"]
+    assert got.dtype == np.float64
+    assert np.array_equal(got.reshape(-1), np.array(W)), kind
+    assert got.shape == ((3, 1) if kind == "column" else (3,))
+
+
+@settings(max_examples=25, deadline=None)
+@given(array=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)))
+def test_conversion_keeps_values_and_shape(array: np.ndarray) -> None:
+    for value in (array, torch.from_numpy(array.copy()), array.tolist()):
+        got = probes.as_array(value, func="f", expect="numbers")
+        assert got.shape == array.shape
+        assert canon(got) == canon(array.astype(np.float64))
+        assert got is not value
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("abc", "closed_form returned a str, expected an array of 3 numbers"),
+        (None, "closed_form returned None, expected an array of 3 numbers"),
+        ({"w": W}, "closed_form returned a dict, expected"),
+        ([[1.0, 2.0], [3.0]], "closed_form returned a list whose items have different shapes (2,) and (1,)"),
+        ([1.0, "x", 2.0], "closed_form returned a list containing a str"),
+        (torch.tensor([1j, 2j]), "closed_form returned a complex tensor"),
+        (np.array(["a"]), "closed_form returned an array of dtype <U1"),
+        (10**400, "closed_form returned an integer too large for a float"),
+    ],
+)
+def test_unconvertible_returns_raise_a_type_error_naming_the_function(value: Any, fragment: str) -> None:
+    ctx = FakeContext(lab1=types.SimpleNamespace(closed_form=returning(value)))
+    with pytest.raises(TypeError) as info:
+        probes.closed_form(ctx, dataset="course")
+    assert fragment in str(info.value)
+
+
+def test_lms_must_return_a_pair() -> None:
+    ctx = FakeContext(lab1=types.SimpleNamespace(lms=returning(np.zeros(3))))
+    with pytest.raises(TypeError, match=r"lms returned a numpy array of shape \(3,\), expected a pair \(w, mse_per_epoch\)"):
+        probes.lms(ctx)
+    ctx = FakeContext(lab1=types.SimpleNamespace(lms=returning((W, [1.0], 3))))
+    with pytest.raises(TypeError, match="lms returned a tuple of length 3"):
+        probes.lms(ctx)
+
+
+def test_a_missing_function_is_named() -> None:
+    with pytest.raises(AttributeError, match="lab1 defines no closed_form"):
+        probes.closed_form(FakeContext(lab1=types.SimpleNamespace()), dataset="course")
+
+
+def test_inputs_are_fresh_for_every_call() -> None:
+    seen: list[np.ndarray] = []
+
+    def vandal(X: np.ndarray, y: np.ndarray) -> list[float]:
+        seen.append(X.copy())
+        X[:] = 0.0
+        y[:] = 0.0
+        return W
+
+    ctx = FakeContext(lab1=types.SimpleNamespace(closed_form=vandal))
+    probes.closed_form(ctx, dataset="hidden_small")
+    probes.closed_form(ctx, dataset="hidden_small")
+    assert np.array_equal(seen[0], seen[1]) and np.abs(seen[1]).max() > 0
+
+
+def test_parts_that_are_none_or_absent_come_back_as_none() -> None:
+    grads_with_a_hole = returning({"W1": np.zeros((2, 3)), "b1": None, "W2": torch.zeros(4, 2)})
+    ctx = FakeContext(problem3=types.SimpleNamespace(two_layer_grads=grads_with_a_hole))
+    case = probes.two_layer_grads(ctx, shapes=[[3, 2, 4]])["cases"][0]
+    assert case["b1"] is None and case["b2"] is None and case["W2"].shape == (4, 2)
+    ctx = FakeContext(lab3=types.SimpleNamespace(layer_gradients=returning({"fc3.bias": None, "fc3.weight": [0.0]})))
+    assert probes.lab3_gradients(ctx, arch=ARCH, batch=1)["grads"]["fc3.bias"] is None
+    ctx = FakeContext(lab3=types.SimpleNamespace(layer_gradients=returning([1.0])))
+    with pytest.raises(TypeError, match="layer_gradients returned a list, expected a dict"):
+        probes.lab3_gradients(ctx, arch=ARCH, batch=1)
+
+
+# --- Lab 2 probes -----------------------------------------------------------------------
+
+
+def test_lenet_layers_on_the_reference_equals_its_table(ref_ctx) -> None:
+    out = probes.lenet_layers(ref_ctx)
+    table = lab2.layer_table()
+    assert [row["name"] for row in out["layers"]] == list(table)
+    for row in out["layers"]:
+        expected = table[row["name"]]
+        assert {k: row[k] for k in expected} == expected
+        assert row["type"] == ("conv" if row["name"].startswith("conv") else "fc")
+    assert out["non_scaffold"] == []
+    assert out["total_params"] == sum(p.numel() for p in lab2.LeNet5().parameters()) == 62006
+
+
+class MixedLeNet(lab2.LeNet5):
+    """A student LeNet whose conv1 is a plain nn.Conv2d and whose fc layers are called in
+    a different order than defined."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+
+
+def test_lenet_layers_names_layers_not_from_the_scaffold() -> None:
+    out = probes.lenet_layers(FakeContext(lab2=types.SimpleNamespace(LeNet5=MixedLeNet)))
+    assert out["non_scaffold"] == ["conv1"]
+    assert [row["name"] for row in out["layers"]] == lab2.LAYER_NAMES  # plain layers are measured too
+
+
+def test_lenet_forward_rejects_a_non_module() -> None:
+    ctx = FakeContext(lab2=types.SimpleNamespace(LeNet5=lambda: "not a model"))
+    with pytest.raises(TypeError, match=r"LeNet5\(\) built a str, expected an nn.Module"):
+        probes.lenet_forward(ctx)
+
+
+# --- build_model and the Lab 3 probes ------------------------------------------------------
+
+
+def test_build_model_matches_lenet5(ref_ctx) -> None:
+    built = probes.build_model(ref_ctx, ARCH, seed=0)
+    reference = lab2.LeNet5()
+    assert [(n, tuple(p.shape)) for n, p in built.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in reference.named_parameters()
+    ]
+    assert all(isinstance(m, (CONV, FC)) for m in built.children())
+    reference.load_state_dict(built.state_dict())
+    x = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(built(x), reference(x), rtol=0, atol=0)
+
+
+def test_build_model_init_is_seeded_and_within_the_default_bounds(ref_ctx) -> None:
+    a = {n: p.detach() for n, p in probes.build_model(ref_ctx, ARCH, seed=1).named_parameters()}
+    b = dict(probes.build_model(ref_ctx, ARCH, seed=1).named_parameters())
+    c = dict(probes.build_model(ref_ctx, ARCH, seed=2).named_parameters())
+    fan_in = {"conv1": 3 * 25, "conv2": 6 * 25, "fc1": 400, "fc2": 120, "fc3": 84}
+    for name, param in a.items():
+        assert torch.equal(param, b[name]) and not torch.equal(param, c[name]), name
+        bound = 1 / math.sqrt(fan_in[name.split(".")[0]])
+        assert param.abs().max() <= bound, name
+        if param.numel() >= 100:  # uniform over the whole interval, not a narrower one
+            assert param.abs().max() > 0.9 * bound and abs(float(param.mean())) < 0.1 * bound, name
+        assert param.dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    ("arch", "fragment"),
+    [
+        ([], "non-empty list"),
+        ([{"layer": "dropout"}], "arch[0]: expected a dict with 'layer'"),
+        ([{"layer": "conv", "name": "c", "in": 3, "out": 6}], "arch[0] (conv): missing kernel"),
+        ([{"layer": "fc", "name": "f", "in": 3, "out": 6, "kernal": 1}], "unknown key(s) kernal"),
+        ([{"layer": "fc", "name": "f", "in": 3, "out": 6}, {"layer": "fc", "name": "f", "in": 6, "out": 2}], "arch[1]: 'name'"),
+        ([{"layer": "fc", "name": "a.b", "in": 3, "out": 6}], "must be a new identifier"),
+        ([{"layer": "fc", "name": "f", "in": 0, "out": 6}], "'in' must be an integer >= 1"),
+    ],
+)
+def test_build_model_rejects_a_bad_arch(ref_ctx, arch, fragment: str) -> None:
+    with pytest.raises(ValueError) as info:
+        probes.build_model(ref_ctx, arch, seed=0)
+    assert fragment in str(info.value)
+
+
+class RecordingLab3:
+    """The reference lab3, recording what layer_gradients was given (cloned)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]] = []
+        self.zero_init = lab3.zero_init
+
+    def layer_gradients(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> Any:
+        params = {n: p.detach().clone() for n, p in model.named_parameters()}
+        self.calls.append((params, images.clone(), labels.clone()))
+        return lab3.layer_gradients(model, images, labels)
+
+
+@pytest.mark.parametrize(("seed", "batch"), [(0, 8), (7, 2)])
+def test_lab3_gradients_equal_an_independent_computation(seed: int, batch: int, independent_lenet_grads) -> None:
+    recorder = RecordingLab3()
+    out = probes.lab3_gradients(FakeContext(lab3=recorder), arch=ARCH, seed=seed, batch=batch)
+    [(params, images, labels)] = recorder.calls
+    assert images.shape == (batch, 3, 32, 32) and labels.shape == (batch,)
+    assert 0 <= int(labels.min()) and int(labels.max()) <= 9
+    expected = independent_lenet_grads(params, images, labels)
+    assert list(out["grads"]) == list(expected)
+    for name, grad in out["grads"].items():
+        np.testing.assert_allclose(grad, expected[name].numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_lab3_zero_init_measures_the_model_itself() -> None:
+    recorder = RecordingLab3()
+    probes.lab3_gradients(FakeContext(lab3=recorder), arch=ARCH, seed=3, batch=6)
+    labels = recorder.calls[0][2].numpy()
+    out = probes.lab3_zero_init(FakeContext(lab3=recorder), arch=ARCH, seed=3, batch=6)
+    assert out["nonzero_params"] == []
+    for name, grad in out["grads"].items():
+        if name != "fc3.bias":
+            assert not grad.any(), name
+    # Uniform softmax over 10 classes: mean(softmax - onehot) over the batch (same batch).
+    np.testing.assert_allclose(out["grads"]["fc3.bias"], (np.full((6, 10), 0.1) - np.eye(10)[labels]).mean(0), atol=1e-7)
+
+    def weights_only(model: nn.Module) -> None:
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if name.endswith("weight"):
+                    param.zero_()
+
+    out = probes.lab3_zero_init(FakeContext(lab3=types.SimpleNamespace(zero_init=weights_only)), arch=ARCH)
+    assert out["nonzero_params"] == [f"{n}.bias" for n in lab2.LAYER_NAMES]
+    assert out["grads"]["fc3.weight"].any() or out["grads"]["fc2.bias"].any()
+
+
+def test_problem3_probes_return_the_documented_shapes(ref_ctx) -> None:
+    for case, (n_in, n_out) in zip(probes.jacobians(ref_ctx, shapes=[[3, 2], [1, 5]])["cases"], [(3, 2), (1, 5)]):
+        assert (case["n_in"], case["n_out"]) == (n_in, n_out)
+        assert (case["dx"].shape, case["dW"].shape, case["db"].shape) == ((n_out, n_in), (n_out, n_out, n_in), (n_out, n_out))
+    [case] = probes.two_layer_grads(ref_ctx, shapes=[[3, 2, 4]])["cases"]
+    assert [case[k].shape for k in ("W1", "b1", "W2", "b2")] == [(2, 3), (2,), (4, 2), (4,)]
+    with pytest.raises(ValueError, match=r"\[n_in, n_out\]"):
+        probes.jacobians(ref_ctx, shapes=[[3, 2, 1]])
+
+
+# --- the same probes in a process where `reference` cannot be imported -------------------
+
+SANDBOX = textwrap.dedent(
+    """
+    import importlib.abc, importlib.util, json, pathlib, pickle, sys
+
+    hw1, student, out = (pathlib.Path(p) for p in sys.argv[1:4])
+    cases = json.loads(sys.argv[4])
+
+    class NoReference(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "reference" or name.startswith("reference."):
+                raise ModuleNotFoundError(f"sandbox: {name} is not importable here")
+            return None
+
+    sys.meta_path.insert(0, NoReference())
+
+    def load(name, path, register):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        if register:
+            sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    modules = {"scaffold": load("scaffold", hw1 / "scaffold.py", True)}
+    for name in ("lab1", "lab3", "problem3"):
+        modules[name] = load(name, hw1 / f"{name}.py", False)
+    modules["lab2"] = load("lab2", student / "lab2.py", False)
+    probes = load("hw1_probes_in_sandbox", hw1 / "probes.py", False)
+
+    class Ctx:
+        device = "cpu"
+        def module(self, name):
+            return modules[name]
+        def data_path(self, name):
+            return hw1 / "data" / name
+
+    results = [getattr(probes, name)(Ctx(), **args) for name, args in cases]
+    leaked = [m for m in sys.modules if m == "reference" or m.startswith("reference.")]
+    assert not leaked, leaked
+    out.write_bytes(pickle.dumps(results))
+    """
+)
+
+
+def test_probes_give_the_same_results_in_a_sandbox_without_reference(tmp_path: pathlib.Path, ref_ctx) -> None:
+    # A "student" lab2: the reference's, importing the scaffold the way students do.
+    source = (HW1 / "lab2.py").read_text(encoding="utf-8")
+    student_source = source.replace("from reference.hw1.scaffold import CONV, FC", "from scaffold import CONV, FC")
+    assert student_source != source
+    (tmp_path / "lab2.py").write_text(student_source, encoding="utf-8")
+    out = tmp_path / "results.pickle"
+    proc = subprocess.run(
+        [sys.executable, "-c", SANDBOX, str(HW1), str(tmp_path), str(out), json.dumps(CASES)],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sandboxed = pickle.loads(out.read_bytes())
+    for (name, args), got in zip(CASES, sandboxed, strict=True):
+        expected = getattr(probes, name)(ref_ctx, **args)
+        assert canon(got) == canon(expected), case_id((name, args))
