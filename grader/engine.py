@@ -9,6 +9,7 @@ computed here, after the student's processes are gone.
 from __future__ import annotations
 
 import importlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +58,12 @@ def _load_probes(plan: Plan) -> ModuleType:
 
 def reference_outputs(plan: Plan, device: str) -> dict[ProbeKey, Any]:
     """Run every probe of the plan on the reference. A reference that raises is the
-    instructor's error: RubricError naming the probe, raised before any student code runs."""
+    instructor's error: RubricError naming the probe, raised before any student code runs.
+    A plan with `frozen_file` (a student kit) reads them from that file instead."""
     if not plan.probe_keys:
         return {}
+    if plan.frozen_file is not None:
+        return load_frozen_outputs(plan.frozen_file, plan.probe_keys, rubric_path=plan.rubric_path)
     probes = _load_probes(plan)
     ctx = ReferenceContext(plan, device)
     out: dict[ProbeKey, Any] = {}
@@ -362,3 +366,87 @@ def _safe_grade(fn: Callable[..., CheckOutcome], spec: Any, ctx: CheckContext) -
     except Exception as err:  # noqa: BLE001 - reported, never swallowed silently
         return outcome(Status.ERROR, f"internal error in check {spec.id} ({spec.kind}): {type(err).__name__}: {err}; "
                        "please report this to the course staff")
+
+
+# --------------------------------------------------------------------------- frozen outputs
+# The reference's probe outputs, frozen into one file so that a rubric can grade code
+# without the reference package (a student kit). The file is an .npz read with
+# allow_pickle=False: an "index" entry (UTF-8 JSON, as uint8) lists each probe call
+# (module, probe, args) with its output, where every numpy array is {"$array": "aN"},
+# the name of a .npy entry, and a non-finite float is {"$float": "nan" | "inf" | "-inf"}.
+# Entries are stored uncompressed with a fixed timestamp: the same outputs give the same bytes.
+
+FROZEN_SCHEMA = "grader.frozen/v1"
+
+
+def freeze_outputs(outputs: dict[ProbeKey, Any], path: Path) -> None:
+    """Write probe outputs (plain data and numeric numpy arrays) to `path`."""
+    import math
+    import zipfile
+
+    import numpy as np
+
+    arrays: dict[str, Any] = {}
+
+    def encode(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            if v.dtype.kind not in "biuf":
+                raise TypeError(f"cannot freeze an array of dtype {v.dtype}")
+            name = f"a{len(arrays)}"
+            arrays[name] = np.ascontiguousarray(v)
+            return {"$array": name}
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            return {"$float": repr(v)}
+        if isinstance(v, dict):
+            if "$array" in v or "$float" in v:
+                raise ValueError("cannot freeze a dict with a '$array' or '$float' key")
+            return {str(k): encode(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [encode(x) for x in v]
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        raise TypeError(f"cannot freeze a {type(v).__name__}")
+
+    index = {"schema": FROZEN_SCHEMA,
+             "outputs": [{"module": k.module, "probe": k.probe, "args": k.args, "value": encode(v)} for k, v in outputs.items()]}
+    entries = {"index": np.frombuffer(json.dumps(index, sort_keys=True, allow_nan=False).encode("utf-8"), dtype=np.uint8), **arrays}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, arr in entries.items():
+            with zf.open(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, arr, allow_pickle=False)
+
+
+def load_frozen_outputs(path: Path, keys: tuple[ProbeKey, ...], *, rubric_path: str = "") -> dict[ProbeKey, Any]:
+    """The outputs of `keys` from a file written by `freeze_outputs`; RubricError when the
+    file is unreadable or lacks one of them."""
+    import numpy as np
+
+    where = f"{rubric_path}: " if rubric_path else ""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            index = json.loads(bytes(z["index"]).decode("utf-8"))
+            if index.get("schema") != FROZEN_SCHEMA:
+                raise ValueError(f"not a {FROZEN_SCHEMA} file")
+
+            def decode(v: Any) -> Any:
+                if isinstance(v, dict):
+                    if set(v) == {"$array"}:
+                        return np.array(z[v["$array"]], copy=True)
+                    if set(v) == {"$float"}:
+                        return float(v["$float"])
+                    return {k: decode(x) for k, x in v.items()}
+                if isinstance(v, list):
+                    return [decode(x) for x in v]
+                return v
+
+            found = {ProbeKey(module=o["module"], probe=o["probe"],
+                              args_json=json.dumps(o["args"], sort_keys=True, separators=(",", ":"))): o["value"]
+                     for o in index["outputs"]}
+            missing = [k for k in keys if k not in found]
+            if missing:
+                raise RubricError([f"{where}{path.name} has no frozen output for probe {k.probe}({k.args_json})" for k in missing])
+            return {k: decode(found[k]) for k in keys}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise RubricError([f"{where}frozen outputs {path} cannot be read: {type(err).__name__}: {err}"]) from None

@@ -73,7 +73,12 @@ class Rubric(BaseModel):
     schema_: Literal["grader.rubric/v1"] = Field(alias="schema")
     assignment: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     title: str
-    reference: str = Field(pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", description="python package of the instructor's solutions")
+    reference: str | None = Field(None, pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", description="python package of the instructor's solutions")
+    # A rubric shipped without its reference package (a student kit): `files` is the folder
+    # (relative to the rubric file) holding the probes and support files, and `frozen` the
+    # file of the reference's probe outputs, used instead of running the reference.
+    files: str | None = Field(None, description="folder of probes and support files, relative to the rubric file (instead of `reference`)")
+    frozen: str | None = Field(None, description="frozen expected probe outputs (grade student-kit), relative to the rubric file")
     probes: str = Field("probes.py", description="file in the reference package holding the probe functions")
     support_files: dict[str, str] = Field(default_factory=dict, description="name seen by student code -> path in the reference package")
     limits: SandboxLimits = SandboxLimits()
@@ -88,6 +93,16 @@ class Rubric(BaseModel):
             if "/" in name or name.startswith(".") or ".." in Path(rel).parts or Path(rel).is_absolute():
                 raise ValueError(f"support file {name!r} -> {rel!r}: names are plain file names, paths stay inside the package")
         return v
+
+    @model_validator(mode="after")
+    def _reference_or_files(self) -> "Rubric":
+        if (self.reference is None) == (self.files is None):
+            raise ValueError("give exactly one of `reference` (a python package) and `files` (a folder beside the rubric)")
+        for name in ("files", "frozen"):
+            value = getattr(self, name)
+            if value is not None and Path(value).is_absolute():
+                raise ValueError(f"`{name}` is a path relative to the rubric file, got {value!r}")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> "Rubric":
@@ -236,6 +251,7 @@ class Plan:
     probe_keys: tuple[ProbeKey, ...]
     known_paths: frozenset[str]
     support_files: dict[str, Path] = field(default_factory=dict)
+    frozen_file: Path | None = None  # expected probe outputs read from here instead of running the reference
 
     @property
     def probes_file(self) -> Path:
@@ -301,9 +317,11 @@ def _plainify(x: Any) -> Any:
     return x
 
 
-def _resolve_spec(spec: CheckSpecBase, package: str, where: str) -> CheckSpecBase:
+def _resolve_spec(spec: CheckSpecBase, package: str | None, where: str) -> CheckSpecBase:
     def resolve(value: Any, field_name: str) -> Any:
         if isinstance(value, dict) and set(value) == {"ref"} and isinstance(value["ref"], str):
+            if package is None:
+                raise RubricError([f"{where}.{field_name}: {{ref: {value['ref']}}} needs `reference` (this rubric has none)"])
             try:
                 return resolve_ref(package, value["ref"])
             except Exception as err:  # an instructor error: name it precisely
@@ -325,9 +343,17 @@ def _resolve_spec(spec: CheckSpecBase, package: str, where: str) -> CheckSpecBas
     return spec.model_copy(update=updates) if updates else spec
 
 
-def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes) -> Plan:
-    package_dir = _package_dir(rubric.reference, rubric_path)
+def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None) -> Plan:
+    """`base_dir` (the rubric file's folder) anchors `files` and `frozen`; default: the
+    folder of `rubric_path`."""
+    base = base_dir if base_dir is not None else Path(rubric_path).resolve().parent
+    package_dir = _package_dir(rubric.reference, rubric_path) if rubric.reference else (base / str(rubric.files)).resolve()
+    frozen_file = (base / rubric.frozen).resolve() if rubric.frozen else None
     problems: list[str] = []
+    if rubric.reference is None and frozen_file is None and _has_code(rubric):
+        problems.append(f"{rubric_path}: code checks need `reference` or `frozen` (expected probe outputs)")
+    if frozen_file is not None and not frozen_file.is_file():
+        problems.append(f"{rubric_path}: frozen outputs {rubric.frozen} not found")
     if not (package_dir / rubric.probes).is_file() and _has_code(rubric):
         problems.append(f"{rubric_path}: probes file {rubric.probes} not found in {package_dir}")
     support = {}
@@ -371,6 +397,7 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes) -> 
         probe_keys=tuple(keys),
         known_paths=frozenset(known),
         support_files=support,
+        frozen_file=frozen_file,
     )
 
 
@@ -390,4 +417,4 @@ def _add_known(known: set[str], path: str) -> None:
 def load_plan(path: Path) -> Plan:
     """Load, validate and compile a rubric file."""
     rubric = load_rubric(path)
-    return compile_rubric(rubric, rubric_path=_display(path), rubric_bytes=path.read_bytes())
+    return compile_rubric(rubric, rubric_path=_display(path), rubric_bytes=path.read_bytes(), base_dir=path.resolve().parent)
