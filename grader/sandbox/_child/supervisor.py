@@ -1,0 +1,355 @@
+"""The supervisor: one process per (submission, student module, batch of calls), forked by
+the zygote. It forks the child that runs student code (the first process of a new PID
+namespace where the kernel allows), then watches it from outside: wall-clock and CPU
+limits per phase, the output cap, the size and framing of results. It relays the child's
+frames to the grader as opaque bytes together with its own trusted account of what
+happened (timeouts, signals, exits, captured output), and it always ends by killing and
+reaping everything the child started.
+
+The supervisor never runs student code and never decodes a value.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import select
+import signal
+import socket
+import time
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+from . import codec, syscalls, worker
+
+_F_SETPIPE_SZ = 1031
+_READ_CHUNK = 1 << 20
+_SETUP_WALL_S = 60.0
+_POLL_S = 0.1
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+# A call may print this many times its output cap before the child is stopped.
+OUTPUT_KILL_FACTOR = 1024
+
+
+class _Phase:
+    """The import (index -1) or one call (index i): its limits and what it printed."""
+
+    def __init__(self, index: int, limits: Mapping[str, Any]) -> None:
+        self.index = index
+        self.wall_s = float(limits["wall_s"])
+        self.cpu_s = float(limits["cpu_s"])
+        self.output_bytes = int(limits["output_bytes"])
+        self.result_bytes = int(limits["result_bytes"])
+        self.tail = bytearray()
+        self.printed = 0
+
+
+class _Watch:
+    """The supervision loop over one child."""
+
+    def __init__(self, conn: socket.socket, pid: int, plan: Mapping[str, Any], pipes: Mapping[str, int]) -> None:
+        self.conn, self.pid, self.plan = conn, pid, plan
+        self.result_r, self.output_r, self.setup_r = pipes["result"], pipes["output"], pipes["setup"]
+        self.nonce = bytes.fromhex(plan["nonce"])
+        self.phases = [_Phase(-1, plan["import"])] + [_Phase(i, c) for i, c in enumerate(plan["calls"])]
+        self.current = 0
+        self.deadline = 0.0
+        self.cpu_start = 0.0
+        self.frames = bytearray()
+        self.killed_for: tuple[str, str] | None = None
+        self.pidfd: int | None
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+        for fd in (self.result_r, self.output_r):
+            os.set_blocking(fd, False)
+
+    # -- messages to the grader
+
+    def send(self, header: dict[str, Any], *attachments: bytes) -> None:
+        self.conn.sendall(codec.pack_message(header, *attachments))
+
+    def _output_text(self, phase: _Phase) -> dict[str, Any]:
+        text = bytes(phase.tail).decode("utf-8", errors="replace")
+        omitted = phase.printed - len(phase.tail)
+        if omitted > 0:
+            text = f"[... {omitted} earlier bytes of output omitted ...]\n" + text
+        return {"out": text, "out_bytes": phase.printed}
+
+    # -- the child's state
+
+    def cpu_seconds(self) -> float:
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+    def exited(self, timeout: float) -> bool:
+        if self.pidfd is not None:
+            return bool(select.select([self.pidfd], [], [], max(timeout, 0))[0])
+        time.sleep(max(min(timeout, 0.02), 0))
+        try:
+            info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        return info is not None
+
+    def kill(self, reason: str, detail: str = "") -> None:
+        if self.killed_for is None:
+            self.killed_for = (reason, detail)
+        for target in (lambda: os.kill(self.pid, signal.SIGKILL), lambda: os.killpg(self.pid, signal.SIGKILL)):
+            try:
+                target()
+            except ProcessLookupError:
+                pass
+
+    # -- reading
+
+    def drain_output(self) -> None:
+        while self.current < len(self.phases):
+            try:
+                chunk = os.read(self.output_r, _READ_CHUNK)
+            except BlockingIOError:
+                return
+            if not chunk:
+                return
+            phase = self.phases[self.current]
+            phase.printed += len(chunk)
+            phase.tail += chunk
+            if len(phase.tail) > phase.output_bytes:
+                del phase.tail[: len(phase.tail) - phase.output_bytes]
+            if phase.printed > OUTPUT_KILL_FACTOR * phase.output_bytes:
+                self.kill("output", str(OUTPUT_KILL_FACTOR * phase.output_bytes))
+                return
+        # Output after the last phase (a lingering process) is read and dropped.
+        try:
+            while os.read(self.output_r, _READ_CHUNK):
+                pass
+        except BlockingIOError:
+            pass
+
+    def read_results(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.result_r, _READ_CHUNK)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self.frames += chunk
+            if not self.take_frames():
+                return
+        self.take_frames()
+
+    def take_frames(self) -> bool:
+        """Forward every complete frame; False once the child has been stopped."""
+        size = codec.FRAME_PREFIX.size
+        while len(self.frames) >= size and self.killed_for is None:
+            magic, nonce, head_len, blob_len = codec.FRAME_PREFIX.unpack_from(self.frames)
+            if magic != codec.FRAME_MAGIC or nonce != self.nonce:
+                self.kill("bad_frame", "the result channel carried bytes that are not a result frame")
+                return False
+            if self.current >= len(self.phases):
+                self.kill("bad_frame", "a result frame came after the last call")
+                return False
+            cap = self.phases[self.current].result_bytes
+            if head_len + blob_len > cap + (1 << 20):
+                self.kill("too_big", str(head_len + blob_len))
+                return False
+            if len(self.frames) < size + head_len + blob_len:
+                return True
+            head = bytes(self.frames[size : size + head_len])
+            blob = bytes(self.frames[size + head_len : size + head_len + blob_len])
+            del self.frames[: size + head_len + blob_len]
+            self.drain_output()
+            phase = self.phases[self.current]
+            self.send({"t": "frame", "phase": phase.index, **self._output_text(phase)}, head, blob)
+            self.current += 1
+            if self.current < len(self.phases):
+                self.start_phase()
+        return self.killed_for is None
+
+    def start_phase(self) -> None:
+        self.deadline = time.monotonic() + self.phases[self.current].wall_s
+        self.cpu_start = self.cpu_seconds()
+
+    # -- the loop
+
+    def wait_setup(self) -> dict[str, Any] | None:
+        """The child's own report on its isolation, or None if it died or stalled."""
+        data = bytearray()
+        deadline = time.monotonic() + _SETUP_WALL_S
+        while time.monotonic() < deadline:
+            ready = select.select([self.setup_r], [], [], _POLL_S)[0]
+            self.drain_output()
+            if ready:
+                chunk = os.read(self.setup_r, 1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+        else:
+            self.kill("setup", "the sandbox did not finish setting up")
+            return None
+        try:
+            report = json.loads(bytes(data))
+        except ValueError:
+            return None
+        return report if isinstance(report, dict) else None
+
+    def run(self) -> None:
+        report = self.wait_setup()
+        if report is None or not report.get("ok"):
+            error = report.get("error", "") if report else "the sandboxed process ended while setting up"
+            self.send({"t": "setup", "ok": False, "error": error})
+            self.finish(report_death=False)
+            return
+        self.send({"t": "setup", **report})
+        if self.plan.get("selftest"):
+            self.finish(report_death=False)
+            return
+        self.start_phase()
+        while self.current < len(self.phases) and self.killed_for is None:
+            now = time.monotonic()
+            wait = min(self.deadline - now, _POLL_S)
+            fds = [self.result_r, self.output_r] + ([self.pidfd] if self.pidfd is not None else [])
+            ready = select.select(fds, [], [], max(wait, 0))[0]
+            if self.output_r in ready:
+                self.drain_output()
+            if self.result_r in ready:
+                self.read_results()
+            if self.killed_for is not None or self.current >= len(self.phases):
+                break
+            if self.pidfd is not None and self.pidfd in ready or self.pidfd is None and self.exited(0):
+                break
+            phase = self.phases[self.current]
+            if time.monotonic() >= self.deadline:
+                self.kill("timeout", f"{phase.wall_s:g}")
+            elif self.cpu_seconds() - self.cpu_start > phase.cpu_s:
+                self.kill("cpu", f"{phase.cpu_s:g}")
+        self.finish(report_death=True)
+
+    def finish(self, *, report_death: bool) -> None:
+        """Wait for the child to exit (killing it if a phase is still owed... or if it
+        lingers), collect its last frames and output, reap everything, say how it ended."""
+        if not self.exited(2.0 if self.killed_for is None else 0):
+            self.kill(self.killed_for[0] if self.killed_for else "lingering", self.killed_for[1] if self.killed_for else "")
+        try:
+            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:
+            pass
+        try:
+            os.killpg(self.pid, signal.SIGKILL)  # the child's group, while its pid still pins the group id
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.killed_for is None:
+            self.read_results()
+        self.drain_output()
+        _, status = os.waitpid(self.pid, 0)
+        if report_death and self.current < len(self.phases):
+            phase = self.phases[self.current]
+            reason, detail = self.killed_for or _describe_status(status)
+            if self.killed_for is None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+                reason, detail = "cpu", "total"
+            self.send({"t": "died", "phase": phase.index, "reason": reason, "detail": detail, **self._output_text(phase)})
+        _reap_all()
+        self.send({"t": "end"})
+
+
+def _describe_status(status: int) -> tuple[str, str]:
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return "signal", name
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    if code == worker.CHANNEL_FAILED:
+        return "channel", str(code)
+    return "exit", str(code)
+
+
+def _reap_all() -> None:
+    """Reap orphans the child left (reparented to this subreaper, already killed with the
+    child's process group)."""
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.01)
+
+
+def _pipe(*, size: int | None = None) -> tuple[int, int]:
+    r, w = os.pipe()
+    if size:
+        try:
+            fcntl.fcntl(w, _F_SETPIPE_SZ, size)
+        except OSError:
+            pass
+    return r, w
+
+
+def run(
+    conn: socket.socket,
+    plan: dict[str, Any],
+    attachments: Sequence[bytes],
+    probes: types.ModuleType,
+    support_modules: Mapping[str, types.ModuleType],
+) -> None:
+    """Fork the child for `plan` and supervise it to the end."""
+    if plan["mode"] == "full":
+        try:
+            syscalls.unshare(syscalls.CLONE_NEWPID)
+        except OSError as exc:
+            conn.sendall(codec.pack_message({"t": "setup", "ok": False, "error": str(exc)}))
+            conn.sendall(codec.pack_message({"t": "end"}))
+            return
+    pipes = {"setup": _pipe(), "result": _pipe(), "output": _pipe(size=1 << 20), "lifeline": _pipe()}
+    pid = os.fork()
+    if pid == 0:
+        ends = {"setup": pipes["setup"][1], "result": pipes["result"][1], "output": pipes["output"][1], "lifeline": pipes["lifeline"][0]}
+        worker.main(plan, ends, attachments, probes, support_modules)
+    for name, (r, w) in pipes.items():
+        os.close(r if name == "lifeline" else w)
+    watch = _Watch(conn, pid, plan, {name: (w if name == "lifeline" else r) for name, (r, w) in pipes.items()})
+    watch.run()
+
+
+def main(
+    conn_fd: int,
+    zygote_pid: int,
+    config: Mapping[str, Any],
+    probes: types.ModuleType,
+    support_modules: Mapping[str, types.ModuleType],
+) -> NoReturn:
+    """The supervisor's whole life (in the process the zygote forked)."""
+    code = 1
+    try:
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != zygote_pid:
+            os._exit(code)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        conn = socket.socket(fileno=conn_fd)
+        conn.settimeout(None)
+        request, attachments = codec.recv_message(conn, max_bytes=1 << 30)
+        conn.sendall(codec.pack_message({"t": "started", "pid": os.getpid()}))
+        syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
+        plan = {**config, **request}
+        run(conn, plan, attachments, probes, support_modules)
+        code = 0
+    except BaseException as exc:  # noqa: BLE001 - say what broke, then go
+        try:
+            conn.sendall(codec.pack_message({"t": "error", "error": f"{type(exc).__name__}: {exc}"}))  # type: ignore[possibly-undefined]
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(code)
+

@@ -1,0 +1,405 @@
+"""The child that runs student code: it isolates itself, imports the student's module,
+runs the probe calls and writes one frame of plain data per phase to its result pipe.
+
+Forked by a supervisor (which is forked by the zygote). Until the setup pipe is closed,
+only this trusted code runs; the supervisor treats what comes over the setup pipe as the
+truth about the layers in place. After that, the process may be the student's in every
+respect: it can overwrite anything in its own memory, so the frames it sends are judged by
+the grader as untrusted bytes, and they can only ever carry this child's own values.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import io
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+from . import codec, landlock, seccomp, syscalls
+from .student import ProbeContext, classify, describe_exception
+
+SETUP_FAILED = 70
+CHANNEL_FAILED = 71
+
+# File descriptors in the child, after setup: 0 /dev/null, 1 and 2 the output pipe.
+SETUP_FD, RESULT_FD, LIFELINE_FD = 3, 4, 5
+
+DEVICES_RW = ("null", "zero", "full")
+DEVICES_RO = ("random", "urandom")
+# In the mount namespace the student's view is a fresh tmpfs root holding only these.
+VIEW_WORK = "/sandbox"
+VIEW_SUPPORT = "/support"
+VIEW_TMP = "/tmp"
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _copy_tree(src: str, dst: str, uid: int | None) -> None:
+    """Copy the staged submission (regular files and folders only) to `dst`, owned by uid."""
+    for dirpath, dirnames, filenames in os.walk(src):
+        rel = os.path.relpath(dirpath, src)
+        target = dst if rel == "." else os.path.join(dst, rel)
+        if rel != ".":
+            os.mkdir(target, 0o755)
+        if uid is not None:
+            os.chown(target, uid, uid)
+        for name in filenames:
+            shutil.copyfile(os.path.join(dirpath, name), os.path.join(target, name))
+            if uid is not None:
+                os.chown(os.path.join(target, name), uid, uid)
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+
+
+def _bind(source: str, target: str, *, read_only: bool) -> None:
+    if os.path.isdir(source):
+        os.makedirs(target, 0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+        with open(target, "w"):
+            pass
+    syscalls.mount(source, target, None, syscalls.MS_BIND)
+    if read_only:
+        flags = syscalls.MS_BIND | syscalls.MS_REMOUNT | syscalls.MS_RDONLY | syscalls.MS_NOSUID | syscalls.MS_NODEV
+        syscalls.mount(None, target, None, flags)
+
+
+def _build_view(plan: Mapping[str, Any], uid: int | None) -> None:
+    """Give this mount namespace a new root: a tmpfs holding read-only binds of the system
+    and Python folders, a private /proc, /dev (a few devices), /tmp, /dev/shm, the
+    student's working copy at /sandbox and the support files at /support."""
+    root = plan["root_dir"]
+    os.makedirs(root, 0o700, exist_ok=True)
+    syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
+    nosuid_nodev = syscalls.MS_NOSUID | syscalls.MS_NODEV
+    syscalls.mount("tmpfs", root, "tmpfs", nosuid_nodev, "size=4m,mode=0755")
+    for path in plan["ro_paths"]:
+        _bind(path, root + path, read_only=True)
+    for link, target in plan["root_links"]:
+        os.symlink(target, root + link)
+    dev = root + "/dev"
+    os.mkdir(dev, 0o755)
+    syscalls.mount("tmpfs", dev, "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NOEXEC, "size=64k,mode=0755")
+    for name in DEVICES_RW + DEVICES_RO + tuple(plan.get("extra_devices", ())):
+        _bind("/dev/" + name, f"{dev}/{name}", read_only=False)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{dev}/{name}")
+    scratch = nosuid_nodev | syscalls.MS_NOEXEC
+    os.mkdir(dev + "/shm")
+    syscalls.mount("tmpfs", dev + "/shm", "tmpfs", scratch, f"size={plan['tmp_mb']}m,mode=1777")
+    syscalls.mount(None, dev, None, syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | syscalls.MS_NOSUID | syscalls.MS_NOEXEC)
+    os.mkdir(root + "/proc")
+    syscalls.mount("proc", root + "/proc", "proc", scratch)
+    os.mkdir(root + VIEW_TMP)
+    syscalls.mount("tmpfs", root + VIEW_TMP, "tmpfs", scratch, f"size={plan['tmp_mb']}m,mode=1777")
+    os.mkdir(root + VIEW_WORK)
+    owner = f",uid={uid},gid={uid}" if uid is not None else ""
+    syscalls.mount("tmpfs", root + VIEW_WORK, "tmpfs", nosuid_nodev, f"size={plan['work_mb']}m,mode=0755{owner}")
+    _copy_tree(plan["stage_work"], root + VIEW_WORK, uid)
+    _bind(plan["stage_support"], root + VIEW_SUPPORT, read_only=True)
+    os.chdir(root)
+    syscalls.pivot_root(".", ".")
+    syscalls.umount2(".", syscalls.MNT_DETACH)
+    os.chdir("/")
+    syscalls.mount(None, "/", None, syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | nosuid_nodev)
+
+
+def _set_rlimits(limits: Mapping[str, Any], *, cpu_total: float, device: str) -> None:
+    memory = int(limits["memory_mb"]) << 20
+    if device == "cuda":  # CUDA reserves huge PROT_NONE ranges: bound writable memory instead
+        data = (_status_kb("VmData") << 10) + memory
+        resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+    else:
+        space = (_status_kb("VmSize") << 10) + memory
+        resource.setrlimit(resource.RLIMIT_AS, (space, space))
+    cpu = max(1, int(cpu_total + 0.999))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    size = int(limits["file_size_mb"]) << 20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["nproc"]), int(limits["nproc"])))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["nofile"]), int(limits["nofile"])))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+class Setup:
+    """Where the child's files are, and which layers were put in place."""
+
+    def __init__(self, work: str, tmp: str, support: str) -> None:
+        self.work, self.tmp, self.support = work, tmp, support
+        self.layers: list[str] = []
+        self.skipped: dict[str, str] = {}
+        self.checks: dict[str, bool] = {}
+
+
+def _optional(setup: Setup, plan: Mapping[str, Any], layer: str, apply: Any) -> None:
+    """Apply a layer the plan asks for; in a self-test, note its failure instead."""
+    if layer not in plan["layers"]:
+        return
+    try:
+        apply()
+    except OSError as exc:
+        if not plan.get("selftest"):
+            raise
+        setup.skipped[layer] = str(exc)
+        return
+    setup.layers.append(layer)
+
+
+def setup(plan: Mapping[str, Any]) -> Setup:
+    """Put every layer of the plan in place, in an order where each step still has the
+    privileges it needs; raises on any failure (the supervisor then runs nothing)."""
+    want = set(plan["layers"])
+    uid = plan.get("uid") if "uid" in want else None
+    os.setsid()
+    done: list[str] = ["setsid"]
+    if plan["mode"] == "full":
+        syscalls.unshare(syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS)
+        _build_view(plan, uid)
+        syscalls.sethostname("sandbox")
+        where = Setup(VIEW_WORK, VIEW_TMP, VIEW_SUPPORT)
+        done += ["pid-ns", "net-ns", "mount-ns"]
+    else:
+        base = plan["child_dir"]
+        where = Setup(base + "/work", base + "/tmp", plan["stage_support"])
+        os.makedirs(base, 0o711)
+        os.mkdir(where.work, 0o755)
+        os.mkdir(where.tmp, 0o700)
+        _copy_tree(plan["stage_work"], where.work, uid)
+        if uid is not None:
+            os.chown(where.tmp, uid, uid)
+    _set_rlimits(plan["limits"], cpu_total=plan["cpu_total"], device=plan["device"])
+    done.append("rlimits")
+    where.layers = done
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        if os.getuid() != uid or os.geteuid() != uid:
+            raise OSError(errno.EPERM, "setresuid did not take")
+        where.layers.append("uid")
+    elif "caps" in want:
+        syscalls.drop_capabilities()
+        where.layers.append("caps")
+    syscalls.set_no_new_privs()
+    if plan["mode"] == "full":
+        lock_ro, lock_rw = ["/"], [VIEW_WORK, VIEW_TMP, "/dev/shm"]
+    else:
+        lock_ro = [*plan["landlock_ro"], "/proc", where.support]
+        lock_rw = [where.work, where.tmp]
+    devices = plan.get("extra_devices", ())
+    _optional(
+        where,
+        plan,
+        "landlock",
+        lambda: landlock.restrict(
+            read_only=lock_ro + (["/sys"] if devices else []),
+            writable=lock_rw,
+            devices_rw=["/dev/" + d for d in (*DEVICES_RW, *devices)],
+            devices_ro=["/dev/" + d for d in DEVICES_RO],
+        ),
+    )
+    full = plan["mode"] == "full"
+
+    def install_seccomp() -> None:
+        seccomp.install(seccomp.build_filter(own_pid=os.getpid(), allow_unix_sockets=full))
+
+    _optional(where, plan, "seccomp", install_seccomp)
+    return where
+
+
+def _environment(plan: Mapping[str, Any], where: Setup) -> None:
+    os.environ.clear()
+    os.environ.update(
+        PATH="/usr/local/bin:/usr/bin:/bin",
+        HOME=where.work,
+        TMPDIR=where.tmp,
+        LANG="C.UTF-8",
+        USER="student",
+        LOGNAME="student",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    os.environ.update(plan.get("pass_env", {}))
+    tempfile.tempdir = None
+    os.chdir(where.work)
+    os.umask(0o022)
+    sys.path[:] = [where.work, *plan["python_path"]]
+    sys.dont_write_bytecode = True
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+
+
+def _self_checks(plan: Mapping[str, Any], where: Setup) -> dict[str, bool]:
+    """What a self-test child verifies from the inside, as the student would run."""
+
+    def works(action: Any) -> bool:
+        try:
+            action()
+        except OSError:
+            return False
+        return True
+
+    def write_probe() -> None:
+        with open(os.path.join(where.work, ".selftest"), "w") as fh:
+            fh.write("x")
+
+    return {
+        "stdlib_readable": works(lambda: open(plan["stdlib_probe"], "rb").close()),
+        "site_readable": works(lambda: os.listdir(plan["site_probe"])),
+        "work_writable": works(write_probe),
+        "grader_hidden": not works(lambda: os.listdir(plan["run_dir"])),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Frames
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()  # type: ignore[union-attr]
+        except BaseException:  # noqa: BLE001 - the student may have replaced the stream
+            pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def send_frame(nonce: bytes, header: dict[str, Any], arrays: Sequence[bytes] = ()) -> None:
+    """One frame on the result pipe; exits the child if the pipe is gone."""
+    _flush_output()
+    try:
+        head = json.dumps({**header, "arrays": [len(a) for a in arrays]}, allow_nan=False).encode()
+    except ValueError as exc:
+        head = json.dumps({**header, "status": "bad_output", "value": None, "message": f"the result cannot be sent: {exc}", "arrays": []}).encode()
+        arrays = ()
+    blob = b"".join(arrays)
+    try:
+        _write_all(RESULT_FD, codec.FRAME_PREFIX.pack(codec.FRAME_MAGIC, nonce, len(head), len(blob)) + head + blob)
+    except OSError:
+        os._exit(CHANNEL_FAILED)
+
+
+def _failure(kind: str, exc: BaseException, where: Setup, **extra: Any) -> dict[str, Any]:
+    status, limit = classify(exc)
+    message, lines = describe_exception(exc, where.work)
+    return {"kind": kind, "status": status, "limit": limit, "message": message, "traceback": lines, **extra}
+
+
+def serve(
+    plan: Mapping[str, Any],
+    where: Setup,
+    attachments: Sequence[bytes],
+    probes: types.ModuleType,
+    support_modules: Mapping[str, types.ModuleType],
+) -> None:
+    """Import the student's module, then run each call; one frame per phase."""
+    nonce = bytes.fromhex(plan["nonce"])
+    # Resolve everything trusted before the student's code can touch it.
+    functions = {c["probe"]: getattr(probes, c["probe"]) for c in plan["calls"]}
+    arguments = []
+    for call in plan["calls"]:
+        start, count = call["attach"]
+        arguments.append(codec.decode(call["args"], attachments[start : start + count]))
+    ctx = ProbeContext(
+        device=plan["device"],
+        workdir=where.work,
+        support_dir=where.support,
+        support_names=plan["support_names"],
+        support_modules=support_modules,
+    )
+    try:
+        ctx.module(plan["module"])
+    except BaseException as exc:  # noqa: BLE001 - whatever the student's import raised
+        send_frame(nonce, {**_failure("import", exc, where), "notes": list(ctx.notes)})
+        return
+    send_frame(nonce, {"kind": "import", "status": "ok", "notes": list(ctx.notes)})
+    for call, args in zip(plan["calls"], arguments):
+        try:
+            value = functions[call["probe"]](ctx, **args)
+        except BaseException as exc:  # noqa: BLE001 - the student's failure is a result
+            send_frame(nonce, _failure("call", exc, where, id=call["id"]))
+            continue
+        try:
+            tree, arrays = codec.encode(value, max_bytes=int(call["result_bytes"]))
+        except codec.CodecError as exc:
+            send_frame(nonce, {"kind": "call", "id": call["id"], "status": "bad_output", "message": f"the probe returned {exc}"})
+            continue
+        send_frame(nonce, {"kind": "call", "id": call["id"], "status": "ok", "value": tree}, arrays)
+
+
+def _arrange_fds(fds: Mapping[str, int]) -> None:
+    """0 = /dev/null, 1 and 2 = the output pipe, then the setup, result and lifeline
+    pipes at fixed numbers; everything else the supervisor had open is closed."""
+    devnull = fcntl.fcntl(os.open("/dev/null", os.O_RDONLY), fcntl.F_DUPFD, 16)
+    moved = {name: fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for name, fd in fds.items()}  # above every target
+    os.dup2(devnull, 0)
+    os.dup2(moved["output"], 1)
+    os.dup2(moved["output"], 2)
+    os.dup2(moved["setup"], SETUP_FD)
+    os.dup2(moved["result"], RESULT_FD)
+    os.dup2(moved["lifeline"], LIFELINE_FD)
+    os.closerange(LIFELINE_FD + 1, 1 << 20)
+    for fd in range(LIFELINE_FD + 1):
+        os.set_inheritable(fd, fd <= 2)
+
+
+def main(
+    plan: Mapping[str, Any],
+    fds: Mapping[str, int],
+    attachments: Sequence[bytes],
+    probes: types.ModuleType,
+    support_modules: Mapping[str, types.ModuleType],
+) -> NoReturn:
+    """The child's whole life; never returns into the supervisor's code."""
+    code = SETUP_FAILED
+    try:
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        _arrange_fds(fds)
+        if select.select([LIFELINE_FD], [], [], 0)[0]:  # the supervisor is already gone
+            os._exit(code)
+        try:
+            where = setup(plan)
+            _environment(plan, where)
+            if plan.get("selftest"):
+                where.checks = _self_checks(plan, where)
+        except BaseException as exc:  # noqa: BLE001 - reported, then nothing runs
+            report = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        else:
+            report = {"ok": True, "layers": where.layers, "skipped": where.skipped, "checks": where.checks}
+        _write_all(SETUP_FD, json.dumps(report).encode())
+        os.close(SETUP_FD)
+        if not report["ok"] or plan.get("selftest"):
+            os._exit(0 if report["ok"] else SETUP_FAILED)
+        code = CHANNEL_FAILED
+        serve(plan, where, attachments, probes, support_modules)
+        _flush_output()
+        code = 0
+    finally:
+        os._exit(code)

@@ -1,0 +1,324 @@
+"""The zygote: a long-lived process that has imported numpy, torch, the course's support
+modules (the scaffold) and the assignment's probes module, and forks one supervisor per
+request from the grader.
+
+It is started by `grader.sandbox.Sandbox` as `python -I -c <bootstrap>` with a scrubbed
+environment, and loads this package by file path, so it holds nothing of `grader` or
+`reference` and has no rubric or expected value in memory. Torch is told to use one
+thread and computes nothing here: a process whose OpenMP pool has started deadlocks its
+forked children. CUDA is never touched (a process that initialized CUDA cannot use it in
+a forked child); children initialize it themselves when a probe moves work to the GPU.
+
+Before it says it is ready, the zygote runs a self-test child through the same code path
+as every real child and reports which isolation layers actually came up.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import secrets
+import select
+import signal
+import socket
+import sys
+import traceback
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import codec, supervisor
+
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# What of /etc a child reads where no mount namespace can hide the rest (basic mode).
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/os-release",
+    "/etc/mime.types",
+)
+FULL_LAYERS = ("setsid", "rlimits", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock")
+
+
+def _load_by_path(name: str, path: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _inside(path: str, base: str) -> bool:
+    return path == base or path.startswith(base.rstrip("/") + "/")
+
+
+def _clean_import_system(secret: Sequence[str], private: Sequence[str]) -> None:
+    """Drop import paths and editable-install finders that lead to the grader's files."""
+
+    def allowed(path: str) -> bool:
+        if not path or not os.path.exists(path):
+            return False
+        path = os.path.abspath(path)
+        return not any(_inside(p, path) for p in (*secret, *private)) and not any(_inside(path, s) for s in secret)
+
+    sys.path[:] = [p for p in sys.path if allowed(p)]
+    sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
+    sys.path_hooks[:] = [h for h in sys.path_hooks if not getattr(h, "__module__", "").startswith("__editable__")]
+    sys.path_importer_cache.clear()
+
+
+def view_paths(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The folders a child may read: system folders and the interpreter's, minus any that
+    would expose (contain, or lie inside) a protected path."""
+    secret, private = config["secret"], config["private"]
+    links: list[tuple[str, str]] = []
+    candidates: list[str] = []
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            links.append((path, os.readlink(path)))
+        elif os.path.isdir(path):
+            candidates.append(path)
+    python = [sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix, *sys.path]
+    for path in python:
+        if not path or not os.path.isdir(path):
+            continue
+        path = os.path.abspath(path)
+        if any(_inside(path, link) for link, _ in links):
+            path = os.path.realpath(path)
+        candidates.append(path)
+    kept: list[str] = []
+    for path in sorted(set(candidates), key=len):
+        if any(_inside(path, k) for k in kept):
+            continue
+        if path == "/" or any(_inside(p, path) for p in (*secret, *private)) or any(_inside(path, s) for s in secret):
+            continue
+        kept.append(path)
+    devices = sorted(n for n in os.listdir("/dev") if n.startswith("nvidia")) if config["device"] == "cuda" else []
+    ro_paths = kept + (["/sys"] if devices else [])
+    landlock_ro = [p for p in kept if p != "/etc"] + [p for p in ETC_FILES if os.path.exists(p)]
+    return {
+        "ro_paths": ro_paths,
+        "root_links": links,
+        "landlock_ro": landlock_ro,
+        "extra_devices": devices,
+        "python_path": list(sys.path),
+        "stdlib_probe": os.__file__,
+        "site_probe": os.path.dirname(sys.modules["numpy"].__file__ or ""),
+    }
+
+
+def probe_names(probes: types.ModuleType) -> list[str]:
+    declared = getattr(probes, "PROBES", None)
+    if isinstance(declared, (tuple, list)) and all(isinstance(n, str) for n in declared):
+        names = list(declared)
+    else:
+        names = [
+            n
+            for n, f in vars(probes).items()
+            if not n.startswith("_") and isinstance(f, types.FunctionType) and f.__module__ == probes.__name__
+        ]
+    return [n for n in names if callable(getattr(probes, n, None))]
+
+
+class Zygote:
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = dict(config)
+        self.pid = os.getpid()
+        self.children: set[int] = set()
+        self.probes: types.ModuleType | None = None
+        self.support_modules: dict[str, types.ModuleType] = {}
+        self.base: dict[str, Any] = {}
+
+    # -- start-up
+
+    def load(self) -> None:
+        import numpy  # noqa: F401 - pre-imported for every child
+        import torch
+
+        torch.set_num_threads(1)
+        torch.set_num_interop_threads(1)
+        _clean_import_system(self.config["secret"], self.config["private"])
+        for name, path in self.config["support_modules"].items():
+            self.support_modules[name] = _load_by_path(name, path)
+        self.probes = _load_by_path("_grader_probes", self.config["probes_file"])
+        self.base = {
+            "device": self.config["device"],
+            "support_names": list(self.config["support_names"]),
+            "pass_env": dict(self.config.get("pass_env", {})),
+            **view_paths(self.config),
+        }
+
+    def fork_supervisor(self, conn_fd: int, control: socket.socket | None, config: Mapping[str, Any]) -> int:
+        pid = os.fork()
+        if pid == 0:
+            if control is not None:
+                control.close()
+            supervisor.main(conn_fd, self.pid, config, self.probes, self.support_modules)  # type: ignore[arg-type]
+        os.close(conn_fd)
+        return pid
+
+    def selftest(self, mode: str, layers: Sequence[str]) -> dict[str, Any]:
+        """Run one child through setup only; its report of layers and inside checks."""
+        base = self.config["selftest_dir"]
+        tag = f"selftest-{mode}-{len(os.listdir(base))}"
+        for sub in ("stage/work", "stage/support"):
+            os.makedirs(os.path.join(base, sub), exist_ok=True)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        plan = {
+            **self.base,
+            "mode": mode,
+            "layers": list(layers),
+            "selftest": True,
+            "uid": self.config["selftest_uid"],
+            "nonce": secrets.token_hex(16),
+            "module": "",
+            "calls": [],
+            "import": {"wall_s": 10, "cpu_s": 10, "output_bytes": 4096, "result_bytes": 4096},
+            "limits": {"memory_mb": 512, "file_size_mb": 1, "nproc": 16, "nofile": 64},
+            "cpu_total": 10,
+            "tmp_mb": 4,
+            "work_mb": 4,
+            "stage_work": os.path.join(base, "stage/work"),
+            "stage_support": os.path.join(base, "stage/support"),
+            "root_dir": os.path.join(base, tag + "-root"),
+            "child_dir": os.path.join(base, tag),
+            "run_dir": base,
+        }
+        pid = self.fork_supervisor(theirs.detach(), None, self.base)
+        report: dict[str, Any] = {"ok": False, "error": "the self-test child said nothing"}
+        try:
+            ours.sendall(_pack_request(plan))
+            while True:
+                message, _ = codec.recv_message(ours, max_bytes=1 << 20)
+                if message.get("t") == "setup":
+                    report = message
+                elif message.get("t") == "error":
+                    report = {"ok": False, "error": message.get("error", "")}
+                elif message.get("t") == "end":
+                    break
+        except (EOFError, OSError, ValueError) as exc:
+            report = {"ok": False, "error": f"self-test: {exc}"}
+        finally:
+            ours.close()
+            os.waitpid(pid, 0)
+        return report
+
+    def choose_layers(self) -> dict[str, Any]:
+        """Pick the strongest isolation this kernel allows; say why anything is missing."""
+        isolation = self.config["isolation"]
+        missing: dict[str, str] = {}
+        ns_reason = ""
+        if isolation == "basic":
+            ns_reason = "isolation='basic' was asked for"
+        elif self.config["no_namespaces"]:
+            ns_reason = "GRADER_SANDBOX_NO_NAMESPACES=1 is set"
+        elif os.geteuid() != 0:
+            ns_reason = f"namespaces and a separate uid need root (the grader runs as uid {os.geteuid()})"
+        else:
+            report = self.selftest("full", FULL_LAYERS)
+            checks = report.get("checks", {})
+            if report.get("ok") and all(checks.values()):
+                missing.update(report.get("skipped", {}))
+                return {"mode": "full", "layers": report["layers"], "missing": missing}
+            failed = [name for name, good in checks.items() if not good]
+            ns_reason = report.get("error") or f"the namespace self-test failed ({', '.join(failed)})"
+        if isolation == "full":
+            raise RuntimeError(f"full isolation is not available: {ns_reason}")
+        for layer in ("pid-ns", "net-ns", "mount-ns"):
+            missing[layer] = ns_reason
+        basic = ["setsid", "rlimits", "seccomp", "landlock"]
+        report: dict[str, Any] = {}
+        if os.geteuid() == 0:
+            report = self.selftest("basic", [*basic, "uid"])
+            checks = report.get("checks", {})
+            if not (report.get("ok") and checks.get("stdlib_readable") and checks.get("site_readable") and checks.get("work_writable")):
+                missing["uid"] = f"the interpreter ({sys.base_prefix}) is not readable by an unprivileged uid"
+                report = self.selftest("basic", [*basic, "caps"])
+        else:
+            missing["uid"] = f"switching uid needs root (the grader runs as uid {os.geteuid()})"
+            report = self.selftest("basic", basic)
+        if not report.get("ok"):
+            raise RuntimeError(f"the sandbox cannot start even without namespaces: {report.get('error')}")
+        missing.update(report.get("skipped", {}))
+        return {"mode": "basic", "layers": report["layers"], "missing": missing}
+
+    # -- serving
+
+    def reap(self) -> None:
+        while self.children:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+
+    def serve(self, control: socket.socket) -> None:
+        poller = select.poll()
+        poller.register(control.fileno(), select.POLLIN)
+        while True:
+            events = poller.poll(500)
+            self.reap()
+            if not events:
+                continue
+            try:
+                message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
+            except OSError:
+                return
+            if not message:
+                return  # the grader closed its end (or died)
+            if not fds:
+                continue
+            for extra in fds[1:]:
+                os.close(extra)
+            self.children.add(self.fork_supervisor(fds[0], control, self.base))
+
+    def shutdown(self) -> None:
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.reap()
+
+
+def _pack_request(plan: Mapping[str, Any]) -> bytes:
+    return codec.pack_message(dict(plan))
+
+
+def main(config_json: str) -> None:
+    config = json.loads(config_json)
+    control = socket.socket(fileno=config["control_fd"])
+    zygote = Zygote(config)
+    try:
+        zygote.load()
+        chosen = zygote.choose_layers()
+        zygote.base.update(mode=chosen["mode"], layers=chosen["layers"])
+        ready = {
+            "ok": True,
+            **chosen,
+            "probes": probe_names(zygote.probes),  # type: ignore[arg-type]
+            "threads": len(os.listdir("/proc/self/task")),
+            "pid": os.getpid(),
+        }
+    except BaseException:  # noqa: BLE001 - the grader raises this as the instructor's error
+        control.sendall(json.dumps({"ok": False, "error": traceback.format_exc(limit=-8)}).encode()[: 60_000])
+        os._exit(1)
+    control.sendall(json.dumps(ready).encode())
+    try:
+        zygote.serve(control)
+    finally:
+        zygote.shutdown()
+        os._exit(0)

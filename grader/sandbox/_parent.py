@@ -1,0 +1,713 @@
+"""The grader's side of the sandbox: starting (and restarting) the zygote, staging a
+submission, sending requests, enforcing a last-resort deadline, and turning what comes
+back into `CallResult`s after validating every byte the child produced."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from ._child import codec
+from ._types import CallResult, Limits, ProbeCall, SandboxError
+
+log = logging.getLogger("grader.sandbox")
+
+_CHILD_DIR = Path(__file__).resolve().parent / "_child"
+_BOOTSTRAP = (
+    "import importlib.util, sys\n"
+    "d = sys.argv[1]\n"
+    "s = importlib.util.spec_from_file_location('_grader_sandbox_child', d + '/__init__.py', submodule_search_locations=[d])\n"
+    "m = importlib.util.module_from_spec(s)\n"
+    "sys.modules[s.name] = m\n"
+    "s.loader.exec_module(m)\n"
+    "from _grader_sandbox_child.zygote import main\n"
+    "main(sys.argv[2])\n"
+)
+NO_NAMESPACES_ENV = "GRADER_SANDBOX_NO_NAMESPACES"
+ALL_LAYERS = ("rlimits", "setsid", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock")
+MAX_SUBMISSION_BYTES = 256 << 20
+MAX_SUBMISSION_FILES = 10_000
+_CHILD_STATUSES = frozenset({"ok", "error", "memory", "missing", "bad_output"})
+_SETUP_SLACK_S = 60.0
+_PASS_ENV_CUDA = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME")
+
+
+class _ZygoteLost(Exception):
+    """The zygote died or did not start a supervisor for a request."""
+
+
+def _repo_root() -> Path | None:
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "grader").is_dir() else None
+
+
+class _UidPool:
+    """Unprivileged uids for children, one per concurrent child: a random block per
+    Sandbox (so two graders on one machine are unlikely to share one), handed out round
+    robin; a uid whose child was not seen to end cleanly is never reused."""
+
+    SIZE = 1024
+
+    def __init__(self) -> None:
+        self.base = 2_000_000 + secrets.randbelow(60_000) * self.SIZE
+        self._next = 0
+        self._busy: set[int] = set()
+        self._bad: set[int] = set()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> int:
+        with self._lock:
+            for _ in range(self.SIZE):
+                uid = self.base + self._next
+                self._next = (self._next + 1) % self.SIZE
+                if uid not in self._busy and uid not in self._bad:
+                    self._busy.add(uid)
+                    return uid
+        raise SandboxError("no free sandbox uid")
+
+    def release(self, uid: int, *, reusable: bool) -> None:
+        with self._lock:
+            self._busy.discard(uid)
+            if not reusable:
+                self._bad.add(uid)
+
+    def __contains__(self, uid: int) -> bool:
+        return self.base <= uid < self.base + self.SIZE
+
+
+class _Zygote:
+    """One running zygote process and its control socket."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], control: socket.socket, ready: dict[str, Any]) -> None:
+        self.proc, self.control, self.ready = proc, control, ready
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _stop_all(holder: list[_Zygote | None], tmp: Path) -> None:
+    zygote = holder[0]
+    holder[0] = None
+    if zygote is not None:
+        zygote.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class _Prepared:
+    call: ProbeCall
+    limits: Limits
+    tree: Any
+    arrays: list[bytes]
+
+
+@dataclass
+class _Outcome:
+    results: dict[str, CallResult] = field(default_factory=dict)
+    import_failure: CallResult | None = None
+    died: bool = False
+    clean: bool = False
+    import_tail: str = ""  # what the import printed, shown with the first call
+
+
+def _text(value: object, limit: int) -> str:
+    if type(value) is not str:
+        raise codec.CodecError("a text field that is not a string")
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def _lines(value: object, count: int, limit: int) -> tuple[str, ...]:
+    if type(value) is not list:
+        raise codec.CodecError("a list field that is not a list")
+    lines = [_text(v, limit) for v in value[:count]]
+    if len(value) > count:
+        lines.append(f"... {len(value) - count} more")
+    return tuple(lines)
+
+
+def decode_frame(head: bytes, blob: bytes, *, kind: str, call_id: str | None) -> dict[str, Any]:
+    """Validate one frame from the child (untrusted bytes) into plain fields; raises
+    CodecError for anything that is not exactly what a well-behaved child sends."""
+    header = codec.loads_json(head)
+    if type(header) is not dict:
+        raise codec.CodecError("a result header that is not a JSON object")
+    if header.get("kind") != kind or (call_id is not None and header.get("id") != call_id):
+        raise codec.CodecError(f"a result for another phase (expected the {kind} of {call_id or 'the module'})")
+    status = header.get("status")
+    if status not in _CHILD_STATUSES or (kind == "import" and status == "bad_output"):
+        raise codec.CodecError(f"an unknown status {status!r}")
+    out: dict[str, Any] = {
+        "status": status,
+        "message": _text(header.get("message", ""), 2000),
+        "traceback": _lines(header.get("traceback", []), 60, 300),
+        "notes": _lines(header.get("notes", []), 40, 300),
+        "limit": "memory_mb" if status == "memory" else None,
+        "value": None,
+    }
+    arrays = codec.split_blob(blob, header.get("arrays", []))
+    if status == "ok" and kind == "call":
+        out["value"] = codec.decode(header.get("value"), arrays)
+    elif arrays:
+        raise codec.CodecError("array data with a result that has no value")
+    return out
+
+
+def _describe_death(reason: str, detail: str, *, file: str, phase: int, limits: Limits) -> tuple[str, str, str | None]:
+    """(status, message, limit) for a child that the supervisor saw end or had to stop."""
+    importing = phase < 0
+    during = "while importing" if importing else "during this call"
+    if reason == "timeout":
+        if importing:
+            return "timeout", f"{file} did not finish importing within {limits.wall_s:g} s", "wall_s"
+        return "timeout", f"did not finish within {limits.wall_s:g} s (wall-clock limit)", "wall_s"
+    if reason == "cpu":
+        return "timeout", f"used more than {limits.cpu_s:g} s of CPU time {during}", "cpu_s"
+    if reason == "output":
+        return "error", f"printed more than {int(detail):,} bytes {during}; stopped", "output_bytes"
+    if reason == "too_big":
+        return "bad_output", f"the result is larger than the limit of {limits.result_bytes:,} bytes", "result_bytes"
+    if reason == "bad_frame":
+        return "bad_output", f"{detail} {during}", None
+    if reason == "signal":
+        hint = " (out of memory, or the code killed itself)" if detail == "SIGKILL" else ""
+        return "crashed", f"the process running {file} was killed by {detail}{hint} {during}", None
+    if reason == "channel":
+        return "crashed", f"the code closed the sandbox's result channel {during}", None
+    if reason == "exit":
+        return "crashed", f"the code ended the process (exit status {detail}, e.g. os._exit) {during}", None
+    return "crashed", f"the sandbox stopped the process ({reason}) {during}", None
+
+
+class Sandbox:
+    """Runs trusted probes on untrusted student code in isolated, forked children.
+
+    See the package docstring for the design; `layers` and `fallback_note` say what
+    isolation is actually in place on this machine.
+    """
+
+    def __init__(
+        self,
+        *,
+        probes_file: Path,
+        support_files: dict[str, Path],
+        device: str = "cpu",
+        isolation: Literal["auto", "full", "basic"] = "auto",
+        default_limits: Limits = Limits(),
+        max_restarts: int = 3,
+        python: Path | None = None,
+        startup_timeout_s: float = 180.0,
+    ) -> None:
+        probes = Path(probes_file).resolve()
+        if not probes.is_file():
+            raise FileNotFoundError(f"probes file not found: {probes_file}")
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        if isolation not in ("auto", "full", "basic"):
+            raise ValueError(f"isolation must be 'auto', 'full' or 'basic', got {isolation!r}")
+        if not isinstance(default_limits, Limits):
+            raise TypeError("default_limits must be a Limits")
+        support: dict[str, Path] = {}
+        for name, path in support_files.items():
+            if not name or "/" in name or name in (".", "..") or name.startswith("."):
+                raise ValueError(f"support file name must be a plain file name, got {name!r}")
+            resolved = Path(path).resolve()
+            if not resolved.is_file():
+                raise FileNotFoundError(f"support file {name!r} not found: {path}")
+            support[name] = resolved
+        self._probes_file = probes
+        self._support = support
+        self._device = device
+        self._isolation = isolation
+        self._defaults = default_limits
+        self._max_restarts = max_restarts
+        self._python = str(python or sys.executable)
+        self._startup_timeout = startup_timeout_s
+        self._no_namespaces = os.environ.get(NO_NAMESPACES_ENV, "") not in ("", "0")
+        if isolation == "full" and self._no_namespaces:
+            raise SandboxError(f"isolation='full' was asked for, but {NO_NAMESPACES_ENV} is set")
+        self._uids = _UidPool()
+        self._lock = threading.Lock()
+        self._counter = itertools.count()
+        self._generation = 0
+        self._tmp = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
+        os.chmod(self._tmp, 0o711)
+        self._holder: list[_Zygote | None] = [None]
+        self._finalizer = weakref.finalize(self, _stop_all, self._holder, self._tmp)
+        self._holder[0] = self._start()
+        self._ready = self._holder[0].ready
+        if self.fallback_note:
+            log.warning("%s", self.fallback_note)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def layers(self) -> list[str]:
+        """The isolation layers every child actually runs under (verified at start-up by
+        a self-test child), in a fixed order."""
+        active = set(self._ready["layers"])
+        return [layer for layer in (*ALL_LAYERS, "caps") if layer in active]
+
+    @property
+    def fallback_note(self) -> str | None:
+        """One line saying what is missing and why, when isolation is degraded."""
+        missing: dict[str, str] = {k: v for k, v in self._ready["missing"].items() if k in ALL_LAYERS}
+        if not missing:
+            return None
+        by_reason: dict[str, list[str]] = {}
+        for layer in ALL_LAYERS:
+            if layer in missing:
+                by_reason.setdefault(missing[layer], []).append(layer)
+        gaps = "; ".join(f"{', '.join(layers)} ({reason})" for reason, layers in by_reason.items())
+        return f"sandbox isolation is reduced: active layers {', '.join(self.layers)}; missing {gaps}"
+
+    @property
+    def probes(self) -> list[str]:
+        """The probe names the probes module defines."""
+        return list(self._ready["probes"])
+
+    @property
+    def uids(self) -> range:
+        """The block of uids this sandbox's children may run as."""
+        return range(self._uids.base, self._uids.base + self._uids.SIZE)
+
+    # ------------------------------------------------------------------ zygote
+
+    def _start(self) -> _Zygote:
+        repo = _repo_root()
+        secret = {str(self._probes_file.parent), *(str(p.parent) for p in self._support.values())}
+        private = {str(Path.home()), tempfile.gettempdir(), os.getcwd(), "/root", "/home", str(self._tmp)}
+        if repo is not None:
+            secret |= {str(repo / "reference"), str(repo / "rubrics"), str(repo / "results")}
+            private.add(str(repo))
+        selftest_dir = Path(tempfile.mkdtemp(prefix="selftest-", dir=self._tmp))
+        os.chmod(selftest_dir, 0o711)
+        selftest_uid = self._uids.acquire()
+        config = {
+            "probes_file": str(self._probes_file),
+            "support_modules": {n[:-3]: str(p) for n, p in self._support.items() if n.endswith(".py") and n[:-3].isidentifier()},
+            "support_names": sorted(self._support),
+            "device": self._device,
+            "isolation": self._isolation,
+            "no_namespaces": self._no_namespaces,
+            "secret": sorted(secret),
+            "private": sorted(private),
+            "selftest_dir": str(selftest_dir),
+            "selftest_uid": selftest_uid,
+            "pass_env": {k: os.environ[k] for k in _PASS_ENV_CUDA if k in os.environ} if self._device == "cuda" else {},
+        }
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": str(self._tmp),
+            "TMPDIR": str(self._tmp),
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            **config["pass_env"],
+        }
+        if self._device == "cuda":
+            env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config["control_fd"] = theirs.fileno()
+        try:
+            proc = subprocess.Popen(
+                [self._python, "-I", "-c", _BOOTSTRAP, str(_CHILD_DIR), json.dumps(config)],
+                pass_fds=[theirs.fileno()],
+                env=env,
+                cwd=self._tmp,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+        try:
+            ours.settimeout(self._startup_timeout)
+            try:
+                data = ours.recv(1 << 16)
+            except socket.timeout:
+                data = b""
+            if not data:
+                proc.kill()
+                proc.wait()
+                raise SandboxError(f"the sandbox's zygote did not start (exit status {proc.returncode})")
+            ready = json.loads(data)
+            if not ready.get("ok"):
+                proc.wait()
+                raise SandboxError(f"the sandbox's zygote failed to start:\n{ready.get('error', '')}")
+            ours.settimeout(None)
+        except BaseException:
+            ours.close()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            raise
+        finally:
+            self._uids.release(selftest_uid, reusable=False)
+            shutil.rmtree(selftest_dir, ignore_errors=True)
+        return _Zygote(proc, ours, ready)
+
+    def _restart(self, generation: int) -> None:
+        with self._lock:
+            if self._holder[0] is None:
+                raise SandboxError("the sandbox is closed")
+            if generation != self._generation:
+                return  # another thread already restarted it
+            old = self._holder[0]
+            old.stop()
+            log.warning("sandbox: the zygote was lost; starting a new one")
+            self._holder[0] = self._start()
+            self._generation += 1
+
+    @property
+    def zygote_pid(self) -> int | None:
+        zygote = self._holder[0]
+        return zygote.proc.pid if zygote is not None else None
+
+    def close(self) -> None:
+        """Stop the zygote (and with it every child) and remove the sandbox's files."""
+        with self._lock:
+            self._finalizer()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Sandbox(probes_file={str(self._probes_file)!r}, device={self._device!r}, layers={self.layers})"
+
+    # ------------------------------------------------------------------ running
+
+    def _prepare(self, calls: Sequence[ProbeCall]) -> list[_Prepared]:
+        seen: set[str] = set()
+        prepared = []
+        for call in calls:
+            if not isinstance(call, ProbeCall):
+                raise TypeError(f"expected ProbeCall, got {type(call).__name__}")
+            if not isinstance(call.id, str) or not call.id or call.id in seen:
+                raise ValueError(f"probe call ids must be unique non-empty strings: {call.id!r}")
+            seen.add(call.id)
+            if not isinstance(call.module, str) or not call.module.isidentifier():
+                raise ValueError(f"call {call.id}: module must be a module name like 'lab1', got {call.module!r}")
+            if call.probe not in self._ready["probes"]:
+                raise ValueError(f"call {call.id}: probe {call.probe!r} is not defined in {self._probes_file}")
+            if not isinstance(call.args, dict):
+                raise TypeError(f"call {call.id}: args must be a dict")
+            try:
+                tree, arrays = codec.encode(call.args, max_bytes=1 << 30)
+            except codec.CodecError as exc:
+                raise ValueError(f"call {call.id}: args are not plain data: {exc}") from None
+            prepared.append(_Prepared(call, call.limits or self._defaults, tree, arrays))
+        return prepared
+
+    def run(self, submission_dir: Path, calls: Sequence[ProbeCall]) -> dict[str, CallResult]:
+        """Run every call on the student's code in `submission_dir`; one result per call
+        id, in the order of `calls`. Safe to call from several threads at once."""
+        if self._holder[0] is None:
+            raise SandboxError("the sandbox is closed")
+        source = Path(submission_dir)
+        if not source.is_dir():
+            raise NotADirectoryError(f"not a submission folder: {submission_dir}")
+        prepared = self._prepare(list(calls))
+        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._tmp))
+        os.chmod(run_dir, 0o711)
+        results: dict[str, CallResult] = {}
+        try:
+            problem, size = self._stage(source, run_dir)
+            modules: dict[str, list[_Prepared]] = {}
+            for p in prepared:
+                modules.setdefault(p.call.module, []).append(p)
+            for module, group in modules.items():
+                file = next((f"{module}{ext}" for ext in (".py", ".ipynb") if (run_dir / "stage/work" / f"{module}{ext}").is_file()), None)
+                if problem is not None:
+                    for p in group:
+                        results[p.call.id] = CallResult(p.call.id, "error", message=problem)
+                elif file is None:
+                    for p in group:
+                        results[p.call.id] = CallResult(p.call.id, "missing", message=f"not submitted: {module}.py (or {module}.ipynb)")
+                else:
+                    self._run_module(run_dir, module, file, group, size, results)
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        return {p.call.id: results[p.call.id] for p in prepared}
+
+    def _stage(self, source: Path, run_dir: Path) -> tuple[str | None, int]:
+        """Copy the submission's regular files (no links, devices or sockets) and the
+        support files into the run's folder; returns (problem, total bytes)."""
+        work, support = run_dir / "stage/work", run_dir / "stage/support"
+        work.mkdir(parents=True)
+        support.mkdir()
+        total = count = 0
+        for dirpath, dirnames, filenames in os.walk(source):
+            rel = Path(dirpath).relative_to(source)
+            (work / rel).mkdir(exist_ok=True)
+            dirnames[:] = [d for d in dirnames if stat.S_ISDIR(os.lstat(os.path.join(dirpath, d)).st_mode)]
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                info = os.lstat(path)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                total += info.st_size
+                count += 1
+                if total > MAX_SUBMISSION_BYTES or count > MAX_SUBMISSION_FILES:
+                    return (
+                        f"the submission is too large to run (more than {MAX_SUBMISSION_BYTES >> 20} MB "
+                        f"or {MAX_SUBMISSION_FILES} files)",
+                        total,
+                    )
+                shutil.copyfile(path, work / rel / name)
+        for name, path in self._support.items():
+            shutil.copyfile(path, support / name)
+            shutil.copyfile(path, work / name)
+            total += path.stat().st_size
+        return None, total
+
+    def _run_module(self, run_dir: Path, module: str, file: str, group: list[_Prepared], size: int, results: dict[str, CallResult]) -> None:
+        """All calls on one module: a child per batch of calls with equal process limits;
+        after a call that kills the child, a fresh child goes on with the next call
+        (restart-and-skip), up to max_restarts times."""
+        remaining = list(group)
+        deaths = 0
+        while remaining:
+            if deaths > self._max_restarts:
+                for p in remaining:
+                    results[p.call.id] = CallResult(
+                        p.call.id,
+                        "skipped",
+                        message=f"not run: {file} already crashed or timed out {deaths} times in this submission",
+                    )
+                return
+            key = remaining[0].limits.process_key()
+            batch = list(itertools.takewhile(lambda p: p.limits.process_key() == key, remaining))
+            outcome = self._run_batch(run_dir, module, file, batch, size)
+            if outcome.import_failure is not None:
+                for p in remaining:
+                    results[p.call.id] = replace(outcome.import_failure, id=p.call.id)
+                return
+            results.update(outcome.results)
+            remaining = remaining[len(outcome.results) :]
+            deaths += outcome.died
+
+    def _run_batch(self, run_dir: Path, module: str, file: str, batch: list[_Prepared], size: int) -> _Outcome:
+        failure = ""
+        for attempt in range(2):
+            generation = self._generation
+            try:
+                return self._request(run_dir, module, file, batch, size)
+            except _ZygoteLost as exc:
+                failure = str(exc)
+                if attempt == 0:
+                    self._restart(generation)
+        message = f"the sandbox failed twice to run this call: {failure}"
+        return _Outcome(results={batch[0].call.id: CallResult(batch[0].call.id, "crashed", message=message)}, died=True)
+
+    def _plan(self, run_dir: Path, module: str, batch: list[_Prepared], size: int, uid: int | None) -> tuple[dict[str, Any], list[bytes]]:
+        first = batch[0].limits
+        tag = f"c{next(self._counter)}"
+        attachments: list[bytes] = []
+        calls = []
+        for p in batch:
+            calls.append(
+                {
+                    "id": p.call.id,
+                    "probe": p.call.probe,
+                    "args": p.tree,
+                    "attach": [len(attachments), len(p.arrays)],
+                    "wall_s": p.limits.wall_s,
+                    "cpu_s": p.limits.cpu_s,
+                    "output_bytes": p.limits.output_bytes,
+                    "result_bytes": p.limits.result_bytes,
+                }
+            )
+            attachments += p.arrays
+        scratch_mb = max(64, 2 * first.file_size_mb)
+        plan = {
+            "nonce": secrets.token_hex(16),
+            "module": module,
+            "uid": uid,
+            "stage_work": str(run_dir / "stage/work"),
+            "stage_support": str(run_dir / "stage/support"),
+            "root_dir": str(run_dir / f"{tag}-root"),
+            "child_dir": str(run_dir / tag),
+            "run_dir": str(run_dir),
+            "limits": {"memory_mb": first.memory_mb, "file_size_mb": first.file_size_mb, "nproc": first.nproc, "nofile": first.nofile},
+            "import": {"wall_s": first.wall_s, "cpu_s": first.cpu_s, "output_bytes": first.output_bytes, "result_bytes": 1 << 20},
+            "calls": calls,
+            "cpu_total": first.cpu_s + sum(p.limits.cpu_s for p in batch) + 1,
+            "tmp_mb": scratch_mb,
+            "work_mb": (size >> 20) + scratch_mb,
+        }
+        return plan, attachments
+
+    def _request(self, run_dir: Path, module: str, file: str, batch: list[_Prepared], size: int) -> _Outcome:
+        uid = self._uids.acquire() if "uid" in self._ready["layers"] else None
+        plan, attachments = self._plan(run_dir, module, batch, size, uid)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        outcome = _Outcome()
+        try:
+            with self._lock:
+                zygote = self._holder[0]
+                if zygote is None:
+                    raise SandboxError("the sandbox is closed")
+                if not zygote.alive():
+                    raise _ZygoteLost(f"the zygote exited (status {zygote.proc.returncode})")
+                try:
+                    socket.send_fds(zygote.control, [b'{"op":"run"}'], [theirs.fileno()])
+                except OSError as exc:
+                    raise _ZygoteLost(f"the zygote does not listen ({exc})") from None
+            theirs.close()
+            budget = batch[0].limits.wall_s + sum(p.limits.wall_s for p in batch) + _SETUP_SLACK_S
+            ours.settimeout(budget)
+            try:
+                ours.sendall(codec.pack_message(plan, *attachments))
+            except OSError as exc:
+                raise _ZygoteLost(f"no supervisor took the request ({exc})") from None
+            self._collect(ours, file, batch, time.monotonic() + budget, outcome)
+        finally:
+            theirs.close()
+            ours.close()
+            if uid is not None:
+                self._uids.release(uid, reusable=outcome.clean)
+        return outcome
+
+    def _collect(self, conn: socket.socket, file: str, batch: list[_Prepared], deadline: float, outcome: _Outcome) -> None:
+        """Read the supervisor's messages until it ends; fill `outcome`."""
+        supervisor_pid: int | None = None
+        notes: tuple[str, ...] = ()
+        cap = 8 * max(p.limits.output_bytes for p in batch) + (1 << 16)
+        while True:
+            conn.settimeout(max(deadline - time.monotonic(), 0.001))
+            try:
+                message, attachments = codec.recv_message(conn, max_bytes=max(cap, max(p.limits.result_bytes for p in batch) + (2 << 20)))
+            except (EOFError, OSError, ValueError) as exc:
+                timed_out = isinstance(exc, socket.timeout)
+                if supervisor_pid is None:
+                    raise _ZygoteLost("the zygote did not start a supervisor") from None
+                if timed_out:
+                    try:
+                        os.kill(supervisor_pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                done = len(outcome.results)
+                if outcome.import_failure is None and done < len(batch):
+                    what = "did not answer in time" if timed_out else f"failed ({type(exc).__name__})"
+                    call = batch[done].call
+                    outcome.results[call.id] = CallResult(call.id, "timeout" if timed_out else "crashed", message=f"the sandbox {what}")
+                    outcome.died = True
+                return
+            kind = message.get("t")
+            if kind == "started":
+                supervisor_pid = int(message["pid"])
+            elif kind == "setup":
+                if not message.get("ok") or message.get("layers") != self._ready["layers"]:
+                    error = message.get("error") or f"layers {message.get('layers')} instead of {self._ready['layers']}"
+                    outcome.import_failure = CallResult("", "crashed", message=f"the sandbox could not be set up: {error}")
+            elif kind == "frame":
+                notes = self._on_frame(message, attachments, file, batch, outcome, notes)
+            elif kind == "died":
+                self._on_death(message, file, batch, outcome, notes)
+            elif kind == "error":
+                if outcome.import_failure is None and len(outcome.results) < len(batch):
+                    call = batch[len(outcome.results)].call
+                    outcome.results[call.id] = CallResult(call.id, "crashed", message=f"the sandbox's supervisor failed: {message.get('error')}")
+                    outcome.died = True
+            elif kind == "end":
+                outcome.clean = True
+                return
+
+    def _on_frame(
+        self,
+        message: dict[str, Any],
+        attachments: list[bytes],
+        file: str,
+        batch: list[_Prepared],
+        outcome: _Outcome,
+        notes: tuple[str, ...],
+    ) -> tuple[str, ...]:
+        phase = int(message["phase"])
+        tail = message.get("out", "")
+        head, blob = (attachments + [b"", b""])[:2]
+        if outcome.import_failure is not None:
+            return notes
+        if phase < 0:
+            try:
+                frame = decode_frame(head, blob, kind="import", call_id=None)
+            except codec.CodecError as exc:
+                outcome.import_failure = CallResult("", "bad_output", message=f"{file}: the sandboxed process sent a malformed reply ({exc})", stdout_tail=tail)
+                return notes
+            if frame["status"] != "ok":
+                outcome.import_failure = CallResult(
+                    "", frame["status"], message=frame["message"], traceback=frame["traceback"], stdout_tail=tail, limit=frame["limit"], notes=frame["notes"]
+                )
+                return notes
+            outcome.import_tail = tail
+            return frame["notes"]
+        if phase != len(outcome.results) or phase >= len(batch):
+            return notes
+        call = batch[phase].call
+        if phase == 0:
+            tail = outcome.import_tail + tail
+        try:
+            frame = decode_frame(head, blob, kind="call", call_id=call.id)
+        except codec.CodecError as exc:
+            outcome.results[call.id] = CallResult(call.id, "bad_output", message=f"the sandboxed process sent back a malformed result ({exc})", stdout_tail=tail, notes=notes)
+            return notes
+        message_text = frame["message"]
+        outcome.results[call.id] = CallResult(
+            call.id,
+            frame["status"],
+            value=frame["value"],
+            message=message_text,
+            traceback=frame["traceback"],
+            stdout_tail=tail,
+            limit=frame["limit"],
+            notes=notes,
+        )
+        return notes
+
+    def _on_death(self, message: dict[str, Any], file: str, batch: list[_Prepared], outcome: _Outcome, notes: tuple[str, ...]) -> None:
+        if outcome.import_failure is not None:
+            return
+        phase = int(message.get("phase", -1))
+        reason, detail = str(message.get("reason", "")), str(message.get("detail", ""))
+        tail = message.get("out", "")
+        limits = batch[max(phase, 0)].limits
+        status, text, limit = _describe_death(reason, detail, file=file, phase=phase, limits=limits)
+        if phase < 0:
+            outcome.import_failure = CallResult("", status, message=text, stdout_tail=tail, limit=limit)  # type: ignore[arg-type]
+            return
+        if phase != len(outcome.results) or phase >= len(batch):
+            return
+        call = batch[phase].call
+        outcome.results[call.id] = CallResult(call.id, status, message=text, stdout_tail=tail, limit=limit, notes=notes)  # type: ignore[arg-type]
+        outcome.died = True
