@@ -10,6 +10,7 @@ submission-path or rubric errors, 1 internal error (one-line cause; traceback wi
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -144,8 +145,17 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _lazy(module: str, name: str) -> Callable[[Sequence[str]], int]:
+    """A command whose module is imported only when the command runs."""
+    return lambda argv: getattr(importlib.import_module(module), name)(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "schema": cmd_schema,
+    "student-kit": _lazy("grader.kit", "cmd_student_kit"),
+    "gradescope-package": _lazy("grader.kit", "cmd_gradescope_package"),
+    "review": _lazy("grader.review", "cmd_review"),
+    "export": _lazy("grader.export", "cmd_export"),
 }
 
 

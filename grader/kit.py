@@ -1,0 +1,579 @@
+"""What the grader builds for the places courses already run: a student kit (a repository
+template that grades its own public checks, locally and on GitHub Actions) and a
+Gradescope autograder package.
+
+    grade student-kit --assignment hw1 --out kit/
+    grade gradescope-package --assignment hw1 --out autograder.zip [--wheels DIR]
+
+The student kit leaks nothing that is not public: its rubric holds only the public
+checks, with every expected value written out (no `{ref: ...}`) and every code check's
+expected probe output frozen into `rubrics/<assignment>/expected.npz` (see
+`grader.engine.freeze_outputs`), so it needs no reference package. It ships the probes
+(trusted code that exercises a solution; they hold no answers), the support files (the
+scaffold, the data), the grader engine, stubs of every file and function the rubric's
+code checks call, an answers template with every key, and a GitHub Actions workflow.
+TA keys of manual checks are left out (they grade nothing).
+
+The Gradescope package is for Gradescope's servers, which are trusted: it holds the whole
+rubric and the reference package, `setup.sh` and `run_autograder`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import importlib.metadata
+import inspect
+import json
+import re
+import stat
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterator, Sequence
+
+import yaml
+
+from grader.checks.base import CheckSpecBase
+from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck
+
+TEMPLATES = Path(__file__).resolve().parent / "kit_templates"
+PYTHON_VERSION = "3.11"
+FROZEN_NAME = "expected.npz"
+ENGINE_DIR = "_grader"  # the engine's source inside a kit (keeps the submission's top level clean)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_SKIP_PARTS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
+
+
+class KitError(Exception):
+    """What cannot be built from this rubric (shown as one line, exit code 2)."""
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def render_template(name: str, **values: str) -> str:
+    """A kit template with every @@KEY@@ replaced (@@ ... @@ collides with neither bash
+    nor GitHub's ${{ }} expressions); a placeholder left unfilled is an error."""
+    text = (TEMPLATES / name).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace(f"@@{key}@@", value)
+    left = sorted(set(re.findall(r"@@([A-Z_]+)@@", text)))
+    if left:
+        raise KitError(f"template {name}: no value for {', '.join(left)}")
+    return text
+
+
+def _torch_version() -> str:
+    return importlib.metadata.version("torch").split("+", 1)[0]
+
+
+def _engine_distribution() -> tuple[str, list[str]]:
+    """(version, runtime requirements) of the installed distribution that provides `grader`."""
+    names = importlib.metadata.packages_distributions().get("grader") or []
+    for name in names:
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        reqs = [r for r in (dist.requires or []) if "extra ==" not in r and "extra==" not in r]
+        return dist.version, reqs
+    raise KitError("the grader is not installed as a distribution (pip install -e .), so its requirements are unknown")
+
+
+def _engine_files() -> Iterator[tuple[Path, str]]:
+    """(file, path relative to the grader package's parent) of the engine's source."""
+    pkg = Path(__file__).resolve().parent
+    yield from _tree(pkg, pkg.name)
+
+
+def _tree(root: Path, prefix: str) -> Iterator[tuple[Path, str]]:
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not path.is_symlink() and not (_SKIP_PARTS & set(rel.parts)) \
+                and path.suffix not in (".pyc", ".tmp"):
+            yield path, f"{prefix}/{rel.as_posix()}"
+
+
+def _pyproject(*, name: str, version: str, requirements: list[str], packages: list[str],
+               package_dir: str | None, description: str) -> str:
+    lines = [
+        "[build-system]",
+        'requires = ["setuptools>=68"]',
+        'build-backend = "setuptools.build_meta"',
+        "",
+        "[project]",
+        f"name = {json.dumps(name)}",
+        f"version = {json.dumps(version)}",
+        f"description = {json.dumps(description)}",
+        f'requires-python = ">={PYTHON_VERSION},<3.{int(PYTHON_VERSION.split(".")[1]) + 1}"',
+        "dependencies = [" + ", ".join(json.dumps(r) for r in requirements) + "]",
+        "",
+        "[project.scripts]",
+        'grade = "grader.cli:main"',
+        "",
+        "[tool.setuptools.packages.find]",
+    ]
+    if package_dir:
+        lines.append(f"where = [{json.dumps(package_dir)}]")
+    lines.append("include = [" + ", ".join(json.dumps(p) for p in packages) + "]")
+    lines += ["", "[tool.setuptools.package-data]", '"*" = ["*", "*/*", "*/*/*"]', ""]
+    return "\n".join(lines)
+
+
+def _walk(checks: Sequence[PlannedCheck]) -> Iterator[PlannedCheck]:
+    for pc in checks:
+        yield pc
+        yield from _walk(pc.alternatives)
+
+
+# --------------------------------------------------------------------------- kit rubric
+
+
+def _spec_doc(pc: PlannedCheck) -> dict[str, Any]:
+    """A compiled check written back as rubric data: values resolved, TA keys left out."""
+    spec: CheckSpecBase = pc.spec
+    doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    doc = {"id": doc.pop("id"), "kind": spec.kind, **doc}  # type: ignore[attr-defined]
+    if spec.kind == "manual":  # type: ignore[attr-defined]
+        doc.pop("expected", None)
+    if pc.alternatives:
+        doc["checks"] = [_spec_doc(alt) for alt in pc.alternatives if alt.spec.visibility == "public"]
+    return doc
+
+
+def kit_rubric(plan: Plan) -> dict[str, Any]:
+    """The rubric of a student kit: the public checks of `plan`, values written out,
+    probes and support files in `<assignment>/` beside it, expected outputs frozen."""
+    pub = plan.public_only()
+    r = plan.rubric
+    doc: dict[str, Any] = {
+        "schema": RUBRIC_SCHEMA,
+        "assignment": r.assignment,
+        "title": r.title,
+        "files": r.assignment,
+        "probes": r.probes,
+    }
+    if pub.probe_keys:
+        doc["frozen"] = f"{r.assignment}/{FROZEN_NAME}"
+    doc["support_files"] = {name: name for name in r.support_files}
+    doc["limits"] = r.limits.model_dump(mode="json")
+    known = plan.known_paths  # every key the full rubric reads, so that none is reported as unknown
+    doc["answer_keys"] = sorted(k for k in known if not any(o.startswith(k + ".") for o in known))
+    doc["questions"] = [
+        {"id": q.id, "title": q.title, "points": q.points, "checks": [_spec_doc(pc) for pc in q.checks]}
+        for q in pub.questions
+    ]
+    return doc
+
+
+# --------------------------------------------------------------------------- answers template
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
+        widths = {len(row) for row in value}
+        return (len(value), widths.pop()) if len(widths) == 1 else None
+    return None
+
+
+def _describe_answer(spec: Any) -> str:
+    """The comment beside a key of the answers template: the form of the answer, never
+    the answer."""
+    kind = spec.kind
+    labels = getattr(spec, "labels", None)
+    if kind == "choice":
+        return "true or false" if isinstance(spec.expected, bool) else "a word or a short phrase"
+    if kind == "manual":
+        return f"free text ({spec.label}), read by the course staff"
+    if kind == "threshold_unit":
+        ws = ", ".join(labels or [f"w{i}" for i in range(spec.n_inputs + 1)])
+        xs = ", ".join(f"x{i + 1}" for i in range(spec.n_inputs))
+        return f"{{w: [{ws}]}}; optional: truth_table: [[{xs}, s, y], ...]"
+    if kind == "madaline_pair":
+        row = "[" + ", ".join(f"w{i}" for i in range(spec.n_inputs + 1)) + "]"
+        out = "[" + ", ".join(f"w{i}" for i in range(spec.n_hidden + 1)) + "]"
+        net = f"{{hidden: [{', '.join([row] * spec.n_hidden)}], output: {out}}}"
+        return f"two different networks: {{a: {net}, b: {net}}}"
+    if kind == "conv_size":
+        return "{kernel: K, stride: S, padding: P, sizes: [N1, N2]}"
+    if kind == "matrix":
+        shape = _shape(spec.expected)
+        return f"{shape[0]} rows of {shape[1]} numbers" if shape else "a list of rows of numbers"
+    if kind == "number":
+        return f"[{', '.join(labels)}]" if labels else "a number"
+    if kind == "layer_table":
+        names = ", ".join(spec.expected) if isinstance(spec.expected, dict) else "one per layer"
+        cols = ", ".join(f"{c}: ..." for c in spec.columns)
+        return f"rows {names}, each {{{cols}}}"
+    return "see the handout"
+
+
+def _put(tree: dict[str, Any], parts: list[str]) -> None:
+    node = tree
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node.setdefault(parts[-1], None)
+
+
+def _yaml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z_][\w-]*", key) else json.dumps(key)
+
+
+def _yaml_lines(tree: dict[str, Any], comments: dict[str, str], prefix: str = "", indent: int = 0) -> Iterator[str]:
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else key
+        note = comments.get(path)
+        tail = f"  # {' '.join(note.split())}" if note else ""
+        if isinstance(value, dict):
+            yield f"{' ' * indent}{_yaml_key(key)}:{tail}"
+            yield from _yaml_lines(value, comments, path, indent + 2)
+        else:
+            yield f"{' ' * indent}{_yaml_key(key)}: null{tail}"
+
+
+def answers_template(plan: Plan) -> str:
+    """answers.yaml with every key the rubric reads, each `null` with a comment on its form.
+    A key only some hidden check reads is listed with no description."""
+    entries: list[tuple[str, str]] = []
+    for q in plan.questions:
+        for pc in _walk(q.checks):
+            spec = pc.spec
+            if spec.answer and "*" not in spec.answer:
+                entries.append((spec.answer, _describe_answer(spec) if spec.visibility == "public" else "see the handout"))
+    check_sections = {path.split(".")[0] for path, _ in entries}
+    extra = [(k, "") for k in plan.rubric.answer_keys if "*" not in k]
+    ordered = [e for e in extra if e[0].split(".")[0] not in check_sections] + entries + \
+              [e for e in extra if e[0].split(".")[0] in check_sections]
+    tree: dict[str, Any] = {}
+    comments: dict[str, str] = {}
+    leaves = {path for path, _ in entries}
+    for path, note in ordered:
+        if any(path.startswith(leaf + ".") for leaf in leaves):
+            continue  # a part of an answer the template already has as one value
+        _put(tree, path.split("."))
+        if note:
+            comments.setdefault(path, note)
+    head = [
+        f"# {plan.rubric.title}",
+        "# Your answers. Replace each null; the comment beside a key says what goes there.",
+        "# Leave a null where you have no answer: it counts as not submitted.",
+        "",
+    ]
+    return "\n".join(head + list(_yaml_lines(tree, comments))) + "\n"
+
+
+# --------------------------------------------------------------------------- code stubs
+
+
+class _Raw:
+    """Renders as its text inside inspect.Signature (annotations, defaults)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _signature(fn: Any) -> str:
+    sig = inspect.signature(fn)
+    params = []
+    for p in sig.parameters.values():
+        ann = p.annotation
+        if ann is not p.empty:
+            ann = _Raw(ann if isinstance(ann, str) else inspect.formatannotation(ann))
+        default = p.default
+        if default is not p.empty:
+            text = repr(default)
+            try:
+                ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                text = "..."
+            default = _Raw(text)
+        params.append(p.replace(annotation=ann, default=default))
+    ret = sig.return_annotation
+    if ret is not sig.empty:
+        ret = _Raw(ret if isinstance(ret, str) else inspect.formatannotation(ret))
+    return str(sig.replace(parameters=params, return_annotation=ret))
+
+
+def _name_in(module: ModuleType, obj: Any) -> str | None:
+    """How `module` spells `obj`: a global name, or `<imported module>.<name>`."""
+    for name, value in vars(module).items():
+        if value is obj and not name.startswith("_"):
+            return name
+    for name, value in vars(module).items():
+        if isinstance(value, ModuleType) and getattr(value, getattr(obj, "__name__", ""), None) is obj:
+            return f"{name}.{obj.__name__}"
+    return None
+
+
+def _stub_function(fn: Any, name: str, indent: str = "", first: str | None = None) -> list[str]:
+    lines = [f"{indent}def {name}{_signature(fn)}:"]
+    if first:
+        lines.append(f"{indent}    {first}")
+    lines.append(f'{indent}    raise NotImplementedError("{name}: not written yet")')
+    return lines
+
+
+def _stub_class(cls: type, name: str, module: ModuleType) -> list[str]:
+    bases = [b for b in cls.__bases__ if b is not object]
+    spelled = [_name_in(module, b) for b in bases]
+    if any(s is None for s in spelled):
+        raise KitError(f"{module.__name__}.{name}: cannot spell its base classes for a stub")
+    head = f"class {name}({', '.join(s for s in spelled if s)}):" if bases else f"class {name}:"
+    lines = [head]
+    methods = [(n, v) for n, v in vars(cls).items() if inspect.isfunction(v) and (n == "__init__" or not n.startswith("_"))]
+    if not methods:
+        lines.append("    pass")
+    for i, (mname, fn) in enumerate(methods):
+        if i:
+            lines.append("")
+        first = "super().__init__()" if mname == "__init__" and bases else None
+        stub = _stub_function(fn, mname, "    ", first)
+        stub[-1] = stub[-1].replace(f'"{mname}: not written yet"', f'"{name}.{mname}: not written yet"')
+        lines += stub
+    return lines
+
+
+def _imports(source: str, reference: str, support_modules: set[str]) -> list[tuple[str, set[str], bool]]:
+    """(import statement, names it binds, always keep) for the top-level imports of a
+    reference module; imports of the reference package become imports of support modules
+    (`from reference.hw1.scaffold import CONV` -> `from scaffold import CONV`) or go."""
+    out: list[tuple[str, set[str], bool]] = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == reference or a.name.startswith(reference + "."):
+                    continue
+                bound = a.asname or a.name.split(".")[0]
+                out.append((f"import {a.name}" + (f" as {a.asname}" if a.asname else ""), {bound}, False))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module != "__future__":
+            names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
+            bound = {a.asname or a.name for a in node.names}
+            if node.module == reference or node.module.startswith(reference + "."):
+                tail = node.module[len(reference) + 1:]
+                if tail in support_modules:
+                    out.append((f"from {tail} import {names}", bound, True))
+                continue
+            out.append((f"from {node.module} import {names}", bound, False))
+    return out
+
+
+def stub_source(plan: Plan, module: str, names: Sequence[str]) -> str:
+    """A stub of the student's `<module>.py`: every name the rubric calls, with the
+    reference's signature (annotations, literal defaults) and a body that raises
+    NotImplementedError. Nothing else of the reference is copied."""
+    if plan.rubric.reference is None:
+        raise KitError("this rubric has no reference package to take the signatures from")
+    ref = importlib.import_module(f"{plan.rubric.reference}.{module}")
+    body: list[str] = []
+    for name in names:
+        obj = getattr(ref, name, None)
+        if obj is None:
+            raise KitError(f"{plan.rubric.reference}.{module} defines no {name}, which the rubric calls")
+        body.append("")
+        body.append("")
+        body += _stub_class(obj, name, ref) if inspect.isclass(obj) else _stub_function(obj, name)
+    text = "\n".join(body)
+    support = {Path(n).stem for n in plan.rubric.support_files if n.endswith(".py")}
+    imports = [stmt for stmt, bound, keep in _imports(inspect.getsource(ref), plan.rubric.reference, support)
+               if keep or any(re.search(rf"\b{re.escape(b)}\b", text) for b in bound)]
+    head = [
+        f'"""{plan.rubric.assignment}: {module}.py. Replace each `raise NotImplementedError` with your',
+        'code; keep the names and signatures, the grader calls them."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        *imports,
+    ]
+    return "\n".join(head) + "\n" + text + "\n"
+
+
+def code_contract(plan: Plan) -> dict[str, list[str]]:
+    """Student module -> the names the rubric's code checks call, in rubric order."""
+    out: dict[str, list[str]] = {}
+    for q in plan.questions:
+        for pc in _walk(q.checks):
+            if pc.spec.code:
+                file, name = pc.spec.code.split(":")
+                names = out.setdefault(file.rsplit(".", 1)[0], [])
+                if name not in names:
+                    names.append(name)
+    return out
+
+
+# --------------------------------------------------------------------------- student kit
+
+
+@dataclass(frozen=True)
+class BuiltKit:
+    root: Path
+    files: tuple[str, ...]  # relative POSIX paths
+
+
+def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit:
+    """Write the student kit of `plan` (a full plan, reference included) into `out`."""
+    from grader.engine import freeze_outputs, reference_outputs
+
+    if plan.rubric.reference is None:
+        raise KitError("a student kit is built from the full rubric (with `reference`), not from a kit's rubric")
+    written: list[str] = []
+
+    def write(rel: str, data: str | bytes) -> None:
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+        written.append(rel)
+
+    a = plan.rubric.assignment
+    pub = plan.public_only()
+    # the grader: rubric (public checks, values written out), probes, support files, frozen outputs
+    write(f"rubrics/{a}.yaml", f"# {a}: public checks only, expected values frozen (built by `grade student-kit`).\n"
+          + yaml.safe_dump(kit_rubric(plan), sort_keys=False, allow_unicode=True, width=100))
+    write(f"rubrics/{a}/{plan.rubric.probes}", plan.probes_file.read_bytes())
+    for name, src in plan.support_files.items():
+        write(f"rubrics/{a}/{name}", src.read_bytes())
+    if pub.probe_keys:
+        frozen = out / "rubrics" / a / FROZEN_NAME
+        freeze_outputs(reference_outputs(pub, device), frozen)
+        written.append(f"rubrics/{a}/{FROZEN_NAME}")
+    for src, rel in _engine_files():
+        write(f"{ENGINE_DIR}/{rel}", src.read_bytes())
+    version, requirements = _engine_distribution()
+    write("pyproject.toml", _pyproject(name=f"{a}-kit-grader", version=version, requirements=requirements,
+                                       packages=["grader", "grader.*"], package_dir=ENGINE_DIR,
+                                       description=f"Public checks of {a} (student kit)"))
+    # the student's side: support files, the answers template, code stubs, CI, README
+    for name, src in plan.support_files.items():
+        write(name, src.read_bytes())
+    write("answers.yaml", answers_template(plan))
+    contract = code_contract(plan)
+    for module, names in contract.items():
+        write(f"{module}.py", stub_source(plan, module, names))
+    torch_version = _torch_version()
+    write(".github/workflows/grade.yml", render_template("grade.yml", ASSIGNMENT=a, PYTHON_VERSION=PYTHON_VERSION,
+                                                          TORCH_VERSION=torch_version))
+    write(".gitignore", render_template("gitignore"))
+    rows = "".join(f"| `{m}.py` | write {', '.join(f'`{n}`' for n in names)} |\n" for m, names in contract.items())
+    write("README.md", render_template("README.md", TITLE=plan.rubric.title, ASSIGNMENT=a, STUB_ROWS=rows,
+                                       SUPPORT_FILES=", ".join(f"`{n}`" for n in plan.support_files) or "(none)",
+                                       TORCH_VERSION=torch_version))
+    return BuiltKit(root=out, files=tuple(sorted(written)))
+
+
+# --------------------------------------------------------------------------- Gradescope package
+
+
+def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels: Path | None = None) -> list[str]:
+    """Write Gradescope's autograder zip: setup.sh and run_autograder at the top, the grader
+    and reference sources, the rubric, a pyproject to install them, and any bundled wheels.
+    Returns the names in the zip."""
+    if plan.rubric.reference is None:
+        raise KitError("a Gradescope package needs the full rubric (with `reference`)")
+    a = plan.rubric.assignment
+    rubric_rel = f"rubrics/{rubric_file.name}"
+    entries: list[tuple[str, bytes, bool]] = []  # (name, data, executable)
+    torch_version = _torch_version()
+    entries.append(("setup.sh", render_template("setup.sh", ASSIGNMENT=a, TORCH_VERSION=torch_version).encode(), True))
+    entries.append(("run_autograder", render_template("run_autograder", RUBRIC=rubric_rel).encode(), True))
+    for src, rel in _engine_files():
+        entries.append((rel, src.read_bytes(), False))
+    parts = plan.rubric.reference.split(".")
+    top = importlib.import_module(parts[0])
+    top_dir = Path(list(top.__path__)[0])
+    for i in range(1, len(parts)):  # the __init__.py of every enclosing package
+        init = top_dir.joinpath(*parts[1:i], "__init__.py")
+        if init.is_file():
+            entries.append(("/".join(parts[:i]) + "/__init__.py", init.read_bytes(), False))
+    for src, rel in _tree(plan.package_dir, "/".join(parts)):
+        entries.append((rel, src.read_bytes(), False))
+    entries.append((rubric_rel, rubric_file.read_bytes(), False))
+    version, requirements = _engine_distribution()
+    entries.append(("pyproject.toml", _pyproject(name=f"{a}-autograder", version=version, requirements=requirements,
+                                                 packages=["grader", "grader.*", parts[0], f"{parts[0]}.*"],
+                                                 package_dir=None, description=f"Gradescope autograder for {a}").encode(), False))
+    if wheels is not None:
+        found = sorted(wheels.glob("*.whl"))
+        if not found:
+            raise KitError(f"{wheels}: no .whl files to bundle")
+        entries += [(f"wheels/{w.name}", w.read_bytes(), False) for w in found]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data, executable in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+            zf.writestr(info, data)
+    tmp.replace(out)
+    return [name for name, _, _ in entries]
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _plan_and_rubric(args: argparse.Namespace) -> tuple[Plan, Path]:
+    from grader.rubric import find_rubric, load_plan
+
+    path = args.rubric if args.rubric else find_rubric(args.assignment)
+    if not path.is_file():
+        raise KitError(f"{path}: no such rubric file")
+    return load_plan(path), path
+
+
+def _run(fn: Any) -> int:
+    from grader.cli import EXIT_OK, EXIT_USAGE
+
+    try:
+        fn()
+    except KitError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_student_kit(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="grade student-kit",
+                                description="Build a student kit: submission template, public checks, grader, CI workflow.")
+    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the kit into (new or empty)")
+    p.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    args = p.parse_args(argv)
+
+    def build() -> None:
+        if args.out.exists() and (not args.out.is_dir() or (any(args.out.iterdir()) and not args.force)):
+            raise KitError(f"{args.out}: exists and is not an empty folder (use --force to write into it)")
+        plan, _ = _plan_and_rubric(args)
+        kit = build_student_kit(plan, args.out)
+        print(f"student kit for {plan.rubric.assignment}: {len(kit.files)} files in {args.out}")
+
+    return _run(build)
+
+
+def cmd_gradescope_package(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="grade gradescope-package",
+                                description="Build the autograder zip that Gradescope accepts (setup.sh, run_autograder, grader, reference, rubric).")
+    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
+    p.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write, e.g. autograder.zip")
+    p.add_argument("--wheels", type=Path, metavar="DIR",
+                   help="bundle the .whl files of DIR (e.g. from `pip download`): setup.sh installs from them first")
+    args = p.parse_args(argv)
+
+    def build() -> None:
+        plan, rubric_file = _plan_and_rubric(args)
+        names = build_gradescope_package(plan, rubric_file, args.out, wheels=args.wheels)
+        print(f"Gradescope autograder for {plan.rubric.assignment}: {len(names)} files in {args.out}")
+
+    return _run(build)
