@@ -72,10 +72,10 @@ def _points(x: float) -> str:
 def _test_output(q: QuestionResult, c: CheckResult) -> str:
     if c.visibility == Visibility.HIDDEN:
         return HIDDEN_OUTPUT
-    head = f"**{_VERDICT[c.status]}** ({_points(c.score)}/{_points(c.max_score)} points)"
-    if c.status == Status.MANUAL:
-        head = f"**{_VERDICT[c.status]}** (worth {_points(c.max_score)} points, not included in the score yet)"
-    parts = [head]
+    if c.status == Status.MANUAL:  # the message adds nothing to the verdict
+        unit = "point" if c.max_score == 1 else "points"
+        return f"**{_VERDICT[c.status]}** (worth {_points(c.max_score)} {unit}, not included in the score yet)"
+    parts = [f"**{_VERDICT[c.status]}** ({_points(c.score)}/{_points(c.max_score)} points)"]
     if c.message.strip():
         parts.append(_fence(c.message.strip()))
     if c.hint and c.status != Status.PASS:

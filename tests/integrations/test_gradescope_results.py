@@ -74,7 +74,7 @@ def test_output_is_markdown_with_the_message_fenced_literally(every_status: Subm
     assert len(m.group(1)) == 5 and NASTY in m.group(2)
     manual = doc["tests"][-1]
     assert "manual" in manual["tags"] and "status" not in manual
-    assert "not included in the score yet" in manual["output"]
+    assert manual["output"] == "**Left for manual review by the course staff** (worth 2 points, not included in the score yet)"
     assert "Total: 11.25 / 20.5" in doc["output"]
     assert "unknown key" in doc["output"] and "basic isolation" in doc["output"]
     assert doc["tests"][0]["output"] == "**Passed** (4/4 points)\n\n```text\nrealizes NOR on all 4 input rows\n```"
