@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -41,7 +40,6 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "submissions" / "example"
 HOSTILE_ID = "<script>alert(1)</script>"
 HOSTILE_REASON = 'rejected: <img src=x onerror="alert(2)">'
-HOSTILE_OUTPUT = "<b>bold</b> <script>alert(3)</script>"
 
 
 def sandbox_available() -> bool:
@@ -204,33 +202,48 @@ def failing_answers() -> dict[str, Any]:
 # ---------------------------------------------------------------- a class
 
 
-def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    def apply(a: dict[str, Any]) -> None:
-        *parents, leaf = path.split(".")
+@dataclass(frozen=True)
+class Mutation:
+    """A change to the example's answers: the dotted path set (or the top-level part
+    dropped), and the wrong answer the class report should count for it."""
+
+    path: str
+    value: Any = None
+    drop: bool = False
+    question: str | None = None  # e.g. "problem1.q1_2"
+    shown_as: str | None = None  # how the report names the wrong answer
+
+    def apply(self, a: dict[str, Any]) -> None:
+        *parents, leaf = self.path.split(".")
         node = a
         for p in parents:
             node = node[p]
-        node[leaf] = copy.deepcopy(value)
+        if self.drop:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = copy.deepcopy(self.value)
 
-    return apply
+    def carried_by(self, a: dict[str, Any]) -> bool:
+        """Whether these answers hold this mutation's wrong value."""
+        node: Any = a
+        for p in self.path.split("."):
+            if not isinstance(node, dict) or p not in node:
+                return False
+            node = node[p]
+        return not self.drop and node == self.value
 
 
-def _drop(key: str) -> Callable[[dict[str, Any]], None]:
-    return lambda a: a.pop(key, None)
-
-
-# name -> (what it does to the answers, the normalized wrong answer the report should count)
-MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str | None]] = {
-    "q1_2_true": (_set("problem1.q1_2.answer", True), "true"),
-    "q1_4_true": (_set("problem1.q1_4.answer", True), "true"),
-    "q2_1_or": (_set("problem2.q2_1.function", "OR"), "or"),
-    "q2_2_ones": (_set("problem2.q2_2", {"w": [1, 1, 1]}), "w = [1, 1, 1]"),
-    "q2_4_and": (_set("problem2.q2_4", {"w": [-1.5, 1, 1]}), "w = [-1.5, 1, 1]"),
-    "q4_2_blur": (_set("problem4.q4_2.kind", "blur"), "blur"),
-    "lab1_w": (_set("lab1.closed_form.w", [-1.2, 0.8, -2.0]), None),
-    "lab2_macs": (_set("lab2.table.conv1.macs", 1234), None),
-    "no_lab2": (_drop("lab2"), None),
-    "no_problem4": (_drop("problem4"), None),
+MUTATIONS: dict[str, Mutation] = {
+    "q1_2_true": Mutation("problem1.q1_2.answer", True, question="problem1.q1_2", shown_as="true"),
+    "q1_4_true": Mutation("problem1.q1_4.answer", True, question="problem1.q1_4", shown_as="true"),
+    "q2_1_or": Mutation("problem2.q2_1.function", "OR", question="problem2.q2_1", shown_as="or"),
+    "q2_2_ones": Mutation("problem2.q2_2.w", [1, 1, 1], question="problem2.q2_2", shown_as="w = [1, 1, 1]"),
+    "q2_4_and": Mutation("problem2.q2_4.w", [-1.5, 1, 1], question="problem2.q2_4", shown_as="w = [-1.5, 1, 1]"),
+    "q4_2_blur": Mutation("problem4.q4_2.kind", "blur", question="problem4.q4_2", shown_as="blur"),
+    "lab1_w": Mutation("lab1.closed_form.w", [-1.2, 0.8, -2.0], question="lab1.a"),
+    "lab2_macs": Mutation("lab2.table.conv1.macs", 1234, question="lab2.b", shown_as="conv1 # MAC = 1234"),
+    "no_lab2": Mutation("lab2", drop=True),
+    "no_problem4": Mutation("problem4", drop=True),
 }
 
 
@@ -242,8 +255,11 @@ class Classroom:
     root: Path
     applied: dict[str, list[str]] = field(default_factory=dict)  # submission -> what was changed
 
-    def count(self, mutation: str) -> int:
-        return sum(mutation in m for m in self.applied.values())
+    def wrong_count(self, mutation: str) -> int:
+        """How many graded submissions carry this wrong answer (not dropped afterwards)."""
+        m = MUTATIONS[mutation]
+        part = m.path.split(".")[0]
+        return sum(mutation in done and f"no_{part}" not in done for done in self.applied.values())
 
 
 def write_class(root: Path, *, size: int, seed: int) -> dict[str, list[str]]:
@@ -279,9 +295,8 @@ def write_class(root: Path, *, size: int, seed: int) -> dict[str, list[str]]:
             picked = ["two_files"]
         else:
             picked = sorted(rng.sample(names, rng.randint(2, 6)))
-        for m in sorted(picked, key=lambda m: m.startswith("no_")):  # drop whole parts last
-            if m in MUTATIONS:
-                MUTATIONS[m][0](a)
+        for m in sorted((m for m in picked if m in MUTATIONS), key=lambda m: MUTATIONS[m].drop):  # drops last
+            MUTATIONS[m].apply(a)
         (d / "answers.yaml").write_text(yaml.safe_dump(a, sort_keys=False), encoding="utf-8")
         applied[name] = picked
     # one that cannot be opened at all

@@ -24,7 +24,7 @@ from grader.results import (
     Visibility,
 )
 
-from report_helpers import EXAMPLE, REPO, element, page_text, sandbox_available
+from report_helpers import EXAMPLE, HOSTILE_ID, REPO, Classroom, element, page_text, sandbox_available
 
 
 def _points(x: float) -> str:
@@ -209,6 +209,23 @@ def test_hidden_checks_only_points_for_students(failing_result: SubmissionResult
     top = sum(c.max_score for _, c in hidden)
     assert f"{n} hidden checks: {_points(got)} / {_points(top)} points" in s_text
     assert "ZeroDivisionError" not in s_text and "ZeroDivisionError" in page_text(instructor)
+
+
+def test_student_text_is_escaped(classroom: Classroom, failing_result: SubmissionResult) -> None:
+    """Names, ids, answers, printed output and exception text render as text, never markup."""
+    hostile = next(r for r in classroom.results if r.student.get("id") == HOSTILE_ID)
+    for result in (hostile, failing_result):
+        for audience in ("student", "instructor"):
+            html = render_feedback(result, audience=audience)  # type: ignore[arg-type]
+            assert "<script" not in html  # the feedback page has no script at all
+            assert "<b>OR</b>" not in html and "<i>" not in html and "<em>" not in html
+            assert "script-src 'none'" in html  # and its CSP forbids any
+    text = page_text(render_feedback(hostile))
+    assert HOSTILE_ID in text and "Mallory <i>O'Brien</i> & co" in text
+    assert "<script>alert('reason')</script> it is convex" in text
+    assert 'you answered "<b>OR</b>"' in text
+    failing = render_feedback(failing_result)
+    assert "The gradients are &lt;em&gt;all&lt;/em&gt; zero &amp; nothing learns." in failing
 
 
 def test_audience_is_checked(example_result: SubmissionResult) -> None:
