@@ -18,6 +18,7 @@ import pytest
 from conftest import EXAMPLE, HW1_RUBRIC, assert_gradescope_results, grade_cli
 
 from grader.engine import Grader
+from grader.kit import build_gradescope_package
 from grader.rubric import Plan
 
 
@@ -65,10 +66,11 @@ def test_the_zip_has_the_scripts_at_its_root_and_what_they_need(package: Path) -
     assert any(r.startswith("torch") for r in meta["project"]["dependencies"])
 
 
-def test_the_same_sources_give_the_same_zip(package: Path, tmp_path: Path) -> None:
+def test_the_same_sources_give_the_same_zip(package: Path, tmp_path: Path, plan: Plan) -> None:
     again = tmp_path / "again.zip"
-    assert grade_cli("gradescope-package", "--out", again).returncode == 0
+    names = build_gradescope_package(plan, HW1_RUBRIC, again)
     assert again.read_bytes() == package.read_bytes()
+    assert names == zipfile.ZipFile(again).namelist()
 
 
 def test_run_autograder_grades_the_submission_into_results_json(package: Path, tmp_path: Path, plan: Plan) -> None:

@@ -16,10 +16,11 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 import yaml
-from conftest import EXAMPLE, REPO, grade_cli
+from conftest import EXAMPLE, REPO
 
 import grader
 from grader.checks.base import get_path
+from grader.cli import main
 from grader.engine import Grader, load_frozen_outputs, reference_outputs
 from grader.results import Status, SubmissionResult
 from grader.rubric import Plan, PlannedCheck, load_plan
@@ -278,8 +279,8 @@ def test_the_kit_grades_the_example_as_the_full_grader_does_with_public(kit_plan
     assert {c.status for q in got.questions for c in q.checks} >= {Status.PASS, Status.MANUAL}
 
 
-def test_student_kit_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+def test_student_kit_refuses_a_folder_that_is_not_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "keep.txt").write_text("mine")
-    proc = grade_cli("student-kit", "--out", tmp_path)
-    assert proc.returncode == 2 and "not an empty folder" in proc.stderr
+    assert main(["student-kit", "--out", str(tmp_path)]) == 2
+    assert "not an empty folder (use --force" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
