@@ -421,6 +421,8 @@ def freeze_outputs(outputs: dict[ProbeKey, Any], path: Path) -> None:
 def load_frozen_outputs(path: Path, keys: tuple[ProbeKey, ...], *, rubric_path: str = "") -> dict[ProbeKey, Any]:
     """The outputs of `keys` from a file written by `freeze_outputs`; RubricError when the
     file is unreadable or lacks one of them."""
+    import zipfile
+
     import numpy as np
 
     where = f"{rubric_path}: " if rubric_path else ""
@@ -448,5 +450,5 @@ def load_frozen_outputs(path: Path, keys: tuple[ProbeKey, ...], *, rubric_path: 
             if missing:
                 raise RubricError([f"{where}{path.name} has no frozen output for probe {k.probe}({k.args_json})" for k in missing])
             return {k: decode(found[k]) for k in keys}
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as err:
         raise RubricError([f"{where}frozen outputs {path} cannot be read: {type(err).__name__}: {err}"]) from None

@@ -33,7 +33,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import yaml
 
@@ -531,7 +531,7 @@ def _plan_and_rubric(args: argparse.Namespace) -> tuple[Plan, Path]:
     return load_plan(path), path
 
 
-def _run(fn: Any) -> int:
+def _run(fn: Callable[[], None]) -> int:
     from grader.cli import EXIT_OK, EXIT_USAGE
 
     try:

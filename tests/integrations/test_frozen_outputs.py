@@ -72,6 +72,10 @@ def test_what_cannot_be_frozen_or_read(tmp_path: Path) -> None:
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(RubricError, match="cannot be read"):
         load_frozen_outputs(tmp_path / "junk.npz", (_key("x"),))
+    freeze_outputs(OUTPUTS, tmp_path / "cut.npz")
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "cut.npz").read_bytes()[:-200])  # a truncated download
+    with pytest.raises(RubricError, match="cannot be read"):
+        load_frozen_outputs(tmp_path / "cut.npz", tuple(OUTPUTS))
     np.savez(tmp_path / "other.npz", index=np.frombuffer(b'{"schema": "other"}', dtype=np.uint8))
     with pytest.raises(RubricError, match="not a grader.frozen/v1 file"):
         load_frozen_outputs(tmp_path / "other.npz", (_key("x"),))
