@@ -16,6 +16,7 @@ from grader.checks import (
     conv_size,
     exact,
     figure,
+    formula,
     layer_table,
     madaline_pair,
     manual,
@@ -38,6 +39,7 @@ MODULES: tuple[ModuleType, ...] = (
     allclose,
     exact,
     trajectory,
+    formula,
     best_of,
 )
 
