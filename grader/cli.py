@@ -156,6 +156,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "gradescope-package": _lazy("grader.kit", "cmd_gradescope_package"),
     "review": _lazy("grader.review", "cmd_review"),
     "export": _lazy("grader.export", "cmd_export"),
+    "extract": _lazy("grader.writeup.command", "cmd_extract"),
 }
 
 

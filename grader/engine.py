@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from grader.answers import Answers, load_answers
+from grader.answers import Answers
 from grader.checks import REGISTRY
 from grader.checks.base import (
     CheckContext,
@@ -32,6 +32,7 @@ from grader.results import CheckResult, QuestionResult, Status, SubmissionResult
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError
 from grader.submission import Submission, open_submission
 from grader.tolerances import default_tolerance
+from grader.writeup.loader import load_answers_or_writeup
 
 MAX_FIGURE_BYTES = 20 * 2**20
 
@@ -139,7 +140,7 @@ class Grader:
     def grade(self, sub: Submission, *, timings: bool = False) -> SubmissionResult:
         t0 = time.perf_counter()
         plan = self.plan
-        answers = load_answers(sub, known_paths=plan.known_paths)
+        answers, sub = load_answers_or_writeup(sub, plan=plan)  # a report (.pdf/.md/.txt) where no answers file
         t_answers = time.perf_counter()
         probe_out = self._run_code(sub)
         t_code = time.perf_counter()

@@ -50,6 +50,7 @@ _RATIO_FLOOR = 1 << 20  # ratios are judged only once an entry has produced this
 _JUNK_DIRS = frozenset({"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"})
 _JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
+_WRITEUP_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")  # a report handed in alone, graded by grader.writeup
 
 
 class SubmissionError(Exception):
@@ -151,7 +152,25 @@ def open_submission(
         return _open_folder(path, limits)
     if not path.is_file():
         raise SubmissionError(f"{path}: not a folder or an archive")
+    if path.name.lower().endswith(_WRITEUP_SUFFIXES):
+        return _open_writeup(path, limits)
     return _open_archive(path, limits)
+
+
+def _open_writeup(path: Path, limits: _Limits) -> Submission:
+    """A write-up handed in alone (report.pdf, .md, .txt): a submission of that one file,
+    copied into a private folder (so nothing beside it is ever seen)."""
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise SubmissionError(f"{path}: {size_over_limit(size, limits.max_file_bytes)}")
+    tmpdir = Path(tempfile.mkdtemp(prefix="grader-submission-"))
+    try:
+        (tmpdir / "files").mkdir()
+        shutil.copyfile(path, tmpdir / "files" / path.name)
+    except OSError as e:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise SubmissionError(f"{path}: cannot be read ({_reason(e)})") from None
+    return Submission(name=path.stem, root=tmpdir / "files", files=(path.name,), _tmpdir=tmpdir)
 
 
 # --------------------------------------------------------------------------- common

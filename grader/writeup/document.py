@@ -1,0 +1,336 @@
+"""A write-up cut into blocks (code, display math, text lines) and into question sections.
+
+Code and display math are found first, so nothing inside them is mistaken for a header:
+fenced code (```` ``` ```` / ``~~~``), Markdown indented code, and code that lost its
+fences in a PDF (a run of lines that starts like Python and stays code-like); display
+math between ``$$``, ``\\[ \\]`` or ``\\begin{...} \\end{...}``.
+
+Headers are recognized in their common spellings, but only where they name a question
+the rubric has: sections (``Problem 2``, ``Problem2``, ``LAB1``, ``## Lab 1``), numbered
+questions (``Q 1.1``, ``Q1.1``, ``Question 1.1``, ``Problem 2.3``, a bare ``4.1``),
+lettered parts (``(a)``, ``a)``, ``Part (b)``, ``LAB1 (a)``, ``Lab 1(c)``). A header
+may carry the answer on the same line (``(b) Run LMS for 20 epochs ...``,
+``Q2.1 AND``): the rest of the line stays in the section. Any header ends the section
+before it, even one the rubric does not grade (``LAB3 (a)``), so answers never run
+into each other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from grader.writeup.code import clean_block
+from grader.writeup.source import Line, Text
+
+__all__ = ["Block", "Document", "QuestionKey", "Section", "parse_document"]
+
+BlockKind = Literal["code", "math", "text"]
+
+_FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)\s*$")
+_MATH_ENV = re.compile(r"\\begin\{(equation|align|aligned|gather|multline|eqnarray|bmatrix|pmatrix|matrix)\*?\}")
+_CODE_START = re.compile(
+    r"^\s*(?:\d{1,4}\s+)?(?:import\s+[\w.]+|from\s+[\w.]+\s+import\s|class\s+\w+\s*[(:]|def\s+\w+\s*\(|@\w+)")
+_CODE_LINE = re.compile(
+    r"^\s*(?:\d{1,4}(?:\s+|$))?(?:$|#|return\b|if\b.*:\s*(#.*)?$|elif\b|else\s*:|for\b.*:\s*$|while\b.*:\s*$|with\b.*:\s*$"
+    r"|try\s*:|except\b|finally\s*:|raise\b|pass\s*$|assert\b|print\(|super\(|[\w.\[\]'\"]+\s*(?:[-+*/]?=)\s*\S"
+    r"|[\w.]+\(.*\)\s*(#.*)?$|[)\]}]+,?\s*$)")
+_NUMBERED = re.compile(r"^\s*(\d{1,4})(?:\s|$)")
+
+
+@dataclass(frozen=True)
+class QuestionKey:
+    """A question id of the rubric split into what headers name: ('problem', 1, (1, 1), None)."""
+
+    qid: str
+    word: str  # "problem", "lab"
+    number: int | None  # 1 for problem1
+    sub: tuple[int, ...] | None  # (1, 1) for q1_1
+    letter: str | None  # "a" for lab1.a
+
+    @classmethod
+    def of(cls, qid: str) -> "QuestionKey | None":
+        parts = qid.split(".")
+        m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", parts[0])
+        if m is None:
+            return None
+        word, number = m.group(1).lower(), int(m.group(2))
+        if len(parts) == 1:
+            return cls(qid, word, number, None, None)
+        if len(parts) != 2:
+            return None
+        rest = parts[1]
+        nums = re.fullmatch(r"[A-Za-z]*_?(\d+(?:_\d+)*)", rest)
+        if nums:
+            return cls(qid, word, number, tuple(int(n) for n in nums.group(1).split("_")), None)
+        if re.fullmatch(r"[a-z]", rest):
+            return cls(qid, word, number, None, rest)
+        return None
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    lines: tuple[Line, ...]
+    text: str  # code: without fences; math: as written (delimiters kept); text: the line (header removed)
+    fenced: bool = False
+
+    @property
+    def first(self) -> int:
+        return self.lines[0].number if self.lines else 0
+
+    @property
+    def last(self) -> int:
+        return self.lines[-1].number if self.lines else 0
+
+
+@dataclass
+class Section:
+    """The blocks under one header, up to the next header."""
+
+    qid: str | None  # the rubric question it answers, None for headers the rubric does not grade
+    label: str  # the header as written ("Q 1.1", "(a)")
+    line: Line | None  # the header's line
+    context: str  # the enclosing section ("problem1", "lab2") or ""
+    blocks: list[Block] = field(default_factory=list)
+
+    def text(self, *, kinds: tuple[BlockKind, ...] = ("text", "math")) -> str:
+        return "\n".join(b.text for b in self.blocks if b.kind in kinds).strip()
+
+
+@dataclass(frozen=True)
+class Document:
+    text: Text
+    blocks: tuple[Block, ...]
+    sections: tuple[Section, ...]
+
+    def sections_for(self, qid: str) -> list[Section]:
+        return [s for s in self.sections if s.qid == qid]
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def split_blocks(text: Text) -> list[Block]:
+    lines = list(text.lines)
+    out: list[Block] = []
+    i = 0
+    markdown = text.kind == "markdown"
+    while i < len(lines):
+        line = lines[i]
+        s = line.text
+        fence = _FENCE.match(s)
+        if fence:
+            j = i + 1
+            while j < len(lines) and not (lines[j].text.strip().startswith(fence.group(1)) and
+                                          _FENCE.match(lines[j].text)):
+                j += 1
+            body = lines[i + 1:j]
+            out.append(Block("code", tuple(body), "\n".join(x.text for x in body), fenced=True))
+            i = j + 1
+            continue
+        math_end = _math_end(lines, i)
+        if math_end is not None:
+            body = lines[i:math_end + 1]
+            out.append(Block("math", tuple(body), "\n".join(x.text for x in body)))
+            i = math_end + 1
+            continue
+        if markdown and _indented(s) and (i == 0 or not lines[i - 1].text.strip()):
+            j = i
+            while j < len(lines) and (_indented(lines[j].text) or not lines[j].text.strip()):
+                j += 1
+            body = _trim(lines[i:j])
+            if body and _looks_like_code([x.text for x in body]) and _parses([x.text for x in body]):
+                out.append(Block("code", tuple(body), "\n".join(x.text for x in body)))
+                i = j
+                continue
+        if _CODE_START.match(s):
+            j = i + 1
+            while j < len(lines) and (_CODE_LINE.match(lines[j].text) or _CODE_START.match(lines[j].text)
+                                      or (lines[j].text.startswith((" ", "\t")) and lines[j].text.strip())):
+                j += 1
+            body = _trim(lines[i:j])
+            if len([x for x in body if x.text.strip()]) >= 2:
+                out.append(Block("code", tuple(body), "\n".join(x.text for x in body)))
+                i = j
+                continue
+        out.append(Block("text", (line,), s))
+        i += 1
+    return out
+
+
+def _parses(texts: list[str]) -> bool:
+    """Unfenced code counts as code only where Python can read it (after the repairs
+    :func:`grader.writeup.code.clean_block` makes): indented math or prose stays text."""
+    return clean_block("\n".join(texts))[0] is not None
+
+
+def _indented(s: str) -> bool:
+    return s.startswith(("    ", "\t")) and bool(s.strip())
+
+
+def _trim(lines: list[Line]) -> list[Line]:
+    while lines and not lines[-1].text.strip():
+        lines = lines[:-1]
+    return lines
+
+
+def _looks_like_code(texts: list[str]) -> bool:
+    stripped = [t.strip() for t in texts if t.strip()]
+    codey = sum(1 for t in stripped if _CODE_START.match(t) or _CODE_LINE.match(t))
+    return codey >= max(1, len(stripped) // 2)
+
+
+def _math_end(lines: list[Line], i: int) -> int | None:
+    """The last line of a display-math block starting at line i, or None."""
+    s = lines[i].text.strip()
+    for open_, close in (("$$", "$$"), ("\\[", "\\]")):
+        if s.startswith(open_):
+            rest = s[len(open_):]
+            if close in rest:
+                return i
+            for j in range(i + 1, min(len(lines), i + 200)):
+                if close in lines[j].text:
+                    return j
+            return None
+    m = _MATH_ENV.match(s)
+    if m:
+        end = f"\\end{{{m.group(1)}"
+        for j in range(i, min(len(lines), i + 200)):
+            if end in lines[j].text:
+                return j
+    return None
+
+
+# --------------------------------------------------------------------------- headers
+
+
+@dataclass(frozen=True)
+class _Header:
+    label: str
+    word: str | None = None  # section word ("problem"), where the header names one
+    number: int | None = None
+    sub: tuple[int, ...] | None = None
+    letter: str | None = None
+    rest: str = ""
+
+
+_WORDS = {"problem": "problem", "prob": "problem", "problems": "problem", "lab": "lab", "labs": "lab",
+          "laboratory": "lab", "exercise": "exercise", "ex": "exercise", "part": "part", "question": "question",
+          "task": "task", "homework": "homework", "hw": "homework", "assignment": "assignment"}
+
+_MARKUP = re.compile(r"^\s*(?:#{1,6}\s*|>\s*)?(?:\*\*|__|\*|_)?\s*")
+_SECTION = re.compile(r"^([A-Za-z]+)\.?\s*(\d+)(?![\d.]\d)\s*(?P<tail>.*)$")
+_NUMBERED_Q = re.compile(r"^(?:(?P<w>q|question|problem|prob|exercise|ex|task)\.?\s*)?\(?(\d+)\s*(?P<sep>[._-])\s*(\d+)\)?"
+                         r"(?![\d])\s*(?P<tail>.*)$", re.I)
+_LETTER = re.compile(r"^(?:part\s*)?(?:\((?P<a>[a-hA-H])\)|(?P<b>[a-h])\)|(?P<c>[a-h])[.:](?=\s|$))\s*(?P<tail>.*)$")
+
+
+def _clean_header(s: str) -> str:
+    s = _MARKUP.sub("", s)
+    return s.strip()
+
+
+def _tail(tail: str) -> str:
+    return re.sub(r"^(?:\*\*|__|\*)?\s*[:.)\-\u2013\u2014]?\s*(?:\*\*|__)?\s*", "", tail).strip()
+
+
+def parse_header(raw: str, *, words: frozenset[str]) -> _Header | None:
+    """The header a line starts with, if any. ``words``: section words the rubric uses."""
+    s = _clean_header(raw)
+    if not s or len(s) > 400:
+        return None
+    heading = raw.lstrip().startswith("#")
+    m = _NUMBERED_Q.match(s)
+    if m:
+        tail = m.group("tail")
+        bare = m.group("w") is None
+        if bare and (m.group("sep") != "." or re.match(r"^\s*[-+\d.=<>*/^]", tail)):
+            m = None
+        elif bare and not heading and tail and not re.match(r"^[\s:.)\-*]|^[A-Za-z(]", tail):
+            m = None
+    if m:
+        word = m.group("w")
+        w = _WORDS.get(word.lower()) if word else None
+        return _Header(s[: len(s) - len(m.group("tail"))].strip(), word=w if w in words else None,
+                       sub=(int(m.group(2)), int(m.group(4))), rest=_tail(m.group("tail")))
+    m = _SECTION.match(s)
+    if m and _WORDS.get(m.group(1).lower()) in words:
+        tail = m.group("tail")
+        letter = re.match(r"^[,\s]*(?:part\s*)?\(([a-hA-H])\)\s*(.*)$", tail)
+        if letter:
+            return _Header(s[: len(s) - len(letter.group(2))].strip(), word=_WORDS[m.group(1).lower()],
+                           number=int(m.group(2)), letter=letter.group(1).lower(), rest=_tail(letter.group(2)))
+        if tail and not (heading or re.match(r"^[:.\-\u2013\u2014)]|^\*\*", tail)
+                         or (len(s) <= 40 and not tail.rstrip().endswith((".", ",", ";")))):
+            return None
+        return _Header(s[: len(s) - len(tail)].strip() if tail else s, word=_WORDS[m.group(1).lower()],
+                       number=int(m.group(2)), rest=_tail(tail) if heading or tail[:1] in ":.-)" else "")
+    m = _LETTER.match(s)
+    if m:
+        letter = (m.group("a") or m.group("b") or m.group("c")).lower()
+        return _Header(s[: len(s) - len(m.group("tail"))].strip(), letter=letter, rest=_tail(m.group("tail")))
+    return None
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def parse_document(text: Text, *, question_ids: list[str]) -> Document:
+    keys = [k for k in (QuestionKey.of(q) for q in question_ids) if k is not None]
+    words = frozenset(k.word for k in keys)
+    blocks = split_blocks(text)
+    sections: list[Section] = [Section(qid=None, label="", line=None, context="")]
+    context: tuple[str, int] | None = None
+    for block in blocks:
+        if block.kind != "text":
+            sections[-1].blocks.append(block)
+            continue
+        line = block.lines[0]
+        header = parse_header(line.text, words=words) if line.text.strip() else None
+        if header is not None and not _plausible(header, keys, context):
+            header = None
+        if header is None:
+            sections[-1].blocks.append(block)
+            continue
+        if header.word is not None and header.number is not None:
+            context = (header.word, header.number)
+        elif header.word is not None and header.sub is not None:
+            context = (header.word, header.sub[0])
+        qid = _match(header, keys, context)
+        ctx = f"{context[0]}{context[1]}" if context else ""
+        section = Section(qid=qid, label=header.label, line=line, context=ctx)
+        if header.rest:
+            section.blocks.append(Block("text", (line,), header.rest))
+        sections.append(section)
+    return Document(text=text, blocks=tuple(blocks), sections=tuple(sections))
+
+
+def _plausible(header: _Header, keys: list[QuestionKey], context: tuple[str, int] | None) -> bool:
+    """A header counts only where the rubric has something it could name."""
+    if header.sub is not None:
+        return any(k.sub == header.sub for k in keys) or (header.word is not None)
+    if header.letter is not None and header.word is None:
+        return context is not None and any(k.letter is not None and (k.word, k.number) == context for k in keys)
+    return True
+
+
+def _match(header: _Header, keys: list[QuestionKey], context: tuple[str, int] | None) -> str | None:
+    if header.sub is not None:
+        cands = [k for k in keys if k.sub == header.sub]
+        if len(cands) > 1 and context is not None:
+            narrowed = [k for k in cands if (k.word, k.number) == context] or [k for k in cands if k.number == header.sub[0]]
+            cands = narrowed or cands
+        return cands[0].qid if cands else None
+    word = header.word or (context[0] if context else None)
+    number = header.number if header.number is not None else (context[1] if context else None)
+    if header.letter is not None:
+        for k in keys:
+            if k.letter == header.letter and k.word == word and k.number == number:
+                return k.qid
+        return None
+    for k in keys:
+        if k.word == word and k.number == number and k.sub is None and k.letter is None:
+            return k.qid
+    return None

@@ -1,0 +1,117 @@
+"""The text of a write-up, line by line, with where each line came from.
+
+A PDF's text comes from pypdf (a maintained, pure-Python PDF library: fonts, encodings
+and compressed streams are its business, not ours), page by page; Markdown and plain
+text are decoded as UTF-8 (a BOM is dropped; bytes that are not UTF-8 are read as
+Latin-1, as old editors write them). Lines keep their page (1 for text files) so every
+extracted answer can be traced back: ``report.pdf p.2 l.14``.
+
+Typography that PDF export or word processors introduce is normalized: non-breaking
+and thin spaces, curly quotes, the Unicode minus, ligatures. Tabs are kept (truth
+tables and the Lab 2 table are often tab-separated in a PDF's text).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+
+__all__ = ["WRITEUP_SUFFIXES", "Line", "Text", "WriteupError", "read_text"]
+
+WRITEUP_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
+MAX_PAGES = 200
+
+_TYPOGRAPHY = {
+    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u200b": "",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'",
+    "\u2212": "-", "\ufb01": "fi", "\ufb02": "fl", "\u00ad": "", "\r": "",
+}
+
+
+class WriteupError(Exception):
+    """A write-up whose text cannot be read at all (not a PDF, encrypted, a scan)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # 1-based, over the whole text
+    page: int  # 1-based (always 1 for .md and .txt)
+    page_line: int  # 1-based within the page
+    text: str
+
+    @property
+    def where(self) -> str:
+        return f"p.{self.page} l.{self.page_line}"
+
+
+@dataclass(frozen=True)
+class Text:
+    filename: str
+    kind: str  # "pdf", "markdown", "text"
+    lines: tuple[Line, ...]
+    pages: int
+
+    def where(self, number: int) -> str:
+        """'l.12' for text files, 'p.2 l.14' for PDFs."""
+        if not 1 <= number <= len(self.lines):
+            return f"l.{number}"
+        line = self.lines[number - 1]
+        return line.where if self.kind == "pdf" else f"l.{line.number}"
+
+
+def normalize(text: str) -> str:
+    for k, v in _TYPOGRAPHY.items():
+        text = text.replace(k, v)
+    return text
+
+
+def read_text(data: bytes, *, filename: str) -> Text:
+    """The lines of a write-up; :class:`WriteupError` when there is no text to read."""
+    lower = filename.lower()
+    if lower.endswith(".pdf"):
+        pages = _pdf_pages(data, filename)
+        kind = "pdf"
+    else:
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            decoded = data.decode("utf-8")
+        except UnicodeDecodeError:
+            decoded = data.decode("latin-1")
+        pages = [decoded]
+        kind = "markdown" if lower.endswith((".md", ".markdown")) else "text"
+    lines: list[Line] = []
+    for p, page in enumerate(pages, start=1):
+        for k, raw in enumerate(normalize(page).split("\n"), start=1):
+            lines.append(Line(number=len(lines) + 1, page=p, page_line=k, text=raw.rstrip()))
+    if not any(line.text.strip() for line in lines):
+        what = "no text layer (a scanned PDF?)" if kind == "pdf" else "empty"
+        raise WriteupError(f"{filename}: {what}; nothing can be extracted, grade it by hand")
+    return Text(filename=filename, kind=kind, lines=tuple(lines), pages=len(pages))
+
+
+def _pdf_pages(data: bytes, filename: str) -> list[str]:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError as err:  # pragma: no cover - pypdf is a dependency
+        raise WriteupError(f"{filename}: reading PDFs needs pypdf ({err})") from None
+    if not data.lstrip()[:5] == b"%PDF-":
+        raise WriteupError(f"{filename}: not a PDF file")
+    # pypdf logs recoverable oddities of real-world PDFs; the student cannot act on them
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise WriteupError(f"{filename}: the PDF is encrypted (password-protected); nothing can be read")
+        count = len(reader.pages)
+        if count > MAX_PAGES:
+            raise WriteupError(f"{filename}: {count} pages, more than the {MAX_PAGES} a write-up may have")
+        return [page.extract_text() or "" for page in reader.pages]
+    except WriteupError:
+        raise
+    except PdfReadError as err:
+        raise WriteupError(f"{filename}: cannot be read as a PDF ({err})") from None
+    except Exception as err:  # noqa: BLE001 - a malformed PDF can fail anywhere inside pypdf
+        raise WriteupError(f"{filename}: cannot be read as a PDF ({type(err).__name__}: {err})") from None
