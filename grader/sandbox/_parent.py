@@ -181,17 +181,19 @@ def decode_frame(head: bytes, blob: bytes, *, kind: str, call_id: str | None) ->
 
 
 def _describe_death(reason: str, detail: str, *, file: str, phase: int, limits: Limits) -> tuple[str, str, str | None]:
-    """(status, message, limit) for a child that the supervisor saw end or had to stop."""
+    """(status, message, limit) for a child that the supervisor saw end or had to stop.
+    Import-time messages name the student's file; call messages speak of "the code"."""
     importing = phase < 0
     during = "while importing" if importing else "during this call"
+    subject = file if importing else "the code"
     if reason == "timeout":
         if importing:
             return "timeout", f"{file} did not finish importing within {limits.wall_s:g} s", "wall_s"
         return "timeout", f"did not finish within {limits.wall_s:g} s (wall-clock limit)", "wall_s"
     if reason == "cpu":
-        return "timeout", f"used more than {limits.cpu_s:g} s of CPU time {during}", "cpu_s"
+        return "timeout", f"{subject} used more than {limits.cpu_s:g} s of CPU time {during}", "cpu_s"
     if reason == "output":
-        return "error", f"printed more than {int(detail):,} bytes {during}; stopped", "output_bytes"
+        return "error", f"{subject} printed more than {int(detail):,} bytes {during}; stopped", "output_bytes"
     if reason == "too_big":
         return "bad_output", f"the result is larger than the limit of {limits.result_bytes:,} bytes", "result_bytes"
     if reason == "bad_frame":
@@ -200,10 +202,10 @@ def _describe_death(reason: str, detail: str, *, file: str, phase: int, limits: 
         hint = " (out of memory, or the code killed itself)" if detail == "SIGKILL" else ""
         return "crashed", f"the process running {file} was killed by {detail}{hint} {during}", None
     if reason == "channel":
-        return "crashed", f"the code closed the sandbox's result channel {during}", None
+        return "crashed", f"{subject} closed the sandbox's result channel {during}", None
     if reason == "exit":
-        return "crashed", f"the code ended the process (exit status {detail}, e.g. os._exit) {during}", None
-    return "crashed", f"the sandbox stopped the process ({reason}) {during}", None
+        return "crashed", f"{subject} ended the process (exit status {detail}, e.g. os._exit) {during}", None
+    return "crashed", f"the sandbox stopped the process running {file} ({reason}) {during}", None
 
 
 class Sandbox:
@@ -517,6 +519,17 @@ class Sandbox:
             results.update(outcome.results)
             remaining = remaining[len(outcome.results) :]
             deaths += outcome.died
+            # a probe that ran out of time once is not tried again on this submission:
+            # a hang costs one timeout, and the module's other functions still get run
+            hung = {p.call.probe for p in batch if p.call.id in outcome.results and outcome.results[p.call.id].status == "timeout"}
+            if hung:
+                for p in [p for p in remaining if p.call.probe in hung]:
+                    results[p.call.id] = CallResult(
+                        p.call.id,
+                        "skipped",
+                        message=f"not run: an earlier call of {p.call.probe} on {file} ran out of time",
+                    )
+                remaining = [p for p in remaining if p.call.probe not in hung]
 
     def _run_batch(self, run_dir: Path, module: str, file: str, batch: list[_Prepared], size: int) -> _Outcome:
         failure = ""

@@ -210,6 +210,7 @@ def build_filter(*, own_pid: int, allow_unix_sockets: bool) -> bytes:
     # First argument is a pid (low 32 bits, as the kernel reads a pid_t).
     p.label("pid_check")
     p.load(_arg_low(0))
+    p.jump(_JEQ, 0xFFFFFFFF, "eperm", 0)  # -1: every process the caller may signal
     p.jump(_JEQ, 0, "allow", 0)  # 0: the caller itself / its own process group
     p.jump(_JEQ, own_pid, "allow", 0)
     p.jump(_JEQ, -own_pid, "allow", 0)  # its own process group (it is the group leader)

@@ -144,6 +144,10 @@ def _statement_starts(source: str) -> set[int] | None:
     return starts
 
 
+def _shorten(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def notebook_cells(text: str, display: str) -> tuple[list[tuple[int, str]], list[str]]:
     """The code cells of a notebook as (cell number, source), with magics and shell
     escapes replaced by `pass` (or `x = None` for `x = !cmd`), and a note for each."""
@@ -167,7 +171,7 @@ def notebook_cells(text: str, display: str) -> tuple[list[tuple[int, str]], list
         lines = source.split("\n")
         first = next((ln.strip() for ln in lines if ln.strip()), "")
         if first.startswith("%%"):
-            notes.append(f"{display} cell {number}: skipped cell magic `{first[:80]}` (the whole cell)")
+            notes.append(f"{display} cell {number}: skipped cell magic `{_shorten(first)}` (the whole cell)")
             continue
         candidates = _statement_starts(source)
         for index, line in enumerate(lines):
@@ -176,7 +180,7 @@ def notebook_cells(text: str, display: str) -> tuple[list[tuple[int, str]], list
             if not stripped or (candidates is not None and lineno not in candidates):
                 continue
             indent = line[: len(line) - len(stripped)]
-            shown = stripped.rstrip()[:80]
+            shown = _shorten(stripped.rstrip())
             assigned = _ASSIGNED_ESCAPE.match(stripped)
             if stripped[0] in "!%":
                 kind = "shell escape" if stripped[0] == "!" else "magic"

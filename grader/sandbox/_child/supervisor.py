@@ -26,6 +26,7 @@ from . import codec, syscalls, worker
 
 _F_SETPIPE_SZ = 1031
 _READ_CHUNK = 1 << 20
+_DRAIN_CHUNKS = 8
 _SETUP_WALL_S = 60.0
 _POLL_S = 0.1
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -55,6 +56,9 @@ class _Watch:
         self.nonce = bytes.fromhex(plan["nonce"])
         self.phases = [_Phase(-1, plan["import"])] + [_Phase(i, c) for i, c in enumerate(plan["calls"])]
         self.current = 0
+        self.out_phase = 0
+        self.out_carry = b""
+        self.marker = worker.output_marker(self.nonce)
         self.deadline = 0.0
         self.cpu_start = 0.0
         self.frames = bytearray()
@@ -110,28 +114,48 @@ class _Watch:
 
     # -- reading
 
-    def drain_output(self) -> None:
-        while self.current < len(self.phases):
+    def drain_output(self, *, until_phase: int | None = None) -> bool:
+        """Read what the child printed (a bounded amount per call, so a flood cannot
+        starve the result pipe) and file it under the phase it belongs to: the child
+        writes a boundary marker to its output before each frame, so output is
+        attributed by the markers, not by when it happens to be read. With
+        `until_phase`, keep reading until that phase's marker (already in the pipe,
+        since it was written before the frame) has been seen, or the pipe is empty.
+        True when it stopped with more output possibly waiting."""
+        for _ in range(_DRAIN_CHUNKS):
+            if until_phase is not None and self.out_phase > until_phase:
+                return False
             try:
                 chunk = os.read(self.output_r, _READ_CHUNK)
             except BlockingIOError:
-                return
+                return False
             if not chunk:
-                return
-            phase = self.phases[self.current]
-            phase.printed += len(chunk)
-            phase.tail += chunk
-            if len(phase.tail) > phase.output_bytes:
-                del phase.tail[: len(phase.tail) - phase.output_bytes]
-            if phase.printed > OUTPUT_KILL_FACTOR * phase.output_bytes:
-                self.kill("output", str(OUTPUT_KILL_FACTOR * phase.output_bytes))
-                return
-        # Output after the last phase (a lingering process) is read and dropped.
-        try:
-            while os.read(self.output_r, _READ_CHUNK):
-                pass
-        except BlockingIOError:
-            pass
+                return False
+            data = self.out_carry + chunk
+            while True:
+                at = data.find(self.marker)
+                if at < 0:
+                    keep = len(self.marker) - 1
+                    self._file_output(data[:-keep] if len(data) > keep else b"")
+                    self.out_carry = data[-keep:] if len(data) > keep else data
+                    break
+                self._file_output(data[:at])
+                self.out_phase += 1
+                data = data[at + len(self.marker) :]
+            if self.killed_for is not None:
+                return False
+        return True
+
+    def _file_output(self, data: bytes) -> None:
+        if not data or self.out_phase >= len(self.phases):
+            return  # output after the last phase (a lingering process) is dropped
+        phase = self.phases[self.out_phase]
+        phase.printed += len(data)
+        phase.tail += data
+        if len(phase.tail) > phase.output_bytes:
+            del phase.tail[: len(phase.tail) - phase.output_bytes]
+        if phase.printed > OUTPUT_KILL_FACTOR * phase.output_bytes:
+            self.kill("output", str(OUTPUT_KILL_FACTOR * phase.output_bytes))
 
     def read_results(self) -> None:
         while True:
@@ -166,7 +190,9 @@ class _Watch:
             head = bytes(self.frames[size : size + head_len])
             blob = bytes(self.frames[size + head_len : size + head_len + blob_len])
             del self.frames[: size + head_len + blob_len]
-            self.drain_output()
+            self.drain_output(until_phase=self.current)
+            if self.out_phase <= self.current:  # the marker never came (fd 1 was replaced)
+                self.out_phase = self.current + 1
             phase = self.phases[self.current]
             self.send({"t": "frame", "phase": phase.index, **self._output_text(phase)}, head, blob)
             self.current += 1
@@ -248,7 +274,9 @@ class _Watch:
             pass
         if self.killed_for is None:
             self.read_results()
-        self.drain_output()
+        for _ in range(64):
+            if not self.drain_output():
+                break
         _, status = os.waitpid(self.pid, 0)
         if report_death and self.current < len(self.phases):
             phase = self.phases[self.current]

@@ -291,9 +291,20 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+def output_marker(nonce: bytes) -> bytes:
+    """What the child writes to its output before each frame, so the supervisor can tell
+    which call printed what."""
+    return b"\x00\x1b[sandbox output boundary " + nonce.hex().encode() + b"]\x00"
+
+
 def send_frame(nonce: bytes, header: dict[str, Any], arrays: Sequence[bytes] = ()) -> None:
-    """One frame on the result pipe; exits the child if the pipe is gone."""
+    """One frame on the result pipe, after an output marker; exits the child if the
+    result pipe is gone."""
     _flush_output()
+    try:
+        _write_all(1, output_marker(nonce))
+    except OSError:
+        pass  # the student closed or replaced fd 1; output attribution is theirs to spoil
     try:
         head = json.dumps({**header, "arrays": [len(a) for a in arrays]}, allow_nan=False).encode()
     except ValueError as exc:

@@ -45,6 +45,25 @@ ETC_FILES = (
     "/etc/os-release",
     "/etc/mime.types",
 )
+# Imported before forking, so children need not (and so unseeded numpy randomness is the
+# same in every child of one zygote, instead of being seeded lazily in each).
+PRE_IMPORTS = (
+    "numpy.random",
+    "numpy.linalg",
+    "numpy.fft",
+    "torch.nn.functional",
+    "torch.optim",
+    "torch.utils.data",
+    "torch.testing",
+    "json",
+    "csv",
+    "random",
+    "fractions",
+    "statistics",
+    "dataclasses",
+    "copy",
+    "pathlib",
+)
 FULL_LAYERS = ("setsid", "rlimits", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock")
 
 
@@ -147,6 +166,11 @@ class Zygote:
 
         torch.set_num_threads(1)
         torch.set_num_interop_threads(1)
+        for name in PRE_IMPORTS:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
         _clean_import_system(self.config["secret"], self.config["private"])
         for name, path in self.config["support_modules"].items():
             self.support_modules[name] = _load_by_path(name, path)

@@ -1,0 +1,341 @@
+"""The sandbox end to end: results, layers, imports, notebooks, limits, restarts, threads."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.sandbox import NO_NAMESPACES_ENV, CallResult, Limits, ProbeCall, Sandbox, SandboxError
+
+from sbxkit import FAST, GOOD_CALLS, PROBES, SUPPORT, assert_good, call, make_submission, needs_root
+
+ALL_LAYERS = ["rlimits", "setsid", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock"]
+
+
+def introspect(box: Sandbox, tmp_path: Path) -> dict[str, object]:
+    sub = make_submission(tmp_path, {"hostile.py": "hostile.py"})
+    result = box.run(sub, [call("hostile", "introspect", limits=None)])["hostile.introspect"]
+    assert result.status == "ok", result
+    return result.value  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------- layers
+
+
+@needs_root
+def test_full_layers_are_all_there_and_true(full_box: Sandbox, tmp_path: Path) -> None:
+    assert full_box.layers == ALL_LAYERS
+    assert full_box.fallback_note is None
+    seen = introspect(full_box, tmp_path)
+    assert seen["uid"] in full_box.uids and seen["uid"] != os.getuid()  # uid
+    assert seen["pid"] == 1 and seen["ppid"] == 0  # pid-ns: it is its namespace's init
+    assert seen["interfaces"] == ["lo"]  # net-ns: nothing but a loopback
+    assert seen["root"] == sorted(seen["root"]) and "reference" not in json.dumps(seen["root"])  # mount-ns
+    assert seen["cwd"] == "/sandbox" and seen["home"] == "/sandbox" and seen["hostname"] == "sandbox"
+    assert seen["seccomp"] == "2" and seen["no_new_privs"] == "1" and seen["cap_eff"] == "0000000000000000"
+    assert seen["sid_is_self"] and seen["pgid_is_self"]  # setsid
+
+
+def test_basic_layers_tell_the_truth(basic_box: Sandbox, tmp_path: Path) -> None:
+    layers = basic_box.layers
+    assert not {"pid-ns", "net-ns", "mount-ns"} & set(layers)
+    assert {"rlimits", "setsid"} <= set(layers)
+    note = basic_box.fallback_note
+    assert note is not None and "\n" not in note
+    assert "missing pid-ns, net-ns, mount-ns (isolation='basic' was asked for)" in note
+    assert f"active layers {', '.join(layers)}" in note
+    seen = introspect(basic_box, tmp_path)
+    assert seen["pid"] != 1 and seen["sid_is_self"] and seen["pgid_is_self"]
+    assert (seen["seccomp"] == "2") == ("seccomp" in layers)
+    if "uid" in layers:
+        assert seen["uid"] in basic_box.uids
+    else:
+        assert seen["uid"] == os.getuid() and "uid (" in note
+    if os.geteuid() == 0:  # root without a uid of its own keeps no capability at all
+        assert seen["cap_eff"] == "0000000000000000"
+    if "landlock" in layers:
+        assert seen["root"] == "PermissionError"  # "/" itself is not readable
+
+
+def test_no_namespaces_env_degrades_auto_and_refuses_full(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(NO_NAMESPACES_ENV, "1")
+    with pytest.raises(SandboxError, match=NO_NAMESPACES_ENV):
+        Sandbox(probes_file=PROBES, support_files=SUPPORT, isolation="full")
+    with Sandbox(probes_file=PROBES, support_files=SUPPORT) as box:
+        assert not {"pid-ns", "net-ns", "mount-ns"} & set(box.layers)
+        assert box.fallback_note and f"{NO_NAMESPACES_ENV}=1 is set" in box.fallback_note
+        assert_good(box.run(make_submission(tmp_path, {"good.py": "good.py"}), list(GOOD_CALLS)))
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def test_plain_values_come_back_as_data(box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"hostile.py": "hostile.py"})
+    result = box.run(sub, [call("hostile", "plain_values")])["hostile.plain_values"]
+    assert result.status == "ok", result
+    value = result.value
+    assert np.isnan(value["nan"]) and value["inf"] == np.inf and value["ninf"] == -np.inf
+    assert value["none"] is None and value["text"] == "PASSED" and value["big"] == 10**30
+    assert value["wrong_shape"].shape == (2, 3) and value["wrong_shape"].dtype == np.float64
+    assert value["nested"] == [1, [2.5, "a", True]] and value["tuple"] == [1, 2]
+    assert type(value["np_scalar"]) is np.int64 and value["np_scalar"] == 5
+    assert value["tensor"].dtype == np.float32 and value["tensor"].tolist() == [0, 1, 2, 3]
+    assert value["looks_like_a_tag"] == {"a": 0}
+
+
+def test_args_round_trip(box: Sandbox, tmp_path: Path) -> None:
+    args = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "flags": np.array([True, False]), "nested": {"k": [1, "two", None]}}
+    sub = make_submission(tmp_path, {"good.py": "good.py"})
+    result = box.run(sub, [ProbeCall("e", "good", "echo", args)])["e"]
+    assert result.status == "ok", result
+    np.testing.assert_array_equal(result.value["x"], args["x"])
+    assert result.value["x"].dtype == np.float32 and result.value["nested"] == {"k": [1, "two", None]}
+
+
+def test_calls_are_checked_before_any_code_runs(box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"good.py": "good.py"})
+    with pytest.raises(ValueError, match="probe 'nope' is not defined in .*probes_test.py"):
+        box.run(sub, [ProbeCall("a", "good", "nope", {})])
+    with pytest.raises(ValueError, match="unique"):
+        box.run(sub, [GOOD_CALLS[0], GOOD_CALLS[0]])
+    with pytest.raises(ValueError, match="args are not plain data: .*object of type object"):
+        box.run(sub, [ProbeCall("a", "good", "echo", {"x": object()})])
+    with pytest.raises(ValueError, match="module must be a module name"):
+        box.run(sub, [ProbeCall("a", "../good", "noop", {"module": "good"})])
+
+
+def test_missing_module(box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"good.py": "good.py"})
+    results = box.run(sub, [call("lab9", "f"), *GOOD_CALLS])
+    assert results["lab9.f"] == CallResult("lab9.f", "missing", message="not submitted: lab9.py (or lab9.ipynb)")
+    assert_good(results)
+
+
+def test_support_files(box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"good.py": "good.py", "reader.py": "def read():\n    return open('data.csv').read()\n"})
+    results = box.run(
+        sub,
+        [
+            ProbeCall("via_ctx", "good", "support_text", {"name": "data.csv"}),
+            ProbeCall("unknown", "good", "support_text", {"name": "secret.csv"}),
+            call("reader", "read"),
+            call("good", "scaled", 2),  # `from scaffold import SCALE` in the student's module
+        ],
+    )
+    expected = SUPPORT["data.csv"].read_text()
+    assert results["via_ctx"].value == expected and results["reader.read"].value == expected
+    assert results["unknown"].status == "error" and "'secret.csv' is not a support file" in results["unknown"].message
+    assert results["good.scaled"].value == 6
+
+
+# ---------------------------------------------------------------------------- imports
+
+
+@pytest.mark.parametrize(
+    ("fixture", "status", "message"),
+    [
+        ("import_raise.py", "error", "lab1.py:4: ZeroDivisionError: division by zero"),
+        ("import_syntax.py", "error", "lab1.py:2: SyntaxError: "),
+        ("import_exit.py", "error", "lab1.py:4: SystemExit: 0 (the code called sys.exit)"),
+        ("import_os_exit.py", "crashed", "lab1.py ended the process"),
+        ("import_loop.py", "timeout", "lab1.py did not finish importing within 1 s"),
+    ],
+)
+def test_an_import_failure_fails_every_call_on_that_module_only(
+    box: Sandbox, tmp_path: Path, fixture: str, status: str, message: str
+) -> None:
+    sub = make_submission(tmp_path, {"lab1.py": fixture, "good.py": "good.py"})
+    quick = Limits(wall_s=1.0)
+    results = box.run(sub, [call("lab1", "f", id="a", limits=quick), call("lab1", "g", id="b", limits=quick), *GOOD_CALLS])
+    for key in ("a", "b"):
+        assert results[key].status == status, results[key]
+        if status == "crashed":
+            assert results[key].message == "lab1.py ended the process (exit status 0, e.g. os._exit) while importing"
+        else:
+            assert results[key].message.startswith(message), results[key].message
+    assert_good(results)
+
+
+# ---------------------------------------------------------------------------- notebooks
+
+
+def notebook(*cells: str) -> str:
+    return json.dumps(
+        {
+            "cells": [{"cell_type": "markdown", "source": ["# Lab 1\n"]}]
+            + [{"cell_type": "code", "source": c.splitlines(True), "outputs": [], "metadata": {}} for c in cells],
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+        }
+    )
+
+
+def test_a_notebook_is_a_module(box: Sandbox, tmp_path: Path) -> None:
+    marker = tmp_path / "shell-escape-ran"
+    text = notebook(
+        "%matplotlib inline\nimport numpy as np",
+        f"!touch {marker}\nfiles = !ls",
+        "%%bash\ntouch " + str(marker),
+        "def closed_form(X, y):\n    return np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)[0]",
+        "def boom():\n    return 1 / 0",
+    )
+    sub = make_submission(tmp_path, {"lab1.ipynb": text, "good.py": "good.py"})
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [2.0, 1.0]])
+    results = box.run(sub, [call("lab1", "closed_form", X, X @ [2.0, -1.0] + 0.5), call("lab1", "boom"), *GOOD_CALLS])
+    fit = results["lab1.closed_form"]
+    assert fit.status == "ok", fit
+    np.testing.assert_allclose(fit.value, [2.0, -1.0, 0.5])
+    assert fit.notes == (
+        "lab1.ipynb cell 2 line 1: skipped magic `%matplotlib inline`",
+        f"lab1.ipynb cell 3 line 1: skipped shell escape `!touch {marker}`",
+        "lab1.ipynb cell 3 line 2: skipped shell escape `files = !ls`",
+        "lab1.ipynb cell 4: skipped cell magic `%%bash` (the whole cell)",
+    )
+    boom = results["lab1.boom"]
+    assert boom.status == "error"
+    assert boom.message == "lab1.ipynb cell 6, line 2: ZeroDivisionError: division by zero"
+    assert boom.traceback == ("lab1.ipynb cell 6, line 2 in boom", "ZeroDivisionError: division by zero")
+    assert not marker.exists()
+    assert_good(results)
+
+
+def test_py_wins_over_ipynb_and_says_so(box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"good.py": "good.py", "good.ipynb": notebook("def add(a, b):\n    return 0")})
+    result = box.run(sub, [GOOD_CALLS[0]])["good.add"]
+    assert result.value == 5 and result.notes == ("both good.py and good.ipynb were submitted; good.py was used",)
+
+
+# ---------------------------------------------------------------------------- limits, restarts
+
+
+def test_restart_and_skip_continues_after_a_dead_call(box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"hostile.py": "hostile.py"})
+    quick = Limits(wall_s=1.0)
+    after_hang = ProbeCall("after_hang", "hostile", "call_asarray", {"module": "hostile", "func": "add_after"}, quick)
+    results = box.run(
+        sub,
+        [
+            call("hostile", "os_exit", limits=quick),
+            call("hostile", "add_after", id="after_exit", limits=quick),
+            call("hostile", "sleep_forever", limits=quick),
+            after_hang,
+            call("hostile", "add_after", id="same_probe_after_hang", limits=quick),
+        ],
+    )
+    assert [r.status for r in results.values()] == ["crashed", "ok", "timeout", "ok", "skipped"]
+    assert results["hostile.sleep_forever"].message == "did not finish within 1 s (wall-clock limit)"
+    assert results["hostile.sleep_forever"].limit == "wall_s"
+    assert results["after_hang"].value == "the module still runs after the killers"
+    # A probe that ran out of time once is not tried again on this submission.
+    assert results["same_probe_after_hang"].message == "not run: an earlier call of call on hostile.py ran out of time"
+
+
+@needs_root
+def test_after_max_restarts_the_rest_is_skipped(full_box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"hostile.py": "hostile.py"})
+    calls = [call("hostile", "os_exit", id=f"exit{i}") for i in range(5)] + [call("hostile", "add_after", id="later")]
+    results = full_box.run(sub, calls)
+    assert [r.status for r in results.values()] == ["crashed"] * 4 + ["skipped"] * 2
+    assert results["later"].message == "not run: hostile.py already crashed or timed out 4 times in this submission"
+
+
+def test_per_call_limits(box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"hostile.py": "hostile.py"})
+    results = box.run(
+        sub,
+        [
+            call("hostile", "alloc_list", 32, id="small_ok", limits=Limits(memory_mb=512)),
+            call("hostile", "alloc_list", 600, id="too_much", limits=Limits(memory_mb=256)),
+            call("hostile", "big_file", 4, id="file_ok"),
+            call("hostile", "big_file", 24, id="file_too_big"),
+            call("hostile", "spin", id="cpu", limits=Limits(wall_s=20, cpu_s=0.5)),
+        ],
+    )
+    assert results["small_ok"].value == 32
+    assert results["too_much"].status == "memory" and results["too_much"].limit == "memory_mb"
+    assert results["too_much"].message == "hostile.py:40: MemoryError"
+    assert results["file_ok"].value == 4 << 20
+    assert results["file_too_big"].message == "hostile.py:99: OSError: [Errno 27] File too large"
+    assert results["cpu"].status == "timeout" and results["cpu"].limit == "cpu_s"
+    assert results["cpu"].message == "the code used more than 0.5 s of CPU time during this call"
+
+
+# ---------------------------------------------------------------------------- state, threads, devices
+
+
+def test_global_state_does_not_leak_into_the_next_submission(box: Sandbox, tmp_path: Path) -> None:
+    clean = make_submission(tmp_path, {"observer.py": "observer.py"})
+    patcher = make_submission(tmp_path, {"observer.py": "hostile.py"})
+    observe = call("observer", "observe", limits=None)
+    before = box.run(clean, [observe])["observer.observe"].value
+    patched = box.run(patcher, [call("observer", "patch_globals")])["observer.patch_globals"]
+    assert patched.value == [True, True]  # it did patch numpy and torch, in its own process
+    after = box.run(clean, [observe])["observer.observe"].value
+    assert after == before
+    assert after["np_allclose"] is False and after["torch_allclose"] is False
+    assert after["assert_close"] == "intact" and after["default_dtype"] == "torch.float32"
+    assert not np.allclose(0, 1)  # nor in the grader
+
+
+@needs_root
+def test_concurrent_runs_get_their_own_children(full_box: Sandbox, tmp_path: Path) -> None:
+    nap = "import os, time\n\ndef who(tag):\n    time.sleep(0.3)\n    return [tag, os.getuid()]\n"
+    outcomes: dict[int, list[dict[str, CallResult]]] = {0: [], 1: []}
+
+    def worker(index: int) -> None:
+        sub = make_submission(tmp_path, {"who.py": nap, "good.py": "good.py"})
+        for _ in range(3):
+            outcomes[index].append(full_box.run(sub, [call("who", "who", index, limits=None), *GOOD_CALLS]))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    uids = set()
+    for index, runs in outcomes.items():
+        assert len(runs) == 3
+        for results in runs:
+            assert_good(results)
+            tag, uid = results["who.who"].value
+            assert tag == index and uid in full_box.uids
+            uids.add(uid)
+    assert len(uids) == 6  # every child had a uid of its own
+
+
+def test_the_zygote_is_restarted_if_it_dies(tmp_path: Path) -> None:
+    with Sandbox(probes_file=PROBES, support_files=SUPPORT) as box:
+        first = box.zygote_pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.1)
+        assert_good(box.run(make_submission(tmp_path, {"good.py": "good.py"}), list(GOOD_CALLS)))
+        assert box.zygote_pid not in (None, first)
+    with pytest.raises(SandboxError, match="closed"):
+        box.run(tmp_path, list(GOOD_CALLS))
+
+
+def test_cuda_device_is_passed_through_without_touching_cuda(tmp_path: Path) -> None:
+    probe = "import torch\n\ndef state():\n    return torch.cuda.is_initialized()\n"
+    sub = make_submission(tmp_path, {"dev.py": probe, "hostile.py": "hostile.py"})
+    with Sandbox(probes_file=PROBES, support_files=SUPPORT, device="cuda") as box:
+        results = box.run(
+            sub,
+            [
+                ProbeCall("device", "dev", "device", {}),
+                call("dev", "state", limits=None),
+                call("hostile", "alloc_numpy", 64, limits=FAST),
+            ],
+        )
+    assert results["device"].value == "cuda"
+    assert results["dev.state"].value is False  # the zygote did not initialize CUDA before forking
+    assert results["hostile.alloc_numpy"].status == "memory"  # RLIMIT_DATA bounds memory on CUDA
