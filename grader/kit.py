@@ -180,6 +180,9 @@ def _shape(value: Any) -> tuple[int, ...] | None:
     return None
 
 
+_FALLBACK = "see the handout"
+
+
 def _describe_answer(spec: Any) -> str:
     """The comment beside a key of the answers template: the form of the answer, never
     the answer."""
@@ -198,6 +201,8 @@ def _describe_answer(spec: Any) -> str:
         out = "[" + ", ".join(f"w{i}" for i in range(spec.n_hidden + 1)) + "]"
         net = f"{{hidden: [{', '.join([row] * spec.n_hidden)}], output: {out}}}"
         return f"two different networks: {{a: {net}, b: {net}}}"
+    if kind == "formula" and isinstance(getattr(spec, "targets", None), dict):
+        return "LaTeX, one string per part: {" + ", ".join(f"{k}: '...'" for k in spec.targets) + "}"
     if kind == "conv_size":
         return "{kernel: K, stride: S, padding: P, sizes: [N1, N2]}"
     if kind == "matrix":
@@ -209,7 +214,7 @@ def _describe_answer(spec: Any) -> str:
         names = ", ".join(spec.expected) if isinstance(spec.expected, dict) else "one per layer"
         cols = ", ".join(f"{c}: ..." for c in spec.columns)
         return f"rows {names}, each {{{cols}}}"
-    return "see the handout"
+    return _FALLBACK
 
 
 def _put(tree: dict[str, Any], parts: list[str]) -> None:
@@ -240,12 +245,15 @@ def _yaml_lines(tree: dict[str, Any], comments: dict[str, str], prefix: str = ""
 def answers_template(plan: Plan) -> str:
     """answers.yaml with every key the rubric reads, each `null` with a comment on its form.
     A key only some hidden check reads is listed with no description."""
-    entries: list[tuple[str, str]] = []
+    described: dict[str, str] = {}  # answer path -> the first description that says more than the fallback
     for q in plan.questions:
         for pc in _walk(q.checks):
             spec = pc.spec
             if spec.answer and "*" not in spec.answer:
-                entries.append((spec.answer, _describe_answer(spec) if spec.visibility == "public" else "see the handout"))
+                note = _describe_answer(spec) if spec.visibility == "public" else _FALLBACK
+                if described.get(spec.answer, _FALLBACK) == _FALLBACK:
+                    described[spec.answer] = note
+    entries = list(described.items())
     check_sections = {path.split(".")[0] for path, _ in entries}
     extra = [(k, "") for k in plan.rubric.answer_keys if "*" not in k]
     ordered = [e for e in extra if e[0].split(".")[0] not in check_sections] + entries + \

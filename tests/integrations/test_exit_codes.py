@@ -11,6 +11,7 @@ from pathlib import Path
 from conftest import EXAMPLE, assert_gradescope_results, grade_cli
 
 from grader.results import SubmissionResult
+from grader.rubric import Plan
 
 
 def test_a_passing_run_exits_0_and_writes_every_output(tmp_path: Path) -> None:
@@ -31,12 +32,13 @@ def test_a_passing_run_exits_0_and_writes_every_output(tmp_path: Path) -> None:
     assert f"total: {result.score:g} / {result.max_score:g}" in proc.stdout
 
 
-def test_fail_under_not_met_exits_3(tmp_path: Path) -> None:
-    proc = grade_cli(EXAMPLE, "--public", "--fail-under", "97.5", "--quiet", "--json", tmp_path / "r.json")
+def test_fail_under_not_met_exits_3(tmp_path: Path, plan: Plan) -> None:
+    bar = plan.public_only().max_score + 0.5  # more than the public checks are worth: unreachable
+    proc = grade_cli(EXAMPLE, "--public", "--fail-under", f"{bar:g}", "--quiet", "--json", tmp_path / "r.json")
     assert proc.returncode == 3, proc.stderr
     result = SubmissionResult.from_json((tmp_path / "r.json").read_text())
-    assert result.score < 97.5 <= result.max_score + 0.5  # the public checks are worth 97: unreachable
-    assert f"score {result.score:g} is below --fail-under 97.5" in proc.stderr
+    assert result.score < bar and result.max_score == plan.public_only().max_score
+    assert f"score {result.score:g} is below --fail-under {bar:g}" in proc.stderr
     assert proc.stdout.strip() == f"total: {result.score:g} / {result.max_score:g}"
 
 
