@@ -166,7 +166,11 @@ def precheck(spec: CheckSpecBase, ctx: CheckContext) -> CheckOutcome | None:
             return outcome(Status.ERROR, f"{spec.code} was not run")
         if out.status != "ok":
             status = _PROBE_STATUS.get(out.status, Status.ERROR)
-            return outcome(status, out.message or f"{spec.code}: {out.status}", details=plain(out.details))
+            message = out.message or out.status
+            file = spec.code.split(":")[0].rsplit(".", 1)[0]
+            if status != Status.MISSING and file not in message:
+                message = f"{spec.code}: {message}"  # name the student's file and function
+            return outcome(status, message, details=plain(out.details))
     return None
 
 

@@ -1,0 +1,3 @@
+# lab1.py that never finishes importing
+while True:
+    pass
