@@ -150,10 +150,10 @@ def split_blocks(text: Text) -> list[Block]:
             while j < len(lines) and (_CODE_LINE.match(lines[j].text) or _CODE_START.match(lines[j].text)
                                       or (lines[j].text.startswith((" ", "\t")) and lines[j].text.strip())):
                 j += 1
-            body = _trim(lines[i:j])
+            body = _parsing_prefix(lines[i:j]) or _trim(lines[i:j])
             if len([x for x in body if x.text.strip()]) >= 2:
                 out.append(Block("code", tuple(body), "\n".join(x.text for x in body)))
-                i = j
+                i += len(body)
                 continue
         out.append(Block("text", (line,), s))
         i += 1
@@ -164,6 +164,17 @@ def _parses(texts: list[str]) -> bool:
     """Unfenced code counts as code only where Python can read it (after the repairs
     :func:`grader.writeup.code.clean_block` makes): indented math or prose stays text."""
     return clean_block("\n".join(texts))[0] is not None
+
+
+def _parsing_prefix(lines: list[Line]) -> list[Line]:
+    """The longest start of a run of code-like lines that Python reads (at least two lines),
+    so code followed by indented math or a second snippet is cut where it stops being code;
+    [] when no start parses (the run is then kept whole, to be reported as unreadable)."""
+    for k in range(len(lines), 1, -1):
+        body = _trim(lines[:k])
+        if len(body) == k and sum(1 for x in body if x.text.strip()) >= 2 and _parses([x.text for x in body]):
+            return body
+    return []
 
 
 def _indented(s: str) -> bool:
@@ -246,8 +257,9 @@ def parse_header(raw: str, *, words: frozenset[str]) -> _Header | None:
     if m:
         tail = m.group("tail")
         bare = m.group("w") is None
-        if bare and (m.group("sep") != "." or re.match(r"^\s*[-+\d.=<>*/^]", tail)):
-            m = None
+        if bare and (m.group("sep") != "." or re.match(r"^\s*[-+\d.=<>*/^]", tail)
+                     or m.group(2).startswith("0") or m.group(4).startswith("0") or len(m.group(4)) > 2):
+            m = None  # 0.5, 1.0058: numbers, not question numbers
         elif bare and not heading and tail and not re.match(r"^[\s:.)\-*]|^[A-Za-z(]", tail):
             m = None
     if m:

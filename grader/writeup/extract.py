@@ -283,15 +283,15 @@ def _named(spec: Any, qx: _Q) -> list[Item] | Gap:
         m = re.match(r"^\W*(?:answer|ans)\s*[:\-]\s*(.+)$", as_plain(text), re.I)
         if m:
             return [Item(spec.answer, _tidy_name(m.group(1)), block.first, block.first, 0.9, "an 'Answer:' line")]
-    first = next(((b, t) for b, t in entries if t.strip()), None)
-    if first is not None and 1 <= len(as_plain(first[1]).split()) <= 3:
-        return [Item(spec.answer, _tidy_name(as_plain(first[1])), first[0].first, first[0].first, 0.85,
-                     "a short line that is the answer")]
     for block, text in entries:
         for m in _QUOTED.finditer(text):
             word = next(g for g in m.groups() if g)
             if 1 <= len(word.split()) <= 3 and not re.search(r"\d", word):
                 return [Item(spec.answer, _tidy_name(word), block.first, block.first, 0.85, "a quoted or bold word")]
+    first = next(((b, t) for b, t in entries if t.strip()), None)
+    if first is not None and 1 <= len(as_plain(first[1]).split()) <= 3:
+        return [Item(spec.answer, _tidy_name(as_plain(first[1])), first[0].first, first[0].first, 0.85,
+                     "a short line that is the answer")]
     for block, text in entries:
         for m in _IS.finditer(as_plain(text)):
             words = m.group(1).split()

@@ -40,7 +40,7 @@ __all__ = ["MAX_WRITEUP_BYTES", "extraction_notes", "find_writeups", "load_answe
            "to_answers"]
 
 MAX_WRITEUP_BYTES = 64 * 2**20
-_NOT_WRITEUPS = ("readme", "license", "licence", "requirements", "changelog", "notes")
+_NOT_WRITEUPS = ("readme", "license", "licence", "requirements", "changelog")
 
 
 def find_writeups(files: tuple[str, ...] | list[str]) -> list[str]:
