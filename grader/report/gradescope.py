@@ -69,7 +69,7 @@ def _points(x: float) -> str:
     return f"{x:g}"
 
 
-def _test_output(q: QuestionResult, c: CheckResult) -> str:
+def _test_output(c: CheckResult) -> str:
     if c.visibility == Visibility.HIDDEN:
         return HIDDEN_OUTPUT
     if c.status == Status.MANUAL:  # the message adds nothing to the verdict
@@ -89,7 +89,7 @@ def _test(q: QuestionResult, c: CheckResult, hidden_visibility: HiddenVisibility
         "number": question_number(q.id),
         "score": c.score,
         "max_score": c.max_score,
-        "output": _test_output(q, c),
+        "output": _test_output(c),
         "output_format": "md",
         "visibility": hidden_visibility if c.visibility == Visibility.HIDDEN else "visible",
         "tags": [q.id],
