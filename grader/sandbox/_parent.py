@@ -46,6 +46,7 @@ MAX_SUBMISSION_BYTES = 256 << 20
 MAX_SUBMISSION_FILES = 10_000
 _CHILD_STATUSES = frozenset({"ok", "error", "memory", "missing", "bad_output"})
 _SETUP_SLACK_S = 60.0
+_DRAIN_S = 30.0
 _PASS_ENV_CUDA = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME")
 
 
@@ -206,6 +207,29 @@ def _describe_death(reason: str, detail: str, *, file: str, phase: int, limits: 
     if reason == "exit":
         return "crashed", f"{subject} ended the process (exit status {detail}, e.g. os._exit) {during}", None
     return "crashed", f"the sandbox stopped the process running {file} ({reason}) {during}", None
+
+
+def _drain(conn: socket.socket, supervisor: int, uids: _UidPool, uid: int | None) -> None:
+    """Wait (in a background thread) for a supervisor whose results are all in to say its
+    child is gone, then free the child's uid; a supervisor that never says so is killed
+    and its uid is never handed out again."""
+    clean = False
+    try:
+        conn.settimeout(_DRAIN_S)
+        while not clean:
+            message, _ = codec.recv_message(conn, max_bytes=1 << 30)
+            clean = message.get("t") == "end"
+    except socket.timeout:
+        try:
+            os.kill(supervisor, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    except (EOFError, OSError, ValueError):
+        pass
+    finally:
+        conn.close()
+        if uid is not None:
+            uids.release(uid, reusable=clean)
 
 
 class Sandbox:
@@ -587,6 +611,7 @@ class Sandbox:
         plan, attachments = self._plan(run_dir, module, batch, size, uid)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         outcome = _Outcome()
+        handed_off = False
         try:
             with self._lock:
                 zygote = self._holder[0]
@@ -605,16 +630,24 @@ class Sandbox:
                 ours.sendall(codec.pack_message(plan, *attachments))
             except OSError as exc:
                 raise _ZygoteLost(f"no supervisor took the request ({exc})") from None
-            self._collect(ours, file, batch, time.monotonic() + budget, outcome)
+            supervisor = self._collect(ours, file, batch, time.monotonic() + budget, outcome)
+            if supervisor is not None:
+                # Every result is in: let the child's teardown (its PID namespace dying,
+                # the reaping) finish off the caller's path, and free the uid only then.
+                threading.Thread(target=_drain, args=(ours, supervisor, self._uids, uid), daemon=True).start()
+                handed_off = True
         finally:
             theirs.close()
-            ours.close()
-            if uid is not None:
-                self._uids.release(uid, reusable=outcome.clean)
+            if not handed_off:
+                ours.close()
+                if uid is not None:
+                    self._uids.release(uid, reusable=outcome.clean)
         return outcome
 
-    def _collect(self, conn: socket.socket, file: str, batch: list[_Prepared], deadline: float, outcome: _Outcome) -> None:
-        """Read the supervisor's messages until it ends; fill `outcome`."""
+    def _collect(self, conn: socket.socket, file: str, batch: list[_Prepared], deadline: float, outcome: _Outcome) -> int | None:
+        """Read the supervisor's messages into `outcome` until it ends (None), or until
+        nothing more can come for this batch: then the supervisor's pid, so that the
+        caller can wait for the end in the background."""
         supervisor_pid: int | None = None
         notes: tuple[str, ...] = ()
         cap = 8 * max(p.limits.output_bytes for p in batch) + (1 << 16)
@@ -637,7 +670,7 @@ class Sandbox:
                     call = batch[done].call
                     outcome.results[call.id] = CallResult(call.id, "timeout" if timed_out else "crashed", message=f"the sandbox {what}")
                     outcome.died = True
-                return
+                return None
             kind = message.get("t")
             if kind == "started":
                 supervisor_pid = int(message["pid"])
@@ -656,7 +689,10 @@ class Sandbox:
                     outcome.died = True
             elif kind == "end":
                 outcome.clean = True
-                return
+                return None
+            complete = outcome.import_failure is not None or outcome.died or len(outcome.results) == len(batch)
+            if complete and supervisor_pid is not None:
+                return supervisor_pid
 
     def _on_frame(
         self,

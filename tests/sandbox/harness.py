@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -20,6 +21,13 @@ from sbxkit import GOOD_CALLS, PROBES, SUPPORT, call, make_submission, processes
 from grader.sandbox import Limits, Sandbox  # noqa: E402
 
 HOSTILE = ("kill_parent", "kill_group", "kill_everyone")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
 
 
 def scenario(isolation: str, root: Path) -> dict[str, object]:
@@ -39,9 +47,17 @@ def scenario(isolation: str, root: Path) -> dict[str, object]:
         report["zygote_alive"] = box.zygote_pid == zygote and os.path.exists(f"/proc/{zygote}")
         again = box.run(sub, list(GOOD_CALLS))
         report["again"] = {k: v.value for k, v in again.items()}
-        report["leftover_uid_processes"] = processes_of(box.uids)
+        # Results come back before the child's teardown is over: give it a moment.
         orphan = results["orphan"].value
-        report["orphan_alive"] = isinstance(orphan, int) and isolation == "basic" and os.path.exists(f"/proc/{orphan}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            leftovers = processes_of(box.uids)
+            orphan_alive = isinstance(orphan, int) and isolation == "basic" and _alive(orphan)
+            if not leftovers and not orphan_alive:
+                break
+            time.sleep(0.05)
+        report["leftover_uid_processes"] = leftovers
+        report["orphan_alive"] = orphan_alive
     return report
 
 
