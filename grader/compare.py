@@ -134,15 +134,18 @@ def compare_values(
     path: str = "",
     squeeze: bool = False,
     nan_equal: bool = True,
+    name: str = "the value",
 ) -> Comparison:
-    """Compare the student's value with the expected one, walking dicts and lists."""
+    """Compare the student's value with the expected one, walking dicts and lists.
+    Structural problems are named from `name` (e.g. "closed_form") and the path."""
     cmp = Comparison()
-    _walk(got, expected, tol, path, cmp, squeeze=squeeze, nan_equal=nan_equal)
+    _walk(got, expected, tol, path, cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
     return cmp
 
 
-def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squeeze: bool, nan_equal: bool) -> None:
-    where = path or "the value"
+def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squeeze: bool, nan_equal: bool,
+          name: str = "the value") -> None:
+    where = f"{name}{path}" if path else f"{name}"
     if isinstance(exp, dict):
         if not isinstance(got, dict):
             cmp.structural.append(f"{where}: expected a mapping with keys {sorted(exp)}, got {describe(got)}")
@@ -152,14 +155,14 @@ def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squ
             cmp.structural.append(f"{where}: missing keys {sorted(map(str, missing))}")
         for k in exp:
             if k in got:
-                _walk(got[k], exp[k], tol, _path(path, k), cmp, squeeze=squeeze, nan_equal=nan_equal)
+                _walk(got[k], exp[k], tol, _path(path, k), cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
         return
     if isinstance(exp, list) and exp and isinstance(exp[0], dict):
         if not isinstance(got, list) or len(got) != len(exp):
             cmp.structural.append(f"{where}: expected {len(exp)} items, got {describe(got)}")
             return
         for i, (g, e) in enumerate(zip(got, exp)):
-            _walk(g, e, tol, _path(path, i), cmp, squeeze=squeeze, nan_equal=nan_equal)
+            _walk(g, e, tol, _path(path, i), cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
         return
     if isinstance(exp, str) or isinstance(exp, bool) or exp is None:
         cmp.leaves += 1
@@ -179,7 +182,7 @@ def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squ
         if squeeze and np.squeeze(g).shape == np.squeeze(e).shape:
             g = g.reshape(e.shape)
         else:
-            cmp.structural.append(f"{where}: shape {tuple(g.shape)}, expected {tuple(e.shape)}")
+            cmp.structural.append(f"{where}: returned shape {tuple(g.shape)}, expected {tuple(e.shape)}")
             return
     group = compare_arrays(g, e.astype(np.float64), tol, path=path, nan_equal=nan_equal)
     if group is None:
