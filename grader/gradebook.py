@@ -1,0 +1,494 @@
+"""The gradebook: every graded submission of a results folder, in one SQLite file.
+
+``results/gradebook.sqlite`` (stdlib ``sqlite3``, WAL journal) is the record of truth of a
+class run; the per-submission JSON/HTML files, ``grades.csv`` and ``report.html`` beside it
+are projections of it and are rewritten from it on every run.
+
+Schema (version 1)::
+
+    meta(key TEXT PRIMARY KEY, value TEXT)       schema_version, assignment, questions, checks, audience
+    results(                                      one row per graded content
+        id            INTEGER PRIMARY KEY,
+        assignment    TEXT,                       e.g. "hw1"
+        student       TEXT,                       the student key (below)
+        submission    TEXT,                       the folder / archive name (archive suffix removed)
+        content_hash  TEXT,                       grader.submission.content_hash; for a submission that
+                                                  could not be opened, "file:<sha256 of its bytes>" (an
+                                                  archive) or "" (a folder)
+        rubric_hash   TEXT,                       sha256 of the rubric file's bytes
+        grading_key   TEXT,                       rubric hash + reference package + grading options (below)
+        outcome       TEXT,                       'graded' | 'failed'
+        score, max_score REAL,
+        result_json   TEXT,                       SubmissionResult.to_json() as graded, before overrides
+        failure       TEXT,                       why a 'failed' submission could not be graded
+        source        TEXT,                       the path it was read from
+        wall_s        REAL,                       seconds it took (not part of any result file)
+        graded_at     TEXT,                       UTC, ISO 8601
+        UNIQUE (assignment, submission, content_hash, grading_key))
+    current(assignment, submission, result_id)    the row that stands for each submission now
+    overrides(id, assignment, student, submission, check_id, score, comment, by, at)
+                                                  TA scores; the newest per (student, submission,
+                                                  check) wins; older ones stay as history
+
+The row key is (student, assignment, content hash, rubric) refined with the submission
+name, because two entries can hold the same bytes. **The student key** is ``student.id``
+from the submission's answers file when it is a non-empty string, else the submission
+name (the folder name, or the archive name without ``.zip`` / ``.tar.gz``...). Two
+submissions that claim one student id keep two rows; the batch reports them as a warning.
+
+**The grading key** is what decides whether a stored result is still valid: a sha256 of
+the rubric file's hash, the set of questions and checks graded (``--public`` changes it),
+the bytes of every file of the reference package (solutions, probes, data), the device,
+``--timings``, and the grader's version. A submission whose content hash and grading key
+are unchanged is not regraded; anything else is.
+
+Durability: each submission's row is written in its own transaction as soon as it is
+graded. In WAL mode with ``synchronous=NORMAL``, a committed transaction survives the
+process being killed (``kill -9``); only a power loss can roll back the last few commits,
+and those submissions are simply graded again by the next run.
+
+Concurrency: a batch (and ``grade review --set``) holds an exclusive ``flock`` on
+``gradebook.sqlite.lock`` for as long as it runs; a second one fails at once with the pid
+of the holder. The kernel drops the lock when its holder dies, so a killed batch leaves
+no stale lock. Readers (``grade export``, ``grade review`` listing) need no lock.
+
+A file that is not a SQLite database, fails SQLite's integrity check, is a SQLite database
+of another program, or is a gradebook of another schema version is refused with a
+:class:`GradebookError`; it is never modified.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Iterable
+
+__all__ = [
+    "FILENAME",
+    "SCHEMA_VERSION",
+    "Gradebook",
+    "GradebookError",
+    "OverrideRow",
+    "ResultRow",
+    "utc_now",
+]
+
+FILENAME = "gradebook.sqlite"
+SCHEMA_VERSION = 1
+_APP_TAG = "dl-grader gradebook"
+_BUSY_TIMEOUT_S = 5.0
+
+_SCHEMA = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE results (
+    id           INTEGER PRIMARY KEY,
+    assignment   TEXT NOT NULL,
+    student      TEXT NOT NULL,
+    submission   TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    rubric_hash  TEXT NOT NULL,
+    grading_key  TEXT NOT NULL,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('graded', 'failed')),
+    score        REAL,
+    max_score    REAL,
+    result_json  TEXT,
+    failure      TEXT,
+    source       TEXT NOT NULL,
+    wall_s       REAL,
+    graded_at    TEXT NOT NULL,
+    UNIQUE (assignment, submission, content_hash, grading_key),
+    CHECK ((outcome = 'graded') = (result_json IS NOT NULL))
+);
+CREATE INDEX results_by_student ON results (assignment, student);
+CREATE TABLE current (
+    assignment TEXT NOT NULL,
+    submission TEXT NOT NULL,
+    result_id  INTEGER NOT NULL REFERENCES results (id),
+    PRIMARY KEY (assignment, submission)
+);
+CREATE TABLE overrides (
+    id         INTEGER PRIMARY KEY,
+    assignment TEXT NOT NULL,
+    student    TEXT NOT NULL,
+    submission TEXT,
+    check_id   TEXT NOT NULL,
+    score      REAL NOT NULL,
+    comment    TEXT NOT NULL,
+    by         TEXT NOT NULL,
+    at         TEXT NOT NULL
+);
+CREATE INDEX overrides_by_student ON overrides (assignment, student);
+"""
+_TABLES = frozenset({"meta", "results", "current", "overrides"})
+
+
+class GradebookError(Exception):
+    """A gradebook that cannot be used as asked (corrupt, foreign, other version, in use)."""
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One stored outcome: a graded result, or the reason a submission could not be graded."""
+
+    id: int
+    assignment: str
+    student: str
+    submission: str
+    content_hash: str
+    rubric_hash: str
+    grading_key: str
+    outcome: str  # "graded" | "failed"
+    score: float | None
+    max_score: float | None
+    result_json: str | None
+    failure: str | None
+    source: str
+    wall_s: float | None
+    graded_at: str
+
+
+@dataclass(frozen=True)
+class OverrideRow:
+    """A TA's score for one check of one student's submission."""
+
+    id: int
+    assignment: str
+    student: str
+    submission: str | None  # None: every submission of the student
+    check_id: str  # "<question id>.<check id>", e.g. "problem1.q1_1.reason"
+    score: float
+    comment: str
+    by: str
+    at: str
+
+    def applies_to(self, *, student: str, submission: str) -> bool:
+        return self.student == student and (self.submission is None or self.submission == submission)
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+class Gradebook:
+    """An open gradebook. Use from one thread (the batch's main thread)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int | None) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock_fd = lock_fd
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, results_dir: Path, *, create: bool, exclusive: bool) -> "Gradebook":
+        """Open ``results_dir/gradebook.sqlite``.
+
+        ``create``: make a new gradebook when there is none (else a missing one is an error).
+        ``exclusive``: hold the writer lock until :meth:`close` (a batch, a review that writes).
+        """
+        path = Path(results_dir) / FILENAME
+        if not path.exists() and not create:
+            raise GradebookError(f"{path}: no gradebook here (run `grade SUBMISSIONS --out {results_dir}` first)")
+        if path.exists() and not path.is_file():
+            raise GradebookError(f"{path}: not a file")
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        lock_fd = _lock(path) if exclusive else None
+        try:
+            conn = _connect(path, readonly=not create and not exclusive)
+            try:
+                _validate_or_init(conn, path, create=create)
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            if lock_fd is not None:
+                os.close(lock_fd)
+            raise
+        return cls(path, conn, lock_fd)
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ meta
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def meta_json(self, key: str) -> Any:
+        value = self.meta(key)
+        return None if value is None else json.loads(value)
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self._transaction():
+            self._conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?) "
+                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", sorted(values.items()))
+
+    # ------------------------------------------------------------------ results
+
+    def graded_index(self, assignment: str, grading_key: str) -> dict[tuple[str, str], int]:
+        """(submission, content hash) -> row id of every successfully graded content under this key."""
+        rows = self._conn.execute(
+            "SELECT submission, content_hash, id FROM results "
+            "WHERE assignment = ? AND grading_key = ? AND outcome = 'graded'", (assignment, grading_key))
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def graded_results(self, assignment: str, grading_key: str) -> dict[tuple[str, str], tuple[int, str]]:
+        """(submission, content hash) -> (row id, result JSON) of every graded content under this key."""
+        rows = self._conn.execute(
+            "SELECT submission, content_hash, id, result_json FROM results "
+            "WHERE assignment = ? AND grading_key = ? AND outcome = 'graded'", (assignment, grading_key))
+        return {(r[0], r[1]): (int(r[2]), str(r[3])) for r in rows}
+
+    def current_ids(self, assignment: str) -> dict[str, int]:
+        """submission -> id of its current row."""
+        rows = self._conn.execute("SELECT submission, result_id FROM current WHERE assignment = ?", (assignment,))
+        return {r[0]: int(r[1]) for r in rows}
+
+    def record(self, *, assignment: str, student: str, submission: str, content_hash: str, rubric_hash: str,
+               grading_key: str, source: str, wall_s: float | None, result_json: str | None = None,
+               score: float | None = None, max_score: float | None = None, failure: str | None = None) -> int:
+        """Store one outcome and make it the submission's current one, in one transaction."""
+        outcome = "graded" if result_json is not None else "failed"
+        if (result_json is None) == (failure is None):
+            raise ValueError("record(): give exactly one of result_json and failure")
+        with self._transaction():
+            cur = self._conn.execute(
+                "INSERT INTO results (assignment, student, submission, content_hash, rubric_hash, grading_key, outcome,"
+                " score, max_score, result_json, failure, source, wall_s, graded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (assignment, submission, content_hash, grading_key) DO UPDATE SET"
+                " student = excluded.student, rubric_hash = excluded.rubric_hash, outcome = excluded.outcome,"
+                " score = excluded.score, max_score = excluded.max_score, result_json = excluded.result_json,"
+                " failure = excluded.failure, source = excluded.source, wall_s = excluded.wall_s,"
+                " graded_at = excluded.graded_at"
+                " RETURNING id",
+                (assignment, student, submission, content_hash, rubric_hash, grading_key, outcome, score, max_score,
+                 result_json, failure, source, wall_s, utc_now()))
+            row_id = int(cur.fetchone()[0])
+            self._set_current(assignment, submission, row_id)
+        return row_id
+
+    def make_current(self, *, assignment: str, submission: str, row_id: int) -> None:
+        """A stored result stands for the submission again (it was found unchanged)."""
+        with self._transaction():
+            self._set_current(assignment, submission, row_id)
+
+    def _set_current(self, assignment: str, submission: str, row_id: int) -> None:
+        self._conn.execute("INSERT INTO current (assignment, submission, result_id) VALUES (?, ?, ?) "
+                           "ON CONFLICT (assignment, submission) DO UPDATE SET result_id = excluded.result_id",
+                           (assignment, submission, row_id))
+
+    def current(self, assignment: str) -> list[ResultRow]:
+        """The current outcome of every submission of the assignment, by submission name."""
+        rows = self._conn.execute(
+            f"SELECT {_RESULT_COLUMNS} FROM current c JOIN results r ON r.id = c.result_id "
+            "WHERE c.assignment = ? ORDER BY r.submission", (assignment,))
+        return [ResultRow(*r) for r in rows]
+
+    def rows(self, assignment: str) -> list[ResultRow]:
+        """Every stored outcome (history included), oldest first."""
+        rows = self._conn.execute(f"SELECT {_RESULT_COLUMNS} FROM results r WHERE assignment = ? ORDER BY id",
+                                  (assignment,))
+        return [ResultRow(*r) for r in rows]
+
+    # ------------------------------------------------------------------ overrides
+
+    def add_overrides(self, assignment: str, items: Iterable[dict[str, Any]]) -> list[OverrideRow]:
+        """Store TA scores (each a dict with student, submission, check_id, score, comment, by)
+        in one transaction: all of them or none."""
+        at = utc_now()
+        out: list[OverrideRow] = []
+        with self._transaction():
+            for it in items:
+                cur = self._conn.execute(
+                    "INSERT INTO overrides (assignment, student, submission, check_id, score, comment, by, at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (assignment, it["student"], it.get("submission"), it["check_id"], float(it["score"]),
+                     it.get("comment") or "", it["by"], at))
+                out.append(OverrideRow(int(cur.fetchone()[0]), assignment, it["student"], it.get("submission"),
+                                       it["check_id"], float(it["score"]), it.get("comment") or "", it["by"], at))
+        return out
+
+    def overrides(self, assignment: str) -> list[OverrideRow]:
+        """The effective overrides: the newest per (student, submission, check), in id order."""
+        rows = self._conn.execute(
+            "SELECT id, assignment, student, submission, check_id, score, comment, by, at FROM overrides o "
+            "WHERE assignment = ? AND id = (SELECT MAX(id) FROM overrides p WHERE p.assignment = o.assignment "
+            "AND p.student = o.student AND p.submission IS o.submission AND p.check_id = o.check_id) ORDER BY id",
+            (assignment,))
+        return [OverrideRow(*r) for r in rows]
+
+    def override_history(self, assignment: str) -> list[OverrideRow]:
+        rows = self._conn.execute(
+            "SELECT id, assignment, student, submission, check_id, score, comment, by, at FROM overrides "
+            "WHERE assignment = ? ORDER BY id", (assignment,))
+        return [OverrideRow(*r) for r in rows]
+
+    # ------------------------------------------------------------------ internals
+
+    def _transaction(self) -> "_Txn":
+        return _Txn(self._conn, self.path)
+
+
+_RESULT_COLUMNS = ("r.id, r.assignment, r.student, r.submission, r.content_hash, r.rubric_hash, r.grading_key, "
+                   "r.outcome, r.score, r.max_score, r.result_json, r.failure, r.source, r.wall_s, r.graded_at")
+
+
+class _Txn:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception; SQLite errors become GradebookError."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self._path = path
+
+    def __enter__(self) -> None:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            raise GradebookError(_busy_message(self._path, err)) from None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if exc_type is None:
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                self._conn.execute("ROLLBACK")
+                raise GradebookError(f"{self._path}: could not save: {err}") from None
+        else:
+            self._conn.execute("ROLLBACK")
+
+
+def _busy_message(path: Path, err: sqlite3.Error) -> str:
+    if "locked" in str(err) or "busy" in str(err):
+        return f"{path}: the gradebook is locked by another program (SQLite: {err}); try again when it has finished"
+    return f"{path}: {err}"
+
+
+def _lock(path: Path) -> int:
+    """Take the exclusive writer lock (flock on <gradebook>.lock, holding our pid)."""
+    lock_path = path.with_name(path.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise GradebookError(f"{path}: in use by another running batch or review (pid {holder}); "
+                                 "wait for it to finish, or use another --out folder") from None
+        raise GradebookError(f"{lock_path}: cannot take the lock: {err.strerror or err}") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S,
+                                   isolation_level=None)
+        else:
+            conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as err:
+        raise GradebookError(f"{path}: cannot open the gradebook: {err}") from None
+    return conn
+
+
+def _validate_or_init(conn: sqlite3.Connection, path: Path, *, create: bool) -> None:
+    """Refuse anything that is not an intact gradebook of our schema version; create the
+    tables in a new (empty) database. Nothing is written before the checks pass."""
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables:
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                shown = "; ".join(" ".join(str(p).split()) for p in problems[:3])
+                raise GradebookError(f"{path}: the gradebook is damaged (SQLite integrity check: {shown}); "
+                                     "it was left as it is: restore it from a backup, or move it away to grade afresh")
+    except sqlite3.DatabaseError as err:
+        if "locked" in str(err) or "busy" in str(err):
+            raise GradebookError(_busy_message(path, err)) from None
+        raise GradebookError(f"{path}: not a readable gradebook ({err}); it was left as it is: "
+                             "restore it from a backup, or move it away to grade afresh") from None
+    if not tables:
+        if not create:
+            raise GradebookError(f"{path}: the gradebook is empty")
+        _init(conn, path)
+        return
+    if "meta" not in tables or not _TABLES <= tables:
+        raise GradebookError(f"{path}: a SQLite database, but not a grader gradebook (tables: {', '.join(sorted(tables))}); "
+                             "it was left as it is: use another --out folder")
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if meta.get("application") != _APP_TAG:
+        raise GradebookError(f"{path}: a SQLite database, but not a grader gradebook; it was left as it is")
+    version = meta.get("schema_version")
+    if version != str(SCHEMA_VERSION):
+        raise GradebookError(f"{path}: gradebook schema version {version}, but this grader reads version {SCHEMA_VERSION}; "
+                             "it was left as it is: use the grader version that wrote it, or another --out folder")
+    if create:
+        _set_pragmas(conn, path)
+
+
+def _set_pragmas(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.OperationalError as err:
+        raise GradebookError(_busy_message(path, err)) from None
+    if str(mode).lower() != "wal":
+        raise GradebookError(f"{path}: SQLite refused WAL mode (journal mode is {mode}); is the folder on a network file system?")
+
+
+def _init(conn: sqlite3.Connection, path: Path) -> None:
+    _set_pragmas(conn, path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as err:
+        raise GradebookError(_busy_message(path, err)) from None
+    try:
+        if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            conn.execute("ROLLBACK")  # created by someone else meanwhile: validate what they made
+            _validate_or_init(conn, path, create=True)
+            return
+        for stmt in _SCHEMA.split(";"):
+            if stmt.strip():
+                conn.execute(stmt)
+        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
+                         [("application", _APP_TAG), ("schema_version", str(SCHEMA_VERSION)), ("created_at", utc_now())])
+        conn.execute("COMMIT")
+    except sqlite3.Error as err:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise GradebookError(f"{path}: cannot create the gradebook: {err}") from None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 16):
+            h.update(chunk)
+    return h.hexdigest()
