@@ -1,0 +1,201 @@
+"""Exports of a class run: a CSV gradebook and JSON Lines, with TA overrides applied.
+
+    grade export RESULTS --csv grades.csv [--jsonl grades.jsonl] [--assignment hw1]
+
+Both hold one row (line) per submission, which is one per student except where two
+submissions claim one student id: then both rows are kept and the Reason column says so.
+A submission that could not be graded still has its row, with its reason and empty scores.
+Rows are ordered by student key, then submission name.
+
+CSV columns, in this order::
+
+    Student, SIS User ID, Submission, <one column per question id, in rubric order>,
+    Total, Max Points, Status, Reason
+
+- ``Student``: the name from the answers file (``student.name``), else the student key.
+- ``SIS User ID``: the student key (``student.id`` from the answers file, else the
+  submission name; see ``grader.gradebook``).
+- question columns: the question's points, overrides included; empty for a submission
+  that could not be graded.
+- ``Total``: the submission's points (empty where it could not be graded, so that an
+  import never turns a grading failure into a zero); ``Max Points``: the rubric's total.
+- ``Status``: ``graded``; ``needs review`` (manual items not scored yet: they count 0 in
+  Total until a TA scores them with ``grade review``); or ``failed``.
+- ``Reason``: why grading failed, and warnings such as a student id claimed twice.
+
+Canvas: the first two columns are named as in Canvas's gradebook export, so a Canvas
+gradebook import matches rows to students on ``SIS User ID``. Canvas reads every other
+column it does not know as an assignment to create or update, so for an import keep
+``Student``, ``SIS User ID`` and the one score column wanted (``Total``, renamed to the
+Canvas assignment's column title, e.g. ``HW1 (12345)``), and drop the rest.
+
+Numbers are written as plain decimals (at most 4 decimals, no exponent, no trailing
+zeros). The files are deterministic: exporting the same gradebook twice gives the same
+bytes (the JSON Lines ``overrides`` carry who and when, as stored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from grader.gradebook import Gradebook, GradebookError
+from grader.results import Status
+from grader.review import Effective, duplicate_students, effective_results
+
+__all__ = ["ExportRow", "cmd_export", "export_rows", "render_csv", "render_jsonl", "write_text_atomic"]
+
+STATUS_GRADED = "graded"
+STATUS_REVIEW = "needs review"
+STATUS_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    student: str
+    name: str
+    submission: str
+    assignment: str
+    status: str
+    score: float | None
+    max_score: float | None
+    questions: dict[str, float]  # question id -> points (empty when it failed)
+    reason: str
+    overrides: tuple[dict[str, Any], ...]
+
+
+def export_rows(items: Sequence[Effective], *, assignment: str, max_score: float | None) -> list[ExportRow]:
+    dups = duplicate_students(items)
+    rows: list[ExportRow] = []
+    for e in sorted(items, key=lambda e: (e.student, e.row.submission)):
+        reasons: list[str] = []
+        if e.student in dups:
+            others = [s for s in dups[e.student] if s != e.row.submission]
+            reasons.append(f"student id {e.student} is also claimed by submission(s) {', '.join(others)}")
+        reasons += list(e.warnings)
+        ovr = tuple({"check": o.check_id, "score": o.score, "comment": o.comment, "by": o.by, "at": o.at}
+                    for o in e.overrides)
+        if e.result is None:
+            rows.append(ExportRow(student=e.student, name="", submission=e.row.submission, assignment=assignment,
+                                  status=STATUS_FAILED, score=None, max_score=max_score, questions={},
+                                  reason="; ".join([e.row.failure or "not graded", *reasons]), overrides=ovr))
+            continue
+        r = e.result
+        pending = any(c.status == Status.MANUAL for q in r.questions for c in q.checks)
+        rows.append(ExportRow(student=e.student, name=r.student.get("name", "").strip(), submission=e.row.submission,
+                              assignment=assignment, status=STATUS_REVIEW if pending else STATUS_GRADED,
+                              score=r.score, max_score=r.max_score, questions={q.id: q.score for q in r.questions},
+                              reason="; ".join(reasons), overrides=ovr))
+    return rows
+
+
+def fmt_points(x: float | None) -> str:
+    if x is None:
+        return ""
+    text = f"{round(x + 0.0, 4):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def render_csv(rows: Sequence[ExportRow], *, question_ids: Sequence[str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["Student", "SIS User ID", "Submission", *question_ids, "Total", "Max Points", "Status", "Reason"])
+    for r in rows:
+        w.writerow([r.name or r.student, r.student, r.submission,
+                    *(fmt_points(r.questions.get(q)) if r.questions else "" for q in question_ids),
+                    fmt_points(r.score), fmt_points(r.max_score), r.status, r.reason])
+    return buf.getvalue()
+
+
+def render_jsonl(rows: Sequence[ExportRow], *, question_ids: Sequence[str]) -> str:
+    lines = []
+    for r in rows:
+        obj = {"student": r.student, "name": r.name, "submission": r.submission, "assignment": r.assignment,
+               "status": r.status, "score": r.score, "max_score": r.max_score,
+               "questions": {q: r.questions[q] for q in question_ids if q in r.questions},
+               "reason": r.reason, "overrides": list(r.overrides)}
+        lines.append(json.dumps(obj, sort_keys=True, ensure_ascii=False, allow_nan=False))
+    return "".join(line + "\n" for line in lines)
+
+
+def class_export(gb: Gradebook, assignment: str, *, items: Sequence[Effective] | None = None
+                 ) -> tuple[list[ExportRow], list[str]]:
+    """The rows of the current submissions and the question ids (rubric order) to show;
+    ``items`` are the effective results when the caller has them already."""
+    questions = gb.meta_json("questions") or []
+    qids = [q[0] for q in questions]
+    max_score = sum(float(q[2]) for q in questions) if questions else None
+    if items is None:
+        items = effective_results(gb, assignment)
+    return export_rows(items, assignment=assignment, max_score=max_score), qids
+
+
+def write_text_atomic(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` through a temporary file and a rename; False when the file
+    already held exactly these bytes (it is then left untouched)."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return True
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grade export", description="Export the grades of a results folder "
+                                "(TA overrides applied): a CSV gradebook and/or JSON Lines.")
+    p.add_argument("results", type=Path, help="results folder of a class run (holds gradebook.sqlite)")
+    p.add_argument("--csv", type=Path, metavar="FILE", help="write the CSV here (one row per student)")
+    p.add_argument("--jsonl", type=Path, metavar="FILE", help="write JSON Lines here (one object per student)")
+    p.add_argument("--assignment", help="assignment in the gradebook (default: the one it was graded for)")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def cmd_export(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.csv is None and args.jsonl is None:
+        print("error: nothing to export: give --csv FILE and/or --jsonl FILE", file=sys.stderr)
+        return 2
+    if not args.results.is_dir():
+        print(f"error: {args.results}: no such results folder", file=sys.stderr)
+        return 2
+    try:
+        with Gradebook.open(args.results, create=False, exclusive=False) as gb:
+            assignment = args.assignment or gb.meta("assignment")
+            if assignment is None:
+                print(f"error: {gb.path}: no submission has been graded into it yet", file=sys.stderr)
+                return 2
+            rows, qids = class_export(gb, assignment)
+    except GradebookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.csv is not None:
+        write_text_atomic(args.csv, render_csv(rows, question_ids=qids))
+    if args.jsonl is not None:
+        write_text_atomic(args.jsonl, render_jsonl(rows, question_ids=qids))
+    failed = sum(r.status == STATUS_FAILED for r in rows)
+    written = " and ".join(str(p) for p in (args.csv, args.jsonl) if p is not None)
+    print(f"exported {len(rows)} submission(s) of {assignment} ({failed} failed) to {written}")
+    return 0

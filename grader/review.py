@@ -1,0 +1,464 @@
+"""Manual scores: the review queue, TA overrides, and how they are applied to results.
+
+    grade review RESULTS                      list the checks waiting for a TA
+    grade review RESULTS --all                ... and the ones already scored
+    grade review RESULTS --set problem1.q1_1.reason=1 [--set ...] --student s123
+                         [--submission NAME] [--comment TEXT] [--by NAME]
+    grade review RESULTS --overrides overrides.yaml
+
+An override gives one check of one student's submission a score between 0 and the
+check's points (any check of the rubric: a manual one, or an automatic one a TA regrades
+on request). The check id is ``<question id>.<check id>`` as in the result JSON.
+``--student`` takes the student key (``student.id``, else the submission name; see
+``grader.gradebook``) or a submission name; where one student key has several
+submissions, ``--submission`` names the one meant.
+
+An overrides file is a list (YAML, JSON or TOML under a top-level ``overrides`` key)::
+
+    - {student: s123, check: problem1.q1_1.reason, score: 1, comment: "good", by: ta1}
+    - {student: s124, check: lab3.c.analysis, score: 0.5, submission: bob}   # by: --by or $USER
+
+Every entry is validated before any is stored: one bad entry stores none.
+
+Overrides live in the gradebook with who and when; they are applied whenever results are
+written (the per-submission JSON and HTML, grades.csv, report.html, exports) and again
+after a regrade. The result JSON stays deterministic: the overridden check's status
+becomes pass / partial / fail by its score, its message says it was scored in review with
+the TA's comment, ``details.review`` keeps the automatic status and message, and the
+question and submission totals are recomputed. Who and when are in the gradebook only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import math
+import os
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from grader.gradebook import Gradebook, GradebookError, OverrideRow, ResultRow
+from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, TextView, question_status, round_score
+
+__all__ = [
+    "CheckInfo",
+    "Effective",
+    "ReviewError",
+    "apply_overrides",
+    "cmd_review",
+    "effective_results",
+    "review_queue",
+    "student_key",
+]
+
+EXCERPT = 100
+
+
+class ReviewError(Exception):
+    """An override that cannot be accepted; one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """A check of the rubric as the batch recorded it in the gradebook's meta."""
+
+    id: str  # "<question>.<check>"
+    max_score: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A submission's current outcome with the overrides applied."""
+
+    row: ResultRow
+    student: str
+    result: SubmissionResult | None  # None: it could not be graded (row.failure says why)
+    overrides: tuple[OverrideRow, ...]  # those applied
+    warnings: tuple[str, ...]
+
+
+def student_key(result: SubmissionResult | None, submission: str) -> str:
+    """``student.id`` from the answers file when it is a non-empty string, else the submission name."""
+    sid = (result.student.get("id") or "").strip() if result is not None else ""
+    return sid or submission
+
+
+# --------------------------------------------------------------------------- applying
+
+
+def apply_overrides(result: SubmissionResult, overrides: Sequence[OverrideRow]) -> tuple[SubmissionResult, list[str]]:
+    """The result with each override (already matched to this submission) applied; the newest
+    override per check wins. Returns the new result and warnings for overrides that name a
+    check the result does not have (the rubric changed since)."""
+    by_check: dict[str, OverrideRow] = {}
+    for o in sorted(overrides, key=lambda o: o.id):
+        by_check[o.check_id] = o
+    if not by_check:
+        return result, []
+    warnings: list[str] = []
+    questions: list[QuestionResult] = []
+    for q in result.questions:
+        checks: list[CheckResult] = []
+        changed = False
+        for c in q.checks:
+            o = by_check.pop(f"{q.id}.{c.id}", None)
+            if o is not None:
+                c, warn = _override_check(c, o, f"{q.id}.{c.id}")
+                warnings += warn
+                changed = True
+            checks.append(c)
+        if changed:
+            counted = [c for c in checks if c.max_score > 0] or checks
+            q = q.model_copy(update={"checks": checks, "score": round_score(sum(c.score for c in checks)),
+                                     "status": question_status(counted)})
+        questions.append(q)
+    for cid, o in by_check.items():
+        warnings.append(f"{result.submission}: the override of {cid} (by {o.by}) names no check of this result; not applied")
+    total = round_score(sum(q.score for q in questions))
+    return result.model_copy(update={"questions": questions, "score": total}), warnings
+
+
+def _override_check(c: CheckResult, o: OverrideRow, full_id: str) -> tuple[CheckResult, list[str]]:
+    warnings: list[str] = []
+    score = o.score
+    if score > c.max_score:
+        warnings.append(f"{full_id}: the override {score:g} is above the check's {c.max_score:g} points "
+                        "(the rubric changed since); counted as full points")
+        score = c.max_score
+    score = round_score(max(score, 0.0))
+    if score >= c.max_score:
+        status = Status.PASS
+    elif score <= 0:
+        status = Status.FAIL
+    else:
+        status = Status.PARTIAL
+    msg = f"scored in review: {score:g} / {c.max_score:g}"
+    if o.comment:
+        msg += f": {o.comment}"
+    details = {**c.details, "review": {"score": score, "comment": o.comment, "auto_status": c.status.value,
+                                       "auto_message": c.message}}
+    return c.model_copy(update={"score": score, "status": status, "message": msg, "details": details}), warnings
+
+
+def effective_results(gb: Gradebook, assignment: str) -> list[Effective]:
+    """Every current submission of the assignment with its overrides applied, by submission."""
+    overrides = gb.overrides(assignment)
+    out: list[Effective] = []
+    for row in gb.current(assignment):
+        result = SubmissionResult.from_json(row.result_json) if row.result_json is not None else None
+        student = row.student
+        mine = tuple(o for o in overrides if o.applies_to(student=student, submission=row.submission))
+        warnings: list[str] = []
+        if result is not None and mine:
+            result, warnings = apply_overrides(result, mine)
+        out.append(Effective(row=row, student=student, result=result, overrides=mine if result is not None else (),
+                             warnings=tuple(warnings)))
+    return out
+
+
+def duplicate_students(items: Sequence[Effective]) -> dict[str, list[str]]:
+    """student key -> its submissions, for keys claimed by more than one submission."""
+    subs: dict[str, list[str]] = defaultdict(list)
+    for e in items:
+        subs[e.student].append(e.row.submission)
+    return {k: sorted(v) for k, v in subs.items() if len(v) > 1}
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    submission: str
+    student: str
+    check_id: str
+    max_score: float
+    text: str
+    key: str | None
+    review: OverrideRow | None
+
+
+def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[QueueItem]:
+    """The checks left for manual review in the graded results (before overrides), with the
+    override that scored each, if any; by student, then rubric order."""
+    out: list[QueueItem] = []
+    for e in sorted(items, key=lambda e: (e.student, e.row.submission)):
+        if e.row.result_json is None:
+            continue
+        raw = SubmissionResult.from_json(e.row.result_json)
+        done = {}
+        for o in sorted(e.overrides, key=lambda o: o.id):
+            done[o.check_id] = o
+        for q in raw.questions:
+            for c in q.checks:
+                if c.status != Status.MANUAL:
+                    continue
+                cid = f"{q.id}.{c.id}"
+                o = done.get(cid)
+                if o is not None and not include_reviewed:
+                    continue
+                view = next((v for v in c.views if isinstance(v, TextView)), None)
+                out.append(QueueItem(submission=e.row.submission, student=e.student, check_id=cid,
+                                     max_score=c.max_score, text=view.text if view else "",
+                                     key=view.key if view else None, review=o))
+    return out
+
+
+def _excerpt(text: str, width: int = EXCERPT) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def format_queue(queue: Sequence[QueueItem], *, results_dir: Path, assignment: str) -> str:
+    pending = sum(1 for it in queue if it.review is None)
+    reviewed = len(queue) - pending
+    head = f"{results_dir}: {assignment}: {pending} item(s) waiting for review"
+    if reviewed:
+        head += f", {reviewed} reviewed"
+    lines = [head]
+    for it in queue:
+        who = it.student if it.student == it.submission else f"{it.student} ({it.submission})"
+        state = "pending" if it.review is None else (
+            f"reviewed: {it.review.score:g} by {it.review.by} at {it.review.at}"
+            + (f": {_excerpt(it.review.comment, 60)}" if it.review.comment else ""))
+        lines.append("")
+        lines.append(f"{who}  {it.check_id}  [0..{it.max_score:g}]  {state}")
+        lines.append(f"  answer: {_excerpt(it.text) if it.text.strip() else '(no text)'}")
+        if it.key:
+            lines.append(f"  key:    {_excerpt(it.key)}")
+    if not queue:
+        lines.append("nothing to review")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- validating
+
+
+def checks_of(gb: Gradebook) -> dict[str, CheckInfo]:
+    raw = gb.meta_json("checks") or []
+    return {c[0]: CheckInfo(id=c[0], max_score=float(c[1]), kind=str(c[2])) for c in raw}
+
+
+def _parse_score(text: Any, where: str, problems: list[str]) -> float | None:
+    if isinstance(text, bool):
+        problems.append(f"{where}: score {text!r} is not a number")
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        problems.append(f"{where}: score {text!r} is not a number")
+        return None
+    if not math.isfinite(value):
+        problems.append(f"{where}: score {text!r} is not a finite number")
+        return None
+    return value
+
+
+def resolve_entries(entries: Sequence[dict[str, Any]], *, checks: dict[str, CheckInfo], items: Sequence[Effective],
+                    default_by: str) -> list[dict[str, Any]]:
+    """Validate raw entries ({student, check, score, comment, by, submission, where}) against the
+    rubric's checks and the gradebook's students. Raises ReviewError listing every problem."""
+    problems: list[str] = []
+    by_student: dict[str, list[str]] = defaultdict(list)
+    student_of_sub: dict[str, str] = {}
+    for e in items:
+        by_student[e.student].append(e.row.submission)
+        student_of_sub[e.row.submission] = e.student
+    out: list[dict[str, Any]] = []
+    for ent in entries:
+        where = ent.get("where", "override")
+        n = len(problems)
+        student = ent.get("student")
+        sub = ent.get("submission")
+        check = ent.get("check")
+        if not isinstance(student, str) or not student.strip():
+            problems.append(f"{where}: `student` is required (a student id or a submission name)")
+        if sub is not None and not isinstance(sub, str):
+            problems.append(f"{where}: `submission` must be a submission name")
+        if not isinstance(check, str) or not check:
+            problems.append(f"{where}: `check` is required (e.g. problem1.q1_1.reason)")
+        elif check not in checks:
+            q, _, _ = check.rpartition(".")
+            siblings = sorted(c.rpartition(".")[2] for c in checks if c.rpartition(".")[0] == q)
+            hint = (f"; the checks of {q} are: {', '.join(siblings)}" if siblings
+                    else "; check ids are <question>.<check>, e.g. " + next(iter(checks), "problem1.q1_1.reason"))
+            problems.append(f"{where}: unknown check {check!r}{hint}")
+        score = _parse_score(ent.get("score"), where, problems) if "score" in ent else None
+        if "score" not in ent:
+            problems.append(f"{where}: `score` is required")
+        if score is not None and isinstance(check, str) and check in checks:
+            top = checks[check].max_score
+            if not 0 <= score <= top:
+                problems.append(f"{where}: score {score:g} for {check} is out of range: 0 to {top:g}")
+        comment = ent.get("comment", "")
+        if comment is None:
+            comment = ""
+        if not isinstance(comment, str):
+            problems.append(f"{where}: `comment` must be text")
+        by = ent.get("by") or default_by
+        if not isinstance(by, str) or not by.strip():
+            problems.append(f"{where}: `by` must name who scored it")
+        if len(problems) > n or not isinstance(student, str):
+            continue
+        # who: a student key, or a submission name
+        if student in by_student:
+            subs = by_student[student]
+            if sub is not None and sub not in subs:
+                problems.append(f"{where}: student {student!r} has no submission {sub!r} (theirs: {', '.join(subs)})")
+                continue
+            if sub is None and len(subs) > 1:
+                problems.append(f"{where}: student {student!r} has {len(subs)} submissions ({', '.join(subs)}): "
+                                "name one with `submission`")
+                continue
+            target = sub if sub is not None else subs[0]
+        elif student in student_of_sub and sub in (None, student):
+            target = sub = student  # named by its submission: that submission is meant
+            student = student_of_sub[target]
+        else:
+            known = sorted(by_student)
+            shown = ", ".join(known[:8]) + (f", ... ({len(known)} in all)" if len(known) > 8 else "")
+            problems.append(f"{where}: unknown student {student!r} (students in this gradebook: {shown or 'none'})")
+            continue
+        # the submission is stored only where it was named (or needed): an override follows
+        # the student to a renamed submission
+        out.append({"student": student, "submission": sub, "target": target, "check_id": check, "score": score,
+                    "comment": comment.strip(), "by": by.strip()})
+    if problems:
+        raise ReviewError(problems)
+    return out
+
+
+def parse_set(values: Sequence[str]) -> list[tuple[str, str]]:
+    out = []
+    for v in values:
+        check, eq, score = v.partition("=")
+        if not eq or not check.strip() or not score.strip():
+            raise ReviewError([f"--set {v!r}: expected CHECK=SCORE, e.g. --set problem1.q1_1.reason=1"])
+        out.append((check.strip(), score.strip()))
+    return out
+
+
+def load_overrides_file(path: Path) -> list[dict[str, Any]]:
+    from grader.docio import DocumentError, load_document
+
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ReviewError([f"{path}: cannot read: {err.strerror or err}"]) from None
+    try:
+        doc = load_document(raw, filename=str(path))
+    except DocumentError as err:
+        raise ReviewError([str(err)]) from None
+    data = doc.data
+    prefix: list[str | int] = []
+    if isinstance(data, dict) and set(data) == {"overrides"}:
+        data = data["overrides"]
+        prefix = ["overrides"]
+    if not isinstance(data, list):
+        raise ReviewError([f"{path}: expected a list of overrides ({{student, check, score, comment, by}})"])
+    entries: list[dict[str, Any]] = []
+    problems: list[str] = []
+    allowed = {"student", "check", "score", "comment", "by", "submission"}
+    for i, item in enumerate(data):
+        line = doc.line_of([*prefix, i])
+        where = f"{path}:{line}" if line else f"{path} [{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: each override is a mapping with student, check, score")
+            continue
+        extra = sorted(set(item) - allowed)
+        if extra:
+            problems.append(f"{where}: unknown field(s) {', '.join(extra)} (known: {', '.join(sorted(allowed))})")
+            continue
+        entries.append({**item, "where": where})
+    if problems:
+        raise ReviewError(problems)
+    return entries
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grade review", description="List the manual-review queue of a results folder, "
+                                "or record TA scores (stored in its gradebook, applied to every output).")
+    p.add_argument("results", type=Path, help="results folder of a class run (holds gradebook.sqlite)")
+    p.add_argument("--assignment", help="assignment in the gradebook (default: the one it was graded for)")
+    p.add_argument("--all", action="store_true", help="list reviewed items too")
+    p.add_argument("--set", action="append", default=None, metavar="CHECK=SCORE",
+                   help="score a check, e.g. problem1.q1_1.reason=1 (repeatable; needs --student)")
+    p.add_argument("--student", help="student id (or submission name) the --set scores are for")
+    p.add_argument("--submission", help="which submission, where a student id has several")
+    p.add_argument("--comment", default="", help="the TA's comment, shown to the student")
+    p.add_argument("--by", help="who scored it (default: the current user)")
+    p.add_argument("--overrides", type=Path, metavar="FILE", help="a YAML/JSON/TOML list of {student, check, score, comment, by}")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def _default_by() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "") or "unknown"
+
+
+def cmd_review(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    writing = bool(args.set) or args.overrides is not None
+    if not writing and (args.student or args.submission or args.comment or args.by):
+        return _usage("--student/--submission/--comment/--by go with --set")
+    if args.set and not args.student:
+        return _usage("--set needs --student (the student id or submission name it is for)")
+    if args.set and args.overrides:
+        return _usage("give --set or --overrides, not both")
+    if not args.results.is_dir():
+        return _usage(f"{args.results}: no such results folder")
+    try:
+        with Gradebook.open(args.results, create=False, exclusive=writing) as gb:
+            assignment = args.assignment or gb.meta("assignment")
+            if assignment is None:
+                return _usage(f"{gb.path}: no submission has been graded into it yet")
+            items = effective_results(gb, assignment)
+            if not writing:
+                print(format_queue(review_queue(items, include_reviewed=args.all), results_dir=args.results,
+                                   assignment=assignment))
+                return 0
+            by = args.by or _default_by()
+            if args.set:
+                entries = [{"student": args.student, "submission": args.submission, "check": c, "score": s,
+                            "comment": args.comment, "by": by, "where": f"--set {c}={s}"} for c, s in parse_set(args.set)]
+            else:
+                entries = load_overrides_file(args.overrides)
+            resolved = resolve_entries(entries, checks=checks_of(gb), items=items, default_by=by)
+            stored = gb.add_overrides(assignment, resolved)
+            from grader.batch import publish
+
+            report = publish(args.results, gb, assignment, only=sorted({r["target"] for r in resolved}))
+            for w in report.warnings:
+                print(f"warning: {w}", file=sys.stderr)
+            scores = {e.row.submission: e for e in effective_results(gb, assignment)}
+            for o, r in zip(stored, resolved):
+                e = scores.get(r["target"])
+                total = f"; {r['target']} now {e.result.score:g} / {e.result.max_score:g}" if e and e.result else ""
+                print(f"recorded {o.check_id} = {o.score:g} for {o.student} by {o.by}{total}")
+            return 0
+    except ReviewError as err:
+        print("error: " + "\n  ".join(err.problems) if len(err.problems) == 1 else
+              "error: overrides not recorded:\n  " + "\n  ".join(err.problems), file=sys.stderr)
+        return 2
+    except GradebookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _usage(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
