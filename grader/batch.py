@@ -1,0 +1,728 @@
+"""Class mode: grade a folder of submissions into a results folder, in parallel, resumably.
+
+    grade SUBMISSIONS/ --out results/ [--jobs N] [--force] [--json SUMMARY] [--quiet]
+
+SUBMISSIONS is a folder whose entries are submissions: folders, and archives (.zip,
+.tar.gz, .tgz, .tar, .tar.bz2, .tar.xz); hidden entries, ``__MACOSX`` and any folder
+holding a gradebook are skipped, other files are listed and ignored. A single submission
+(a folder with an answers file or code of its own, or one archive) is a class of one.
+Without ``--out`` the results go to ``./results``.
+
+What lands in the results folder:
+
+- ``gradebook.sqlite``: the record of truth (see ``grader.gradebook``).
+- ``<submission>.json``: the result, the same bytes as ``grade <submission> --json``
+  (plus TA overrides where there are some; see ``grader.review``), and
+  ``<submission>.html``, its feedback page. A name that is not a plain file name
+  (characters outside ``A-Za-z0-9._-``, or ``report``/``grades``/``gradebook``/``summary``)
+  is made one and given a short hash suffix.
+- ``grades.csv`` (``grader.export``) and ``report.html``, the class report.
+
+All of them are rewritten from the gradebook on every run (a file is only touched when
+its bytes change), so whatever was on disk when a run was killed is repaired by the next.
+
+How a run goes: the reference outputs are computed once (``Grader.create``) and shared by
+``--jobs`` worker threads (default: the number of usable cores) that each open a
+submission, hash its content and either reuse the stored result (same content, same
+grading key: "unchanged") or grade it through the one shared sandbox, whose zygote forks a
+child per submission. Threads, not processes: the parent's share of the work (loading
+answers, comparing, rendering) is small next to the student code run in the sandbox
+children, which is where the cores go; one process keeps one copy of torch, of the
+reference outputs and of the zygote. The main thread alone writes the gradebook: one
+transaction per submission as soon as it is done, then its files.
+
+A submission that cannot be opened (corrupt archive, unsafe or empty) or that hits an
+internal error is recorded as failed with its reason, and the batch goes on; failed
+submissions are tried again on every run. Exit status: 0 when the batch completed
+(whatever the scores and failures), 2 for usage errors (including a gradebook that cannot
+be used), 130 when interrupted. Ctrl-C stops at once: what was recorded stays, the
+submissions in flight are dropped (and graded by the next run), the class files are
+brought up to date.
+
+Progress: on a terminal, one line redrawn (done/total, rate, ETA, failures so far);
+otherwise one log line per submission. ``--quiet`` prints only the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping, Sequence, TextIO
+
+from grader.gradebook import FILENAME, Gradebook, GradebookError, OverrideRow, sha256_file
+from grader.results import SubmissionResult
+from grader.review import apply_overrides, duplicate_students, effective_results, student_key
+from grader.rubric import Plan
+
+__all__ = ["Outcome", "PublishReport", "Task", "discover", "grading_key", "output_stem", "publish", "run_batch"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_OUT = Path("results")
+CLASS_FILES = ("grades.csv", "report.html")
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
+_RESERVED_STEMS = frozenset({"report", "grades", "gradebook", "summary"})
+_SUBMISSION_FILES = re.compile(r"^(answers\.(ya?ml|json|toml)|.+\.(py|ipynb))$", re.IGNORECASE)
+_JUNK = frozenset({"__MACOSX", "__pycache__"})
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@dataclass(frozen=True)
+class Task:
+    """One entry of the class folder."""
+
+    name: str  # the submission name: folder name, or archive name without its suffix
+    path: Path
+    problem: str | None = None  # set when it cannot be graded before even opening it
+
+
+def submission_name(path: Path) -> str:
+    if path.is_dir():
+        return path.resolve().name
+    lower = path.name.lower()
+    for suffix in _ARCHIVE_SUFFIXES:
+        if lower.endswith(suffix) and len(lower) > len(suffix):
+            return path.name[: -len(suffix)]
+    return path.name
+
+
+def _is_archive(path: Path) -> bool:
+    return path.name.lower().endswith(_ARCHIVE_SUFFIXES)
+
+
+def _is_single_submission(path: Path) -> bool:
+    try:
+        return any(_SUBMISSION_FILES.match(p.name) and p.is_file() for p in path.iterdir())
+    except OSError:
+        return False
+
+
+def discover(path: Path, *, out_dir: Path) -> tuple[list[Task], list[str]]:
+    """The submissions under ``path`` (sorted by name) and notes on what was left out."""
+    if path.is_file() or _is_single_submission(path):
+        return [Task(name=submission_name(path), path=path)], []
+    out_real = out_dir.resolve()
+    tasks: list[Task] = []
+    ignored: list[str] = []
+    for child in sorted(path.iterdir(), key=lambda p: p.name):
+        if child.name.startswith(".") or child.name in _JUNK or child.resolve() == out_real:
+            continue
+        if child.is_dir():
+            if (child / FILENAME).exists():
+                ignored.append(f"{child.name}/ (a results folder)")
+                continue
+            tasks.append(Task(name=submission_name(child), path=child))
+        elif child.is_file() and _is_archive(child):
+            tasks.append(Task(name=submission_name(child), path=child))
+        else:
+            ignored.append(child.name)
+    seen: dict[str, Task] = {}
+    out: list[Task] = []
+    for t in tasks:
+        first = seen.get(t.name)
+        if first is None:
+            seen[t.name] = t
+            out.append(t)
+        else:  # two entries, one name (alice/ and alice.zip): grade the first, flag the second
+            out.append(Task(name=t.path.name, path=t.path,
+                            problem=f"{t.path.name}: another submission is also named {t.name!r} ({first.path.name}); "
+                                    "rename one of them"))
+    notes = [f"ignored {len(ignored)} entr{'y' if len(ignored) == 1 else 'ies'} that are neither submission folders "
+             f"nor archives: {', '.join(ignored[:10])}{' ...' if len(ignored) > 10 else ''}"] if ignored else []
+    return out, notes
+
+
+def output_stem(name: str) -> str:
+    """The file name (without extension) of a submission's outputs."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")[:120] or "_"
+    if stem != name or stem.lower() in _RESERVED_STEMS:
+        stem = f"{stem}-{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+    return stem
+
+
+# --------------------------------------------------------------------------- grading key
+
+
+def grading_key(plan: Plan, *, device: str, timings: bool) -> str:
+    """What a stored result depends on besides the submission (see ``grader.gradebook``)."""
+    h = hashlib.sha256()
+
+    def feed(part: str | bytes) -> None:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big") + data)
+
+    feed(plan.rubric_hash)
+    feed(json.dumps([[q.id, q.points, [c.spec.id for c in q.checks]] for q in plan.questions]))
+    root = plan.package_dir
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc"):
+            feed(p.relative_to(root).as_posix())
+            feed(p.read_bytes())
+    frozen = getattr(plan, "frozen_file", None)
+    feed(frozen.read_bytes() if frozen is not None and frozen.is_file() else b"")
+    feed(device)
+    feed("timings" if timings else "")
+    try:
+        feed(importlib.metadata.version("dl-grader"))
+    except importlib.metadata.PackageNotFoundError:
+        feed("unknown")
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- one submission
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A submission's output files, with overrides applied."""
+
+    student: str
+    score: float
+    max_score: float
+    json_text: str
+    html_text: str | None
+    warnings: tuple[str, ...]
+    html_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    task: Task
+    kind: Literal["graded", "skipped", "failed", "aborted"]  # aborted: no grader (see `error`)
+    wall_s: float
+    content_hash: str = ""
+    result_json: str | None = None  # graded: as graded, before overrides
+    student: str = ""  # the student key
+    score: float | None = None  # as graded, before overrides
+    max_score: float | None = None
+    row_id: int | None = None  # skipped: the stored row reused
+    rendered: Rendered | None = None
+    failure: str | None = None
+    failure_kind: Literal["rejected", "error"] = "error"
+    traceback: str | None = None
+    error: BaseException | None = None
+
+
+class GraderUnavailable(Exception):
+    """The shared grader could not be created (e.g. the reference fails a probe)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+        super().__init__(str(error))
+
+
+class LazyGrader:
+    """The run's one Grader (reference outputs and sandbox), created by the first worker that
+    has something to grade: a re-run where nothing changed starts no sandbox at all."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._grader: Any = None
+        self._error: BaseException | None = None
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._error is not None:
+                raise GraderUnavailable(self._error)
+            if self._grader is None:
+                try:
+                    self._grader = self._factory()
+                except Exception as err:  # noqa: BLE001 - handed to the main thread, which re-raises it
+                    self._error = err
+                    raise GraderUnavailable(err) from err
+            return self._grader
+
+    def close(self) -> None:
+        with self._lock:
+            if self._grader is not None:
+                self._grader.close()
+                self._grader = None
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every worker reads; nothing in it changes during the run."""
+
+    grader: LazyGrader
+    known: Mapping[tuple[str, str], tuple[int, str]]
+    overrides: tuple[OverrideRow, ...]
+    force: bool
+    timings: bool
+    audience: str
+    html: bool
+
+
+def _raw_hash(path: Path) -> str:
+    try:
+        return "file:" + sha256_file(path) if path.is_file() else ""
+    except OSError:
+        return ""
+
+
+def render_submission(result: SubmissionResult, raw_json: str, *, name: str, overrides: Sequence[OverrideRow],
+                      renderer: Any, audience: str) -> Rendered:
+    """The JSON (exactly ``raw_json`` when no override applies) and HTML of one result."""
+    student = student_key(result, name)
+    mine = [o for o in overrides if o.applies_to(student=student, submission=name)]
+    warnings: list[str] = []
+    text = raw_json
+    if mine:
+        result, warnings = apply_overrides(result, mine)
+        text = result.to_json()
+    html_text = html_error = None
+    if renderer is not None:
+        try:
+            html_text = renderer.feedback(result, audience=audience)
+        except Exception as err:  # noqa: BLE001 - reported once by the batch; the JSON is complete
+            html_error = f"{type(err).__name__}: {err}"
+    return Rendered(student=student, score=result.score, max_score=result.max_score, json_text=text,
+                    html_text=html_text, warnings=tuple(warnings), html_error=html_error)
+
+
+def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
+    """Open, hash, then reuse or grade one submission. Never raises for the submission's sake."""
+    from grader.submission import SubmissionError, content_hash, open_submission
+
+    t0 = time.perf_counter()
+
+    def failed(reason: str, kind: Literal["rejected", "error"], chash: str, tb: str | None = None) -> Outcome:
+        return Outcome(task=task, kind="failed", wall_s=time.perf_counter() - t0, content_hash=chash,
+                       failure=reason, failure_kind=kind, traceback=tb)
+
+    if task.problem is not None:
+        return failed(task.problem, "rejected", _raw_hash(task.path))
+    try:
+        sub = open_submission(task.path)
+    except SubmissionError as err:
+        return failed(str(err), "rejected", _raw_hash(task.path))
+    except Exception as err:  # noqa: BLE001 - one submission's internal error must not stop the class
+        return failed(f"internal error while opening: {type(err).__name__}: {err}", "error", _raw_hash(task.path),
+                      traceback.format_exc())
+    try:
+        chash = content_hash(sub)
+        cached = None if shared.force else shared.known.get((task.name, chash))
+        if cached is not None:
+            row_id, raw = cached
+            result = SubmissionResult.from_json(raw)
+            kind: Literal["graded", "skipped"] = "skipped"
+        else:
+            row_id = None
+            result = shared.grader.get().grade(sub, timings=shared.timings)
+            raw = result.to_json()
+            kind = "graded"
+        rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides, renderer=renderer,
+                                     audience=shared.audience)
+    except GraderUnavailable as err:
+        return Outcome(task=task, kind="aborted", wall_s=time.perf_counter() - t0, error=err.error)
+    except SubmissionError as err:
+        return failed(str(err), "rejected", _raw_hash(task.path))
+    except Exception as err:  # noqa: BLE001 - recorded as this submission's failure, the batch goes on
+        return failed(f"internal error: {type(err).__name__}: {err}", "error", "", traceback.format_exc())
+    finally:
+        sub.close()
+    return Outcome(task=task, kind=kind, wall_s=time.perf_counter() - t0, content_hash=chash,
+                   result_json=raw if kind == "graded" else None, student=rendered.student, score=result.score,
+                   max_score=result.max_score, row_id=row_id, rendered=rendered)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _html_renderer() -> Any:
+    """An HTML renderer, or None where grader.report.html is not there (then JSON only)."""
+    try:
+        from grader.report.html import HtmlRenderer
+    except ModuleNotFoundError as err:
+        if err.name in ("grader.report.html", "jinja2"):
+            return None
+        raise
+    return HtmlRenderer()
+
+
+def _write(path: Path, text: str) -> bool:
+    from grader.export import write_text_atomic
+
+    return write_text_atomic(path, text)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def write_submission_files(out_dir: Path, name: str, rendered: Rendered | None) -> None:
+    """A graded submission's JSON and HTML; for one that failed, remove stale ones."""
+    stem = output_stem(name)
+    if rendered is None:
+        _remove(out_dir / f"{stem}.json")
+        _remove(out_dir / f"{stem}.html")
+        return
+    _write(out_dir / f"{stem}.json", rendered.json_text)
+    if rendered.html_text is not None:
+        _write(out_dir / f"{stem}.html", rendered.html_text)
+
+
+@dataclass
+class PublishReport:
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    html_error: str | None = None
+    html: bool = False
+
+
+def publish(out_dir: Path, gb: Gradebook, assignment: str, *, only: Sequence[str] | None = None,
+            renderer: Any = None, audience: str | None = None) -> PublishReport:
+    """Rewrite the results folder from the gradebook: the files of the submissions in ``only``
+    (all when None), then grades.csv and report.html."""
+    from grader.export import class_export, render_csv
+
+    report = PublishReport()
+    renderer = renderer if renderer is not None else _html_renderer()
+    report.html = renderer is not None
+    audience = audience or gb.meta("audience") or "student"
+    items = effective_results(gb, assignment)
+    wanted = None if only is None else set(only)
+    for e in items:
+        report.warnings += list(e.warnings)
+        if wanted is not None and e.row.submission not in wanted:
+            continue
+        rendered = None
+        if e.result is not None:
+            raw_result = SubmissionResult.from_json(e.row.result_json or "")
+            rendered = render_submission(raw_result, e.row.result_json or "", name=e.row.submission,
+                                         overrides=e.overrides, renderer=renderer, audience=audience)
+            report.html_error = report.html_error or rendered.html_error
+        write_submission_files(out_dir, e.row.submission, rendered)
+    for sid, subs in sorted(duplicate_students(items).items()):
+        report.warnings.append(f"student id {sid!r} is claimed by {len(subs)} submissions: {', '.join(subs)} "
+                               "(kept apart, not merged)")
+    rows, qids = class_export(gb, assignment, items=items)
+    _write(out_dir / "grades.csv", render_csv(rows, question_ids=qids))
+    if renderer is not None:
+        try:
+            _write(out_dir / "report.html", _class_report(renderer, items))
+        except Exception as err:  # noqa: BLE001 - the JSON and CSV are complete; say why the page is not
+            report.html_error = report.html_error or f"{type(err).__name__}: {err}"
+    return report
+
+
+def _class_report(renderer: Any, items: Sequence[Any]) -> str:
+    from grader.report.html import GradingFailure
+
+    results = [e.result for e in items if e.result is not None]
+    failures = [GradingFailure(submission=e.row.submission, reason=e.row.failure or "not graded",
+                               kind="rejected" if (e.row.content_hash.startswith("file:") or not e.row.content_hash)
+                               and not (e.row.failure or "").startswith("internal error") else "error")
+                for e in items if e.result is None]
+    links = {e.result.submission: f"{output_stem(e.row.submission)}.html" for e in items if e.result is not None}
+    timings = {e.result.submission: e.row.wall_s for e in items if e.result is not None and e.row.wall_s is not None}
+    return renderer.class_report(results, failures=failures, links=links, timings=timings)
+
+
+def _clean_temporaries(out_dir: Path) -> None:
+    """Temporary files of a write cut short by a kill (``.<name>.<random>.tmp``)."""
+    for p in out_dir.glob(".*.tmp"):
+        _remove(p)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """One redrawn line on a terminal; one log line per submission otherwise."""
+
+    def __init__(self, total: int, *, stream: TextIO, tty: bool, quiet: bool) -> None:
+        self.total = total
+        self.stream = stream
+        self.tty = tty
+        self.quiet = quiet
+        self.done = self.graded = self.skipped = self.failed = 0
+        self.t0 = time.monotonic()
+        self._last_draw = 0.0
+
+    def add(self, o: Outcome) -> None:
+        self.done += 1
+        if o.kind == "graded":
+            self.graded += 1
+        elif o.kind == "skipped":
+            self.skipped += 1
+        else:
+            self.failed += 1
+        if self.quiet:
+            return
+        if self.tty:
+            self.draw(force=self.done == self.total)
+            return
+        width = len(str(self.total))
+        head = f"[{self.done:>{width}}/{self.total}] {o.task.name}"
+        if o.kind == "failed":
+            line = f"{head}: FAILED: {o.failure}"
+        else:
+            r = o.rendered
+            who = f" ({r.student})" if r is not None and r.student != o.task.name else ""
+            score = f"{r.score:g} / {r.max_score:g}" if r is not None else "?"
+            line = (f"{head}{who}: {score} in {o.wall_s:.2f} s" if o.kind == "graded"
+                    else f"{head}{who}: {score}, unchanged (not regraded)")
+        print(line, file=self.stream, flush=True)
+
+    def draw(self, *, force: bool = False) -> None:
+        if not self.tty or self.quiet:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_draw < 0.2:
+            return
+        self._last_draw = now
+        elapsed = max(now - self.t0, 1e-9)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 else None
+        line = (f"grading {self.done}/{self.total}  {rate:.1f}/s  ETA {_clock(eta)}  "
+                f"failed {self.failed}  unchanged {self.skipped}")
+        self.stream.write("\r\x1b[2K" + line)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and not self.quiet:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+# --------------------------------------------------------------------------- the run
+
+
+class _Usage(Exception):
+    pass
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    for opt, name in (("fail_under", "--fail-under"), ("html", "--html"), ("gradescope", "--gradescope"),
+                      ("junit", "--junit")):
+        if getattr(args, opt, None) is not None:
+            raise _Usage(f"{name} is for one submission; in class mode every output goes to the --out folder")
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and jobs < 1:
+        raise _Usage(f"--jobs must be at least 1, not {jobs}")
+
+
+def _default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _plan_meta(plan: Plan, *, audience: str) -> dict[str, str]:
+    checks = [[f"{q.id}.{c.spec.id}", c.spec.points, c.spec.kind] for q in plan.questions for c in q.checks]
+    return {
+        "assignment": plan.rubric.assignment,
+        "rubric_path": plan.rubric_path,
+        "rubric_hash": plan.rubric_hash,
+        "questions": json.dumps([[q.id, q.title, q.points] for q in plan.questions]),
+        "checks": json.dumps(checks),
+        "audience": audience,
+    }
+
+
+def run_batch(args: argparse.Namespace, *, plan: Plan, device: str) -> int:
+    """`grade PATH --out DIR ...`: see the module docstring. Returns the exit status."""
+    try:
+        _check_args(args)
+    except _Usage as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    out_dir: Path = args.out if args.out is not None else DEFAULT_OUT
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"error: --out {out_dir}: not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    tasks, notes = discover(args.path, out_dir=out_dir)
+    if not tasks:
+        print(f"error: {args.path}: no submissions (folders or archives) in it", file=sys.stderr)
+        return EXIT_USAGE
+    assignment = plan.rubric.assignment
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        gb = Gradebook.open(out_dir, create=True, exclusive=True)
+    except GradebookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        print(f"error: --out {out_dir}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        held = gb.meta("assignment")
+        if held is not None and held != assignment:
+            print(f"error: {gb.path} holds results of {held}, not {assignment}: use another --out folder",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        return _run(args, plan=plan, device=device, gb=gb, out_dir=out_dir, tasks=tasks, notes=notes)
+    except GradebookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        gb.close()
+
+
+def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, out_dir: Path, tasks: list[Task],
+         notes: list[str]) -> int:
+    from grader.engine import Grader
+
+    assignment = plan.rubric.assignment
+    quiet = bool(getattr(args, "quiet", False))
+    timings = bool(getattr(args, "timings", False))
+    audience = getattr(args, "audience", None) or "student"
+    jobs = min(args.jobs or _default_jobs(), len(tasks))
+    key = grading_key(plan, device=device, timings=timings)
+    gb.set_meta(_plan_meta(plan, audience=audience))
+    _clean_temporaries(out_dir)
+    renderer_probe = _html_renderer()
+    if not quiet:
+        for n in notes:
+            print(f"note: {n}")
+        print(f"grading {len(tasks)} submission(s) of {assignment} into {out_dir}/ with {jobs} job(s)"
+              + ("" if renderer_probe is not None else " (JSON only: grader.report.html is not available)"), flush=True)
+    t_start = time.monotonic()
+    isolation = getattr(args, "isolation", "auto")
+    grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation))
+    try:
+        shared = _Shared(grader=grader, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
+                         force=bool(getattr(args, "force", False)), timings=timings, audience=audience,
+                         html=renderer_probe is not None)
+        current = gb.current_ids(assignment)
+        todo: queue.Queue[Task] = queue.Queue()
+        for t in tasks:
+            todo.put(t)
+        done: queue.Queue[Outcome] = queue.Queue()
+        stop = threading.Event()
+        workers = [threading.Thread(target=_worker, args=(todo, done, stop, shared), name=f"grade-{i}", daemon=True)
+                   for i in range(jobs)]
+        tty = sys.stdout.isatty()
+        progress = Progress(len(tasks), stream=sys.stdout, tty=tty, quiet=quiet)
+        html_error: str | None = None
+        outcomes: list[Outcome] = []
+        interrupted = False
+        try:
+            for w in workers:
+                w.start()
+            while len(outcomes) < len(tasks):
+                try:
+                    o = done.get(timeout=0.2)
+                except queue.Empty:
+                    progress.draw()
+                    continue
+                if o.kind == "aborted":
+                    stop.set()
+                    progress.close()
+                    assert o.error is not None
+                    raise o.error
+                _store(gb, o, assignment=assignment, rubric_hash=plan.rubric_hash, key=key, current=current)
+                write_submission_files(out_dir, o.task.name, o.rendered)
+                if o.rendered is not None and o.rendered.html_error and html_error is None:
+                    html_error = o.rendered.html_error
+                outcomes.append(o)
+                progress.add(o)
+                if o.traceback and getattr(args, "debug", False):
+                    print(o.traceback, file=sys.stderr)
+        except KeyboardInterrupt:
+            interrupted = True
+            stop.set()  # submissions in flight are dropped: a signal may have reached their sandbox
+        progress.close()
+    finally:
+        grader.close()
+    elapsed = time.monotonic() - t_start
+    report = publish(out_dir, gb, assignment, only=[], renderer=renderer_probe, audience=audience)
+    html_error = html_error or report.html_error
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if html_error:
+        print(f"warning: HTML pages were not written ({html_error}); the JSON results and grades.csv are complete",
+              file=sys.stderr)
+    graded = sum(o.kind == "graded" for o in outcomes)
+    skipped = sum(o.kind == "skipped" for o in outcomes)
+    failed = [o for o in outcomes if o.kind == "failed"]
+    if getattr(args, "json", None) is not None:
+        _write(args.json, _summary_json(outcomes, assignment=assignment, total=len(tasks), interrupted=interrupted))
+    rate = len(outcomes) / elapsed if elapsed > 0 else 0.0
+    summary = (f"{graded} graded, {skipped} unchanged, {len(failed)} failed of {len(tasks)} in {elapsed:.1f} s "
+               f"({rate:.1f}/s); results in {out_dir}/ (grades.csv"
+               + (", report.html)" if renderer_probe is not None else ")"))
+    if interrupted:
+        print(f"interrupted: {summary}; {len(tasks) - len(outcomes)} not recorded: run the same command again to "
+              "grade them", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if failed and not quiet:
+        print(f"{len(failed)} submission(s) could not be graded:")
+        for o in failed:
+            print(f"  {o.task.name}: {o.failure}")
+    print(f"done: {summary}")
+    return EXIT_OK
+
+
+def _worker(todo: "queue.Queue[Task]", done: "queue.Queue[Outcome]", stop: threading.Event, shared: _Shared) -> None:
+    renderer = _html_renderer() if shared.html else None
+    while not stop.is_set():
+        try:
+            task = todo.get_nowait()
+        except queue.Empty:
+            return
+        outcome = grade_task(task, shared, renderer)
+        if stop.is_set():
+            return
+        done.put(outcome)
+
+
+def _store(gb: Gradebook, o: Outcome, *, assignment: str, rubric_hash: str, key: str, current: dict[str, int]) -> None:
+    name = o.task.name
+    if o.kind == "skipped":
+        assert o.row_id is not None
+        if current.get(name) != o.row_id:
+            gb.make_current(assignment=assignment, submission=name, row_id=o.row_id)
+            current[name] = o.row_id
+        return
+    if o.kind == "graded":
+        assert o.result_json is not None
+        current[name] = gb.record(assignment=assignment, student=o.student, submission=name,
+                                  content_hash=o.content_hash, rubric_hash=rubric_hash, grading_key=key,
+                                  source=str(o.task.path), wall_s=o.wall_s, result_json=o.result_json,
+                                  score=o.score, max_score=o.max_score)
+        return
+    current[name] = gb.record(assignment=assignment, student=name, submission=name, content_hash=o.content_hash,
+                              rubric_hash=rubric_hash, grading_key=key, source=str(o.task.path), wall_s=o.wall_s,
+                              failure=o.failure or "not graded")
+
+
+def _summary_json(outcomes: Sequence[Outcome], *, assignment: str, total: int, interrupted: bool) -> str:
+    subs = []
+    for o in sorted(outcomes, key=lambda o: o.task.name):
+        r = o.rendered
+        subs.append({"submission": o.task.name, "outcome": o.kind, "student": r.student if r else o.task.name,
+                     "score": r.score if r else None, "max_score": r.max_score if r else None,
+                     "reason": o.failure})
+    data = {"assignment": assignment, "total": total, "interrupted": interrupted,
+            "graded": sum(o.kind == "graded" for o in outcomes), "unchanged": sum(o.kind == "skipped" for o in outcomes),
+            "failed": sum(o.kind == "failed" for o in outcomes), "submissions": subs}
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
