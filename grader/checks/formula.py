@@ -30,15 +30,13 @@ a silent zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Tolerance, outcome, precheck
 from grader.results import Status, TextView
 from grader.writeup.mathexpr import (
-    Bin,
     Call,
     Expr,
     Num,
@@ -52,6 +50,9 @@ from grader.writeup.mathexpr import (
     show_symbol,
     unparse,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 ANSWER_CHILDREN = ("*",)  # one formula per target key (dW1, db1, ...)
 
@@ -112,7 +113,11 @@ class _Val:
 def _evaluate(expr: Expr, env: dict[str, _Val]) -> _Val:
     """Shapes (and values, where env has tensors) of an expression; ShapeError on a misfit."""
     if isinstance(expr, Num):
-        return _Val(None, None if _symbolic(env) else torch.tensor(expr.value, dtype=torch.float64))
+        if _symbolic(env):
+            return _Val(None, None)
+        import torch
+
+        return _Val(None, torch.tensor(expr.value, dtype=torch.float64))
     if isinstance(expr, Sym):
         if expr.name not in env:
             raise UnknownSymbol(expr.name)
@@ -191,12 +196,13 @@ def _call(expr: Call, a: _Val) -> _Val:
             return a
         if s[1] == 1 or s[0] == 1:
             n = s[0] if s[1] == 1 else s[1]
-            return _Val((n, n), None if a.t is None else torch.diag(a.t.reshape(-1)))
+            return _Val((n, n), None if a.t is None else a.t.reshape(-1).diag())
         if s[0] == s[1]:
-            return _Val((s[0], 1), None if a.t is None else torch.diagonal(a.t).reshape(-1, 1))
+            return _Val((s[0], 1), None if a.t is None else a.t.diagonal().reshape(-1, 1))
         raise ShapeError(f"{unparse(expr)}: diag of a {show_shape(s)} matrix (it takes a vector or a square matrix)")
     if a.t is None:
         return a
+    import torch  # the symbolic pass (rubric loading) never gets here
     fns = {
         "sigma": torch.sigmoid,
         "dsigma": lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x)),
@@ -266,6 +272,8 @@ class _Problem:
         return cls(shapes, tuple(define), targets, tuple(spec.cases), spec.seed)
 
     def inputs(self, case_index: int) -> dict[str, torch.Tensor]:
+        import torch
+
         gen = torch.Generator().manual_seed(self.seed * 1000 + case_index)
         case = self.cases[case_index]
         out = {}
@@ -285,6 +293,8 @@ class _Problem:
 
     def forms(self, key: str) -> list[_Form]:
         """The accepted forms of one target, computed with autograd on every case."""
+        import torch
+
         of, wrt, label = self.targets[key]
         s_of, s_wrt = self.shapes[of], self.shapes[wrt]
         assert s_wrt is not None
@@ -330,6 +340,8 @@ class _Problem:
 
 
 def _diagonal(j: torch.Tensor) -> bool:
+    import torch
+
     n = j.shape[0]
     mask = ~torch.eye(n, dtype=torch.bool)
     off = j[mask] if j.dim() == 2 else j[mask, :]
@@ -383,6 +395,8 @@ def _judge(expr: Expr, problem: _Problem, forms: list[_Form], transpose_credit: 
 
 
 def _compare(expr: Expr, problem: _Problem, form: _Form, transposed: bool, tol: Tolerance) -> str | None:
+    import torch
+
     for i, expected in enumerate(form.values):
         env = problem.forward(problem.inputs(i))
         got = _evaluate(expr, {k: _Val(v.shape, None if v.t is None else v.t.detach()) for k, v in env.items()}).t

@@ -22,12 +22,13 @@ import re
 import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 __all__ = ["ModuleSource", "build_module", "clean_block", "module_names"]
 
 _NUMBER = re.compile(r"^(\s*)(\d{1,4})(?: |\t|$)")
 
-KNOWN_IMPORTS: Mapping[str, str] = {
+KNOWN_IMPORTS: Mapping[str, str] = MappingProxyType({
     "torch": "import torch",
     "nn": "import torch.nn as nn",
     "F": "import torch.nn.functional as F",
@@ -35,7 +36,7 @@ KNOWN_IMPORTS: Mapping[str, str] = {
     "np": "import numpy as np",
     "numpy": "import numpy",
     "math": "import math",
-}
+})
 
 
 @dataclass(frozen=True)

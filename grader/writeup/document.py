@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from grader.writeup.code import clean_block
@@ -227,9 +228,9 @@ class _Header:
     rest: str = ""
 
 
-_WORDS = {"problem": "problem", "prob": "problem", "problems": "problem", "lab": "lab", "labs": "lab",
+_WORDS = MappingProxyType({"problem": "problem", "prob": "problem", "problems": "problem", "lab": "lab", "labs": "lab",
           "laboratory": "lab", "exercise": "exercise", "ex": "exercise", "part": "part", "question": "question",
-          "task": "task", "homework": "homework", "hw": "homework", "assignment": "assignment"}
+          "task": "task", "homework": "homework", "hw": "homework", "assignment": "assignment"})
 
 _MARKUP = re.compile(r"^\s*(?:#{1,6}\s*|>\s*)?(?:\*\*|__|\*|_)?\s*")
 _SECTION = re.compile(r"^([A-Za-z]+)\.?\s*(\d+)(?![\d.]\d)\s*(?P<tail>.*)$")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from grader.writeup.code import build_module, clean_block
 from grader.writeup.document import Block, Document, Section, parse_document
 from grader.writeup.mathexpr import ParseError, canonical_symbol
-from grader.writeup.source import Line, Text
+from grader.writeup.source import Text
 from grader.writeup.values import (
     as_plain,
     assignments,
@@ -806,7 +807,7 @@ def _in_sections(block: Block, doc: Document, qid: str) -> bool:
     return any(block in s.blocks for s in doc.sections_for(qid))
 
 
-_EXTRACTORS: dict[str, Callable[[Any, _Q], list[Item] | Gap]] = {
+_EXTRACTORS: Mapping[str, Callable[[Any, _Q], list[Item] | Gap]] = MappingProxyType({
     "choice": _choice,
     "manual": _manual,
     "threshold_unit": _weights,
@@ -815,4 +816,4 @@ _EXTRACTORS: dict[str, Callable[[Any, _Q], list[Item] | Gap]] = {
     "layer_table": _layer_table,
     "conv_size": _conv_size,
     "formula": _formula,
-}
+})

@@ -94,7 +94,7 @@ def load_answers_or_writeup(sub: Submission, *, plan: "Plan") -> tuple[Answers, 
     return to_answers(ex, prior_warnings=answers.warnings), _view(sub, ex)
 
 
-def short(value: object, width: int = 70) -> str:
+def short(value: object, *, width: int = 70) -> str:
     text = " ".join(str(value).split()) if isinstance(value, str) else repr(value)
     if isinstance(value, bool):
         text = "true" if value else "false"
@@ -117,7 +117,7 @@ def to_answers(ex: Extraction, *, prior_warnings: tuple[str, ...] = ()) -> Answe
             text += f"; the text, for review: \u00ab{gap.excerpt}\u00bb"
         warnings.append(text)
     for item in low:
-        warnings.append(f"{name} {ex.where(item.first)}: {item.path} = {short(item.value, 50)} read with low confidence "
+        warnings.append(f"{name} {ex.where(item.first)}: {item.path} = {short(item.value, width=50)} read with low confidence "
                         f"({item.confidence:.2f}, {item.how}): check it")
     warnings += [f"{name}: {n}" for n in ex.notes]
     document = Document(data=data, filename=name, lines=ex.line_map())

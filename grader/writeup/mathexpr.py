@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal, Union
 
 __all__ = [
@@ -130,11 +131,11 @@ _Proto = Union[Num, Sym, _PUnary, _PBin, _PCall, _PPow, _Chain]
 
 # --------------------------------------------------------------------------- tokens
 
-_UNICODE = {
+_UNICODE = MappingProxyType({
     "\u2218": r" \circ ", "\u2299": r" \odot ", "\u00b7": r" \cdot ", "\u22c5": r" \cdot ", "\u00d7": r" \times ",
     "\u03c3": r" \sigma ", "\u1d40": "^T", "\u22a4": r"\top ", "\u2212": "-", "\u2013": "-", "\u2032": "'",
     "\u03b4": r" \delta ", "\u2019": "'",
-}
+})
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+|\\[,;:! ]|~|&)"
@@ -151,10 +152,10 @@ _TEXT = frozenset({"operatorname", "mathrm", "text", "textrm", "rm", "textit", "
 _GREEK = frozenset({"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta", "lambda", "mu",
                     "nu", "xi", "rho", "tau", "phi", "varphi", "chi", "psi", "omega", "Delta", "Lambda", "Phi",
                     "Psi", "Omega", "Gamma", "Theta"})
-_FUNCS = {"sigma": "sigma", "sigmoid": "sigma", "diag": "diag", "exp": "exp", "log": "log", "ln": "log", "tanh": "tanh"}
+_FUNCS = MappingProxyType({"sigma": "sigma", "sigmoid": "sigma", "diag": "diag", "exp": "exp", "log": "log", "ln": "log", "tanh": "tanh"})
 _FUNC_WORDS = sorted(_FUNCS, key=len, reverse=True)
 _TRANSPOSE = frozenset({"T", "top", "intercal", "mathsf{T}", "mathrm{T}", "text{T}", "rm{T}"})
-_OPEN = {"(": ")", "[": "]", "{": "}"}
+_OPEN = MappingProxyType({"(": ")", "[": "]", "{": "}"})
 
 
 @dataclass(frozen=True)
@@ -556,7 +557,7 @@ def show_symbol(name: str) -> str:
     return f"{base}_{sub}" if len(sub) == 1 else f"{base}_{{{sub}}}"
 
 
-_OP_TEXT = {"+": " + ", "-": " - ", "@": " ", "o": " \u2218 ", "/": " / "}
+_OP_TEXT = MappingProxyType({"+": " + ", "-": " - ", "@": " ", "o": " \u2218 ", "/": " / "})
 
 
 def unparse(expr: Expr) -> str:

@@ -13,20 +13,23 @@ tables and the Lab 2 table are often tab-separated in a PDF's text).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import MappingProxyType
 
 __all__ = ["WRITEUP_SUFFIXES", "Line", "Text", "WriteupError", "read_text"]
 
 WRITEUP_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
 MAX_PAGES = 200
 
-_TYPOGRAPHY = {
+_TYPOGRAPHY = MappingProxyType({
     "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u200b": "",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'",
     "\u2212": "-", "\ufb01": "fi", "\ufb02": "fl", "\u00ad": "", "\r": "",
-}
+})
 
 
 class WriteupError(Exception):
@@ -99,19 +102,35 @@ def _pdf_pages(data: bytes, filename: str) -> list[str]:
         raise WriteupError(f"{filename}: reading PDFs needs pypdf ({err})") from None
     if not data.lstrip()[:5] == b"%PDF-":
         raise WriteupError(f"{filename}: not a PDF file")
-    # pypdf logs recoverable oddities of real-world PDFs; the student cannot act on them
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise WriteupError(f"{filename}: the PDF is encrypted (password-protected); nothing can be read")
-        count = len(reader.pages)
-        if count > MAX_PAGES:
-            raise WriteupError(f"{filename}: {count} pages, more than the {MAX_PAGES} a write-up may have")
-        return [page.extract_text() or "" for page in reader.pages]
+        with _quiet("pypdf"):
+            return _read_pages(PdfReader, data, filename)
     except WriteupError:
         raise
     except PdfReadError as err:
         raise WriteupError(f"{filename}: cannot be read as a PDF ({err})") from None
     except Exception as err:  # noqa: BLE001 - a malformed PDF can fail anywhere inside pypdf
         raise WriteupError(f"{filename}: cannot be read as a PDF ({type(err).__name__}: {err})") from None
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """pypdf logs the recoverable oddities of real-world PDFs, which nobody grading can act on:
+    raise its logger's level while reading, and put it back after."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _read_pages(reader_type: type, data: bytes, filename: str) -> list[str]:
+    reader = reader_type(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        raise WriteupError(f"{filename}: the PDF is encrypted (password-protected); nothing can be read")
+    count = len(reader.pages)
+    if count > MAX_PAGES:
+        raise WriteupError(f"{filename}: {count} pages, more than the {MAX_PAGES} a write-up may have")
+    return [page.extract_text() or "" for page in reader.pages]
