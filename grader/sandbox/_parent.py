@@ -411,6 +411,7 @@ class Sandbox:
             old.stop()
             log.warning("sandbox: the zygote was lost; starting a new one")
             self._holder[0] = self._start()
+            self._ready = self._holder[0].ready
             self._generation += 1
 
     @property

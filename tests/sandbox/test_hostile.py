@@ -30,6 +30,7 @@ def run_hostile(box: Sandbox, tmp_path: Path, *calls: ProbeCall) -> dict:
     return results
 
 
+@pytest.mark.slow
 def test_a_hang_costs_only_its_call(box: Sandbox, tmp_path: Path) -> None:
     start = time.monotonic()
     results = run_hostile(box, tmp_path, call("hostile", "sleep_forever", limits=Limits(wall_s=1.0)))
@@ -109,6 +110,7 @@ def test_fake_results_on_stdout_stay_in_stdout_tail(box: Sandbox, tmp_path: Path
     assert results["good.add"].stdout_tail == ""
 
 
+@pytest.mark.slow
 def test_a_flood_of_output_is_bounded(box: Sandbox, tmp_path: Path) -> None:
     start = time.monotonic()
     results = run_hostile(box, tmp_path, call("hostile", "flood", 2048, limits=Limits(wall_s=30)), call("hostile", "add_after"))

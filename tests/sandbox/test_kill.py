@@ -17,9 +17,12 @@ import pytest
 
 HARNESS = Path(__file__).with_name("harness.py")
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare(1) for a throwaway PID namespace"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare(1) for a throwaway PID namespace"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

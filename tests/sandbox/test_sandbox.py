@@ -64,6 +64,7 @@ def test_basic_layers_tell_the_truth(basic_box: Sandbox, tmp_path: Path) -> None
         assert seen["root"] == "PermissionError"  # "/" itself is not readable
 
 
+@pytest.mark.slow
 def test_no_namespaces_env_degrades_auto_and_refuses_full(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(NO_NAMESPACES_ENV, "1")
     with pytest.raises(SandboxError, match=NO_NAMESPACES_ENV):
@@ -217,6 +218,7 @@ def test_py_wins_over_ipynb_and_says_so(box: Sandbox, tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- limits, restarts
 
 
+@pytest.mark.slow
 def test_restart_and_skip_continues_after_a_dead_call(box: Sandbox, tmp_path: Path) -> None:
     sub = make_submission(tmp_path, {"hostile.py": "hostile.py"})
     quick = Limits(wall_s=1.0)
@@ -248,6 +250,7 @@ def test_after_max_restarts_the_rest_is_skipped(full_box: Sandbox, tmp_path: Pat
     assert results["later"].message == "not run: hostile.py already crashed or timed out 4 times in this submission"
 
 
+@pytest.mark.slow
 def test_per_call_limits(box: Sandbox, tmp_path: Path) -> None:
     sub = make_submission(tmp_path, {"hostile.py": "hostile.py"})
     results = box.run(
@@ -312,6 +315,7 @@ def test_concurrent_runs_get_their_own_children(full_box: Sandbox, tmp_path: Pat
     assert len(uids) == 6  # every child had a uid of its own
 
 
+@pytest.mark.slow
 def test_the_zygote_is_restarted_if_it_dies(tmp_path: Path) -> None:
     with Sandbox(probes_file=PROBES, support_files=SUPPORT) as box:
         first = box.zygote_pid
@@ -324,6 +328,7 @@ def test_the_zygote_is_restarted_if_it_dies(tmp_path: Path) -> None:
         box.run(tmp_path, list(GOOD_CALLS))
 
 
+@pytest.mark.slow
 def test_cuda_device_is_passed_through_without_touching_cuda(tmp_path: Path) -> None:
     probe = "import torch\n\ndef state():\n    return torch.cuda.is_initialized()\n"
     sub = make_submission(tmp_path, {"dev.py": probe, "hostile.py": "hostile.py"})
@@ -339,3 +344,25 @@ def test_cuda_device_is_passed_through_without_touching_cuda(tmp_path: Path) -> 
     assert results["device"].value == "cuda"
     assert results["dev.state"].value is False  # the zygote did not initialize CUDA before forking
     assert results["hostile.alloc_numpy"].status == "memory"  # RLIMIT_DATA bounds memory on CUDA
+
+
+# ---------------------------------------------------------------------------- the zygote
+
+
+def test_the_zygote_holds_nothing_of_the_grader(box: Sandbox, tmp_path: Path) -> None:
+    pid = box.zygote_pid
+    assert pid is not None
+    assert len(os.listdir(f"/proc/{pid}/task")) == 1  # single-threaded: safe to fork
+    environ = Path(f"/proc/{pid}/environ").read_bytes().decode()
+    assert "GRADER_SANDBOX_TEST_SECRET" not in environ and "OMP_NUM_THREADS=1" in environ
+    sub = make_submission(tmp_path, {"hostile.py": "hostile.py"})
+    loaded = box.run(sub, [call("hostile", "loaded_modules", limits=None)])["hostile.loaded_modules"].value
+    assert loaded == ["_grader_probes", "scaffold"]  # no grader.*, no reference.*
+
+
+@pytest.mark.slow
+def test_a_probes_file_that_does_not_import_is_the_instructors_error(tmp_path: Path) -> None:
+    broken = tmp_path / "probes.py"
+    broken.write_text("import numpy\n\nraise RuntimeError('probe module bug')\n")
+    with pytest.raises(SandboxError, match="(?s)failed to start.*RuntimeError: probe module bug"):
+        Sandbox(probes_file=broken, support_files={})

@@ -67,6 +67,10 @@ PRE_IMPORTS = (
 FULL_LAYERS = ("setsid", "rlimits", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock")
 
 
+class IsolationUnavailable(RuntimeError):
+    """The isolation asked for cannot be had on this machine."""
+
+
 def _load_by_path(name: str, path: str) -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -257,7 +261,7 @@ class Zygote:
             failed = [name for name, good in checks.items() if not good]
             ns_reason = report.get("error") or f"the namespace self-test failed ({', '.join(failed)})"
         if isolation == "full":
-            raise RuntimeError(f"full isolation is not available: {ns_reason}")
+            raise IsolationUnavailable(f"full isolation is not available: {ns_reason}")
         for layer in ("pid-ns", "net-ns", "mount-ns"):
             missing[layer] = ns_reason
         basic = ["setsid", "rlimits", "seccomp", "landlock"]
@@ -266,13 +270,16 @@ class Zygote:
             report = self.selftest("basic", [*basic, "uid"])
             checks = report.get("checks", {})
             if not (report.get("ok") and checks.get("stdlib_readable") and checks.get("site_readable") and checks.get("work_writable")):
-                missing["uid"] = f"the interpreter ({sys.base_prefix}) is not readable by an unprivileged uid"
+                missing["uid"] = (
+                    f"the interpreter ({sys.base_prefix}) is not readable by an unprivileged uid, so the child "
+                    "stays uid 0 without capabilities, where RLIMIT_NPROC does not bind"
+                )
                 report = self.selftest("basic", [*basic, "caps"])
         else:
             missing["uid"] = f"switching uid needs root (the grader runs as uid {os.geteuid()})"
             report = self.selftest("basic", basic)
         if not report.get("ok"):
-            raise RuntimeError(f"the sandbox cannot start even without namespaces: {report.get('error')}")
+            raise IsolationUnavailable(f"the sandbox cannot start even without namespaces: {report.get('error')}")
         missing.update(report.get("skipped", {}))
         return {"mode": "basic", "layers": report["layers"], "missing": missing}
 
@@ -337,8 +344,11 @@ def main(config_json: str) -> None:
             "threads": len(os.listdir("/proc/self/task")),
             "pid": os.getpid(),
         }
-    except BaseException:  # noqa: BLE001 - the grader raises this as the instructor's error
-        control.sendall(json.dumps({"ok": False, "error": traceback.format_exc(limit=-8)}).encode()[: 60_000])
+    except IsolationUnavailable as exc:  # say why, plainly
+        control.sendall(json.dumps({"ok": False, "error": str(exc)}).encode()[:60_000])
+        os._exit(1)
+    except BaseException:  # noqa: BLE001 - e.g. the probes module does not import: the instructor's error
+        control.sendall(json.dumps({"ok": False, "error": traceback.format_exc(limit=-8)}).encode()[:60_000])
         os._exit(1)
     control.sendall(json.dumps(ready).encode())
     try:
