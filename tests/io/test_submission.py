@@ -181,9 +181,10 @@ def test_not_an_archive(tmp_path: Path) -> None:
     (tmp_path / "s1.tgz").write_bytes(b"\x1f\x8b garbage")
     with pytest.raises(SubmissionError, match=r"s1.tgz: not a valid tar archive"):
         open_submission(tmp_path / "s1.tgz")
-    (tmp_path / "s1.pdf").write_bytes(b"%PDF-1.4")
-    with pytest.raises(SubmissionError, match=r"s1.pdf: not a folder or a .zip, .tar, .tar.gz or .tgz archive"):
-        open_submission(tmp_path / "s1.pdf")
+    # a lone write-up (.pdf/.md/.txt) is a submission of its own; other files are not
+    (tmp_path / "s1.docx").write_bytes(b"PK\x03\x04 word processor file")
+    with pytest.raises(SubmissionError, match=r"s1.docx: not a folder"):
+        open_submission(tmp_path / "s1.docx")
 
 
 def test_truncated_tar_gz_is_a_corrupt_archive(tmp_path: Path, private_tmp: Path) -> None:
