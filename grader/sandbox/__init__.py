@@ -36,19 +36,49 @@ runs the student's code. The child, before any student code runs, puts itself in
 `Sandbox.layers` lists the layers a self-test child verified at start-up and
 `Sandbox.fallback_note` says once, in one line, what is missing and why.
 
-The child returns each call's result as one frame (a JSON header and raw .npy arrays,
-tagged with a per-child nonce) over a pipe owned by the supervisor, which enforces the
+The child returns each call's result as one frame (a JSON header and raw `.npy` arrays,
+tagged with a per-child nonce) over a pipe owned by its supervisor, which enforces the
 wall-clock and CPU limits from outside (killing the child's whole PID namespace or
 process group), caps output and result sizes, and relays the frames as opaque bytes.
-The grader decodes them with `allow_pickle=False`-style strictness: anything but plain
-data is a `bad_output`. Nothing the child prints, writes or exits with can change any
-result but its own: stdout and stderr only ever land in `stdout_tail`.
+The grader decodes them itself: JSON types, tags, array headers, dtypes (no objects, so
+no pickle) and byte counts are checked before any array is built; anything else is a
+`bad_output`. (Arrays travel as one `.npy` each rather than an `.npz`: no zip to parse,
+no decompression, and a header's shape is checked against the bytes before allocating.)
+Nothing the child prints, writes or exits with can change any result but its own:
+stdout and stderr only ever land in `stdout_tail` (split between calls by markers the
+child writes before each frame).
 
-Blast radius: a call that hangs, crashes, exhausts memory or exits costs that call; a
-fresh child goes on with the module's remaining calls (restart-and-skip), up to
-`max_restarts` restarts per module, after which the rest are `skipped`. A module that
-fails to import fails every call on it with a message naming the file and line. If the
-zygote itself dies, the next request starts a new one and retries once.
+Blast radius. Calls are grouped per student module, and the module's consecutive calls
+with equal process limits (memory, file size, processes, files) share one child, which
+imports the module once. A call that hangs, crashes, exhausts memory or exits costs that
+call; a fresh child goes on with the module's remaining calls (restart-and-skip), except
+that a probe which timed out is not run again on that module (a hang costs one timeout),
+and after `max_restarts` restarts the rest are `skipped`. A module that fails to import
+(exception, exit, infinite loop) fails every call on it with a message naming the file
+and line; other modules are unaffected. Results return as soon as the last frame is in;
+the child's uid is reused only after its supervisor saw it and all it started gone. If
+the zygote itself dies, the next request starts a new one and retries once.
+
+Support files are copied into each child's working folder (over any same-named file of
+the submission) and, read-only, to the folder `ctx.data_path` points into. Notebook cells
+are numbered from 1 over all cells, markdown included, as a notebook shows them.
+
+Known limits:
+- full isolation needs root (no unprivileged-user-namespace path): elsewhere, basic;
+- in basic mode as root, the child stays uid 0 (without capabilities) unless the
+  interpreter is readable by another uid, so RLIMIT_NPROC does not bind and a fork bomb
+  runs until its wall-clock limit (it cannot leave its process group: setsid/setpgid are
+  filtered); its working folder is bounded per file (RLIMIT_FSIZE), not in total; there
+  is no /dev/shm (torch DataLoader workers need it);
+- without Landlock signal scoping (ABI < 6), the seccomp filter lets a child signal
+  processes with higher pids than its own (its descendants, but also later unrelated
+  processes of the same uid); without Landlock at all, a basic-mode child can read what
+  its uid can;
+- CPU time per call is polled every 0.1 s; RLIMIT_CPU is the child's total budget;
+- a student who forges frames or output markers (the nonce is in its own memory) can
+  only spoil its own later results and output attribution;
+- CUDA support (device nodes bound in, RLIMIT_DATA instead of RLIMIT_AS) and the aarch64
+  seccomp table have not been run on real hardware here.
 """
 
 from ._parent import NO_NAMESPACES_ENV, Sandbox

@@ -165,7 +165,7 @@ def test_malformed_trees_are_refused(tree: object, fragment: str) -> None:
         codec.decode(tree, [_npy(np.zeros(3))])
 
 
-def frame(header: object, arrays: list[bytes] = []) -> tuple[bytes, bytes]:  # noqa: B006 - read only
+def frame(header: object, arrays: tuple[bytes, ...] = ()) -> tuple[bytes, bytes]:
     if isinstance(header, dict):
         header = {**header, "arrays": [len(a) for a in arrays]}
     return json.dumps(header).encode(), b"".join(arrays)
@@ -173,7 +173,7 @@ def frame(header: object, arrays: list[bytes] = []) -> tuple[bytes, bytes]:  # n
 
 def test_decode_frame_accepts_a_well_formed_result() -> None:
     tree, arrays = codec.encode({"w": np.ones(3)}, max_bytes=1 << 20)
-    head, blob = frame({"kind": "call", "id": "c1", "status": "ok", "value": tree}, arrays)
+    head, blob = frame({"kind": "call", "id": "c1", "status": "ok", "value": tree}, tuple(arrays))
     out = decode_frame(head, blob, kind="call", call_id="c1")
     np.testing.assert_array_equal(out["value"]["w"], np.ones(3))
 

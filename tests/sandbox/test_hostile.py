@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sbxkit import FAST, GOOD_CALLS, PROBES, REPO, SECRET_VALUE, assert_good, call, make_submission, snapshot
+from sbxkit import GOOD_CALLS, PROBES, REPO, SECRET_VALUE, assert_good, call, make_submission, snapshot
 
 from grader.sandbox import Limits, ProbeCall, Sandbox
 
@@ -27,6 +27,7 @@ def run_hostile(box: Sandbox, tmp_path: Path, *calls: ProbeCall) -> dict:
     results = box.run(sub, [*calls, *GOOD_CALLS])
     assert_good(results)
     assert snapshot(sub) == before  # the child worked on a copy
+    assert not list(box._tmp.glob("run-*"))  # and the run's own folder is gone
     return results
 
 

@@ -18,7 +18,6 @@ import tokenize
 import traceback
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from .codec import type_name
 
@@ -279,7 +278,3 @@ class ProbeContext:
 
     def __repr__(self) -> str:
         return f"ProbeContext(device={self.device!r})"
-
-
-def call_probe(probe: Any, ctx: ProbeContext, args: Mapping[str, Any]) -> Any:
-    return probe(ctx, **args)

@@ -191,6 +191,9 @@ def setup(plan: Mapping[str, Any]) -> Setup:
         os.setresuid(uid, uid, uid)
         if os.getuid() != uid or os.geteuid() != uid:
             raise OSError(errno.EPERM, "setresuid did not take")
+        # Changing uid made the process non-dumpable, which hands its /proc files to root;
+        # give them back (nothing else runs as this uid, and ptrace is filtered anyway).
+        syscalls.prctl(syscalls.PR_SET_DUMPABLE, 1)
         where.layers.append("uid")
     elif "caps" in want:
         syscalls.drop_capabilities()
