@@ -142,6 +142,7 @@ class _Outcome:
 def _text(value: object, limit: int) -> str:
     if type(value) is not str:
         raise codec.CodecError("a text field that is not a string")
+    value = codec.clean_text(value)
     return value if len(value) <= limit else value[:limit] + "..."
 
 

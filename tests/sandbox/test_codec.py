@@ -207,3 +207,13 @@ def test_array_lengths_must_match_the_blob() -> None:
     head = json.dumps({"kind": "call", "id": "c1", "status": "ok", "value": {"a": 0}, "arrays": [10]}).encode()
     with pytest.raises(codec.CodecError, match="add up to 10 bytes, 3 came"):
         decode_frame(head, b"abc", kind="call", call_id="c1")
+
+
+def test_lone_surrogates_from_a_child_are_replaced() -> None:
+    head = json.dumps(
+        {"kind": "call", "id": "c1", "status": "error", "message": "bad \ud800 text", "traceback": ["x \udfff"], "arrays": []}
+    ).encode()
+    out = decode_frame(head, b"", kind="call", call_id="c1")
+    assert out["message"] == "bad ? text" and out["traceback"] == ("x ?",)
+    assert round_trip({"k\udc80": "v\ud800"}) == {"k?": "v?"}
+    json.dumps(out).encode("utf-8")  # nothing left that cannot be written out

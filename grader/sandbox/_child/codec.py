@@ -182,6 +182,18 @@ def load_npy(data: bytes) -> np.ndarray:
     return flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
+def clean_text(text: str) -> str:
+    """`text` with lone surrogates (valid in JSON escapes, not in UTF-8) replaced, so
+    that nothing downstream fails to encode what a child sent."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def decode(tree: Any, arrays: Sequence[bytes]) -> Any:
     """The value of a tagged tree (already parsed JSON) whose arrays are `arrays`."""
     loaded: dict[int, np.ndarray] = {}
@@ -197,15 +209,17 @@ def decode(tree: Any, arrays: Sequence[bytes]) -> Any:
         if depth > MAX_DEPTH:
             raise CodecError(f"a value nested more than {MAX_DEPTH} levels deep")
         kind = type(node)
-        if node is None or kind is bool or kind is str or kind is int or kind is float:
+        if node is None or kind is bool or kind is int or kind is float:
             return node
+        if kind is str:
+            return clean_text(node)
         if kind is list:
             return [walk(part, depth + 1) for part in node]
         if kind is not dict or len(node) != 1:
             raise CodecError("a malformed value tree")
         ((tag, body),) = node.items()
         if tag == "d" and type(body) is dict:
-            return {key: walk(part, depth + 1) for key, part in body.items()}
+            return {clean_text(key): walk(part, depth + 1) for key, part in body.items()}
         if tag == "a":
             return array(body)
         if tag == "s":

@@ -302,9 +302,26 @@ def _describe_status(status: int) -> tuple[str, str]:
     return "exit", str(code)
 
 
+def _children() -> list[int]:
+    """Pids of this process's live children, from /proc (what waitpid cannot list)."""
+    me, found = str(os.getpid()).encode(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[1] == me and fields[0] != b"Z":
+                found.append(int(entry))
+    return found
+
+
 def _reap_all() -> None:
-    """Reap orphans the child left (reparented to this subreaper, already killed with the
-    child's process group)."""
+    """Kill and reap whatever the child left behind. Orphans are reparented to this
+    subreaper; they were killed with the child's process group, unless one escaped the
+    group (possible only where seccomp is missing): those are killed here, one
+    generation at a time, as each dead parent hands its children over."""
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
         try:
@@ -312,6 +329,11 @@ def _reap_all() -> None:
         except ChildProcessError:
             return
         if pid == 0:
+            for child in _children():
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             time.sleep(0.01)
 
 
