@@ -65,11 +65,13 @@ are numbered from 1 over all cells, markdown included, as a notebook shows them.
 
 Known limits:
 - full isolation needs root (no unprivileged-user-namespace path): elsewhere, basic;
+- in basic mode there is no private /dev/shm, so POSIX semaphores fail (multiprocessing
+  pools and locks, torch DataLoader workers); the working folder is bounded per file
+  (RLIMIT_FSIZE), not in total;
 - in basic mode as root, the child stays uid 0 (without capabilities) unless the
   interpreter is readable by another uid, so RLIMIT_NPROC does not bind and a fork bomb
   runs until its wall-clock limit (it cannot leave its process group: setsid/setpgid are
-  filtered); its working folder is bounded per file (RLIMIT_FSIZE), not in total; there
-  is no /dev/shm (torch DataLoader workers need it);
+  filtered);
 - without Landlock signal scoping (ABI < 6), the seccomp filter lets a child signal
   processes with higher pids than its own (its descendants, but also later unrelated
   processes of the same uid); without Landlock at all, a basic-mode child can read what

@@ -366,3 +366,23 @@ def test_a_probes_file_that_does_not_import_is_the_instructors_error(tmp_path: P
     broken.write_text("import numpy\n\nraise RuntimeError('probe module bug')\n")
     with pytest.raises(SandboxError, match="(?s)failed to start.*RuntimeError: probe module bug"):
         Sandbox(probes_file=broken, support_files={})
+
+
+def test_what_students_legitimately_do_still_works(box: Sandbox, tmp_path: Path) -> None:
+    sub = make_submission(tmp_path, {"legit.py": "legit.py", "helper.py": "X = 1\n"})
+    wide = Limits(wall_s=60, cpu_s=60)
+    names = ["threads", "torch_threads", "process_pool", "run_python", "files", "unix_pipe"]
+    results = box.run(sub, [call("legit", name, limits=wide) for name in names])
+    values = {name: results[f"legit.{name}"] for name in names}
+    if "mount-ns" not in box.layers:  # a known limit: no private /dev/shm for POSIX semaphores
+        assert values.pop("process_pool").message == "legit.py:35: PermissionError: [Errno 13] Permission denied"
+    else:
+        assert values["process_pool"].value == [0, 1, 4, 9, 16]
+    assert all(r.status == "ok" for r in values.values()), {k: v.message for k, v in values.items() if v.status != "ok"}
+    assert values["threads"].value == [0, 1, 4, 9]
+    assert values["torch_threads"].value == 256.0**3
+    assert values["run_python"].value == "42"
+    model, scratch, array, listing = values["files"].value
+    assert (model, scratch, array) == ("weights", "scratch", [0, 1, 2])
+    assert {"legit.py", "helper.py", "model.txt", "array.npy", "scaffold.py", "data.csv"} <= set(listing)
+    assert values["unix_pipe"].value == {"x": 1}
