@@ -386,3 +386,28 @@ def test_what_students_legitimately_do_still_works(box: Sandbox, tmp_path: Path)
     assert (model, scratch, array) == ("weights", "scratch", [0, 1, 2])
     assert {"legit.py", "helper.py", "model.txt", "array.npy", "scaffold.py", "data.csv"} <= set(listing)
     assert values["unix_pipe"].value == {"x": 1}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "fragment"),
+    [
+        ({"probes_file": Path("/nonexistent/probes.py")}, FileNotFoundError, "probes file not found"),
+        ({"device": "tpu"}, ValueError, "device must be 'cpu' or 'cuda'"),
+        ({"isolation": "maximal"}, ValueError, "isolation must be"),
+        ({"support_files": {"../x.py": SUPPORT["scaffold.py"]}}, ValueError, "plain file name"),
+        ({"support_files": {"x.csv": Path("/nonexistent.csv")}}, FileNotFoundError, "support file 'x.csv' not found"),
+    ],
+)
+def test_constructor_errors_name_the_problem(kwargs: dict, error: type[Exception], fragment: str) -> None:
+    args = {"probes_file": PROBES, "support_files": {}, **kwargs}
+    with pytest.raises(error, match=fragment):
+        Sandbox(**args)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("wall_s", 0), ("cpu_s", -1.0), ("memory_mb", float("nan")), ("nproc", True), ("nofile", 8), ("output_bytes", "big")],
+)
+def test_limits_are_validated(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"Limits.{field} must be"):
+        Limits(**{field: value})  # type: ignore[arg-type]
