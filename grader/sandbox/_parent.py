@@ -632,7 +632,7 @@ class Sandbox:
                 ours.sendall(codec.pack_message(plan, *attachments))
             except OSError as exc:
                 raise _ZygoteLost(f"no supervisor took the request ({exc})") from None
-            supervisor = self._collect(ours, file, batch, time.monotonic() + budget, outcome)
+            supervisor = self._collect(ours, zygote, file, batch, time.monotonic() + budget, outcome)
             if supervisor is not None:
                 # Every result is in: let the child's teardown (its PID namespace dying,
                 # the reaping) finish off the caller's path, and free the uid only then.
@@ -646,7 +646,9 @@ class Sandbox:
                     self._uids.release(uid, reusable=outcome.clean)
         return outcome
 
-    def _collect(self, conn: socket.socket, file: str, batch: list[_Prepared], deadline: float, outcome: _Outcome) -> int | None:
+    def _collect(
+        self, conn: socket.socket, zygote: _Zygote, file: str, batch: list[_Prepared], deadline: float, outcome: _Outcome
+    ) -> int | None:
         """Read the supervisor's messages into `outcome` until it ends (None), or until
         nothing more can come for this batch: then the supervisor's pid, so that the
         caller can wait for the end in the background."""
@@ -661,6 +663,8 @@ class Sandbox:
                 timed_out = isinstance(exc, socket.timeout)
                 if supervisor_pid is None:
                     raise _ZygoteLost("the zygote did not start a supervisor") from None
+                if not timed_out and not zygote.alive():  # supervisors die with their zygote
+                    raise _ZygoteLost("the zygote died during the run") from None
                 if timed_out:
                     try:
                         os.kill(supervisor_pid, signal.SIGKILL)

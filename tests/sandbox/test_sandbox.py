@@ -317,13 +317,23 @@ def test_concurrent_runs_get_their_own_children(full_box: Sandbox, tmp_path: Pat
 
 @pytest.mark.slow
 def test_the_zygote_is_restarted_if_it_dies(tmp_path: Path) -> None:
+    nap = "import time\n\ndef nap():\n    time.sleep(1.0)\n    return 'rested'\n"
+    sub = make_submission(tmp_path, {"good.py": "good.py", "nap.py": nap})
     with Sandbox(probes_file=PROBES, support_files=SUPPORT) as box:
         first = box.zygote_pid
         assert first is not None
-        os.kill(first, signal.SIGKILL)
+        os.kill(first, signal.SIGKILL)  # while idle: the next run starts a new one
         time.sleep(0.1)
-        assert_good(box.run(make_submission(tmp_path, {"good.py": "good.py"}), list(GOOD_CALLS)))
-        assert box.zygote_pid not in (None, first)
+        assert_good(box.run(sub, list(GOOD_CALLS)))
+        second = box.zygote_pid
+        assert second not in (None, first)
+        killer = threading.Timer(0.5, os.kill, (second, signal.SIGKILL))  # during a call: retried once
+        killer.start()
+        results = box.run(sub, [call("nap", "nap", limits=None), *GOOD_CALLS])
+        killer.join()
+        assert results["nap.nap"].value == "rested"
+        assert_good(results)
+        assert box.zygote_pid not in (None, first, second)
     with pytest.raises(SandboxError, match="closed"):
         box.run(tmp_path, list(GOOD_CALLS))
 
