@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.cli import write_outputs
-from grader.report.html import fmt_number, render_feedback
+from grader.report.html import HtmlRenderer, fmt_number, render_feedback
 from grader.results import (
     CurvesView,
     MatrixView,
@@ -79,8 +79,11 @@ def test_example_manual_review_section(example_result: SubmissionResult) -> None
     assert f"up to {_points(pending)} points waiting for manual review" in page_text(student)
 
 
-def test_rendering_is_deterministic(example_result: SubmissionResult) -> None:
-    assert render_feedback(example_result) == render_feedback(example_result)
+def test_rendering_is_deterministic(example_result: SubmissionResult, failing_result: SubmissionResult) -> None:
+    shared = HtmlRenderer()  # what class mode reuses for many pages
+    for result in (example_result, failing_result):
+        page = render_feedback(result)
+        assert page == render_feedback(result) == render_feedback(result, renderer=shared)
 
 
 # ------------------------------------------------------------------ a failing submission
