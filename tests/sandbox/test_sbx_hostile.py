@@ -2,7 +2,7 @@
 alive, the other module's calls fine, and nothing changed outside the run's own folder.
 
 Process-killing cases (kill the parent, the group, everyone; fork bombs; orphans) run in
-test_kill.py, inside a throwaway PID namespace."""
+test_sbx_kill.py, inside a throwaway PID namespace."""
 
 from __future__ import annotations
 

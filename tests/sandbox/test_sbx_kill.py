@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-HARNESS = Path(__file__).with_name("harness.py")
+HARNESS = Path(__file__).with_name("sbx_harness.py")
 
 pytestmark = [
     pytest.mark.slow,
