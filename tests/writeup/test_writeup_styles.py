@@ -156,10 +156,11 @@ def test_wrong_answers_are_graded_wrong(answers_grader: Grader, tmp_path: Path) 
         ("problem4.q4_1", "output"): "partial", ("problem4.q4_2", "kind"): "fail",
         ("lab1.a", "reported_w"): "fail", ("lab1.a", "reported_mse"): "fail", ("lab1.b", "reported_w"): "pass",
         ("lab2.b", "table"): "partial",  # # Param counted with the bias
-        ("problem3.q3_2", "gradients"): "manual",  # best_of: a TA may still give credit ...
+        ("problem3.q3_2", "gradients"): "fail",  # the formula is verified wrong ...
     })
     q32 = check(r, "problem3.q3_2", "gradients")
-    formula_verdict = q32.details["alternatives"]["formula"]  # ... but the formula is verified wrong, and why
+    assert "does not fit" in q32.message
+    formula_verdict = q32.details["alternatives"]["formula"]  # ... and why
     assert formula_verdict["status"] == "fail"
     assert "W_2 (x_3 - t): (n_out x n_hidden) times (n_out x 1) does not fit" in formula_verdict["message"]
     assert "input (-1, -1): s = -3.5, y = -1, expected +1" in check(r, "problem2.q2_2", "weights").message
