@@ -324,7 +324,10 @@ def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
             kind: Literal["graded", "skipped"] = "skipped"
         else:
             row_id = None
-            result = shared.grader.get().grade(sub, timings=shared.timings)
+            t_wait = time.perf_counter()
+            grader = shared.grader.get()
+            t0 += time.perf_counter() - t_wait  # the run's one-off start-up is not this submission's time
+            result = grader.grade(sub, timings=shared.timings)
             raw = result.to_json()
             kind = "graded"
         rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides, renderer=renderer,
@@ -607,6 +610,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     t_start = time.monotonic()
     isolation = getattr(args, "isolation", "auto")
     grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation))
+    stop = threading.Event()
     try:
         shared = _Shared(grader=grader, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
                          force=bool(getattr(args, "force", False)), timings=timings, audience=audience,
@@ -616,7 +620,6 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
         for t in tasks:
             todo.put(t)
         done: queue.Queue[Outcome] = queue.Queue()
-        stop = threading.Event()
         workers = [threading.Thread(target=_worker, args=(todo, done, stop, shared), name=f"grade-{i}", daemon=True)
                    for i in range(jobs)]
         tty = sys.stdout.isatty()
@@ -651,6 +654,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
             stop.set()  # submissions in flight are dropped: a signal may have reached their sandbox
         progress.close()
     finally:
+        stop.set()
         grader.close()
     elapsed = time.monotonic() - t_start
     report = publish(out_dir, gb, assignment, only=[], renderer=renderer_probe, audience=audience)
@@ -688,7 +692,10 @@ def _worker(todo: "queue.Queue[Task]", done: "queue.Queue[Outcome]", stop: threa
             task = todo.get_nowait()
         except queue.Empty:
             return
-        outcome = grade_task(task, shared, renderer)
+        try:
+            outcome = grade_task(task, shared, renderer)
+        except BaseException as err:  # noqa: BLE001 - a grader bug: the main thread re-raises it
+            outcome = Outcome(task=task, kind="aborted", wall_s=0.0, error=err)
         if stop.is_set():
             return
         done.put(outcome)

@@ -247,13 +247,6 @@ class Gradebook:
 
     # ------------------------------------------------------------------ results
 
-    def graded_index(self, assignment: str, grading_key: str) -> dict[tuple[str, str], int]:
-        """(submission, content hash) -> row id of every successfully graded content under this key."""
-        rows = self._conn.execute(
-            "SELECT submission, content_hash, id FROM results "
-            "WHERE assignment = ? AND grading_key = ? AND outcome = 'graded'", (assignment, grading_key))
-        return {(r[0], r[1]): int(r[2]) for r in rows}
-
     def graded_results(self, assignment: str, grading_key: str) -> dict[tuple[str, str], tuple[int, str]]:
         """(submission, content hash) -> (row id, result JSON) of every graded content under this key."""
         rows = self._conn.execute(

@@ -57,6 +57,7 @@ CLASS = (
     Entry("walter", "transpose"),
     Entry("yves", "correct", "zip", top=True),
     Entry("zoe", "no_bias"),
+    Entry("maría josé", "sign_error", "zip"),  # not a plain file name: its outputs get a safe one
 )
 FAILING = {"rupert", "empty"}  # a corrupt archive, an empty folder
 
@@ -95,17 +96,17 @@ def single(plan: Plan) -> Grader:
 
 def test_completes_with_exit_0_despite_failures(run: Run) -> None:
     assert run.rc == 0, run.err
-    assert "2 failed of 22" in run.out
+    assert "2 failed of 23" in run.out
     assert "ignored 1 entry" in run.out and "roster.txt" in run.out
     summary = json.loads((run.results.parent / "summary.json").read_text())
-    assert summary["total"] == 22 and summary["failed"] == 2 and summary["graded"] == 20
+    assert summary["total"] == 23 and summary["failed"] == 2 and summary["graded"] == 21
     assert {s["submission"] for s in summary["submissions"] if s["outcome"] == "failed"} == FAILING
 
 
 def test_one_log_line_per_submission_when_not_a_terminal(run: Run) -> None:
     lines = [line for line in run.out.splitlines() if line.startswith("[")]
-    assert len(lines) == 22
-    assert all("/22] " in line for line in lines)
+    assert len(lines) == 23
+    assert all("/23] " in line for line in lines)
     assert any("rupert: FAILED: " in line for line in lines)
 
 
@@ -115,6 +116,8 @@ def test_json_is_byte_identical_to_grading_each_alone(run: Run, single: Grader) 
         alone = single.grade_path(run.paths[e.name]).to_json()
         assert (run.results / f"{output_stem(e.name)}.json").read_text(encoding="utf-8") == alone, e.name
     assert not (run.results / "rupert.json").exists() and not (run.results / "empty.json").exists()
+    odd = output_stem("maría josé")
+    assert odd.startswith("mar_a_jos_-") and json.loads((run.results / f"{odd}.json").read_text())["submission"] == "maría josé"
 
 
 @pytest.mark.parametrize("name", ["bob", "olivia"])  # a flat zip; a tar.gz whose lab1.py crashes
@@ -152,7 +155,7 @@ def test_csv_has_one_row_per_student_including_failures(run: Run, plan: Plan) ->
     for e in CLASS:
         if e.name in FAILING:
             continue
-        result = json.loads((run.results / f"{e.name}.json").read_text())
+        result = json.loads((run.results / f"{output_stem(e.name)}.json").read_text())
         row = by_sub[e.name]
         assert float(row["Total"]) == result["score"]
         assert [float(row[q]) for q in qids] == [q["score"] for q in result["questions"]]
@@ -173,6 +176,6 @@ def test_html_pages_and_class_report(run: Run) -> None:
     report = (run.results / "report.html").read_text(encoding="utf-8")
     for e in CLASS:
         if e.name not in FAILING:
-            assert (run.results / f"{e.name}.html").is_file(), e.name
-            assert f'href="{e.name}.html"' in report, e.name
+            assert (run.results / f"{output_stem(e.name)}.html").is_file(), e.name
+            assert f'href="{output_stem(e.name)}.html"' in report, e.name
     assert "rupert" in report and "not a valid zip" in report
