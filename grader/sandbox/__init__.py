@@ -13,8 +13,10 @@ How it works. A long-lived *zygote* (the venv's interpreter, started with `-I` a
 scrubbed environment) imports numpy, torch (one thread, nothing computed), the support
 modules (the scaffold, importable by student code as `scaffold`) and the probes module,
 by file path; nothing of the `reference` package, no rubric and no expected value. For
-each (submission, student module) it forks a *supervisor*, which forks the *child* that
-runs the student's code. The child, before any student code runs, puts itself in:
+each (submission, student module) a *supervisor* forked from it runs one *child*, which
+runs the student's code. The zygote keeps two supervisors forked ahead of requests, each
+with its child already forked into its new namespaces and waiting for its plan, so a
+request pays no fork on its path. The child, before any student code runs, puts itself in:
 
 - a new session and process group; rlimits on address space, CPU seconds, file size,
   processes and open files; no core dumps;

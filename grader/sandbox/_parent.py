@@ -47,6 +47,7 @@ MAX_SUBMISSION_FILES = 10_000
 _CHILD_STATUSES = frozenset({"ok", "error", "memory", "missing", "bad_output"})
 _SETUP_SLACK_S = 60.0
 _DRAIN_S = 30.0
+_WARM = 2  # supervisors kept forked ahead of requests (the batch grader runs 2 at once)
 _PASS_ENV_CUDA = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME")
 
 
@@ -348,6 +349,7 @@ class Sandbox:
             "private": sorted(private),
             "selftest_dir": str(selftest_dir),
             "selftest_uid": selftest_uid,
+            "warm": _WARM,
             "pass_env": {k: os.environ[k] for k in _PASS_ENV_CUDA if k in os.environ} if self._device == "cuda" else {},
         }
         env = {

@@ -347,59 +347,85 @@ def _pipe(*, size: int | None = None) -> tuple[int, int]:
     return r, w
 
 
-def run(
-    conn: socket.socket,
-    plan: dict[str, Any],
-    attachments: Sequence[bytes],
-    probes: types.ModuleType,
-    support_modules: Mapping[str, types.ModuleType],
-) -> None:
-    """Fork the child for `plan` and supervise it to the end."""
-    if plan["mode"] == "full":
-        try:
-            syscalls.unshare(syscalls.CLONE_NEWPID)
-        except OSError as exc:
-            conn.sendall(codec.pack_message({"t": "setup", "ok": False, "error": str(exc)}))
-            conn.sendall(codec.pack_message({"t": "end"}))
-            return
-    pipes = {"setup": _pipe(), "result": _pipe(), "output": _pipe(size=1 << 20), "lifeline": _pipe()}
+class _Child:
+    """A child forked ahead of its request: its pid and the supervisor's pipe ends."""
+
+    def __init__(self, pid: int, pipes: dict[str, int], plan_w: int) -> None:
+        self.pid, self.pipes, self.plan_w = pid, pipes, plan_w
+
+
+def prepare(config: Mapping[str, Any], probes: types.ModuleType, support_modules: Mapping[str, types.ModuleType]) -> _Child:
+    """Fork the child before the request is known (it sets up what needs no plan and
+    waits for one): in full mode, as the first process of a new PID namespace."""
+    if config["mode"] == "full":
+        syscalls.unshare(syscalls.CLONE_NEWPID)
+    pipes = {"setup": _pipe(), "result": _pipe(), "output": _pipe(size=1 << 20), "lifeline": _pipe(), "plan": _pipe()}
     pid = os.fork()
     if pid == 0:
-        ends = {"setup": pipes["setup"][1], "result": pipes["result"][1], "output": pipes["output"][1], "lifeline": pipes["lifeline"][0]}
-        worker.main(plan, ends, attachments, probes, support_modules)
+        ends = {name: (r if name in ("lifeline", "plan") else w) for name, (r, w) in pipes.items()}
+        worker.main(config, ends, probes, support_modules)
     for name, (r, w) in pipes.items():
-        os.close(r if name == "lifeline" else w)
-    watch = _Watch(conn, pid, plan, {name: (w if name == "lifeline" else r) for name, (r, w) in pipes.items()})
-    watch.run()
+        os.close(r if name in ("lifeline", "plan") else w)
+    ours = {name: (w if name in ("lifeline", "plan") else r) for name, (r, w) in pipes.items()}
+    return _Child(pid, ours, ours.pop("plan"))
+
+
+def run(conn: socket.socket, plan: dict[str, Any], attachments: Sequence[bytes], child: _Child) -> None:
+    """Hand the waiting child its plan and supervise it to the end."""
+    try:
+        data = codec.pack_message(plan, *attachments)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(child.plan_w, view) :]
+    except OSError:
+        pass  # the child is gone; the watch below reports it
+    finally:
+        os.close(child.plan_w)
+    _Watch(conn, child.pid, plan, child.pipes).run()
 
 
 def main(
-    conn_fd: int,
+    assign_fd: int,
     zygote_pid: int,
     config: Mapping[str, Any],
     probes: types.ModuleType,
     support_modules: Mapping[str, types.ModuleType],
 ) -> NoReturn:
-    """The supervisor's whole life (in the process the zygote forked)."""
+    """The supervisor's whole life (in the process the zygote forked): prepare a child,
+    wait until the zygote assigns a request (a connection to the grader), run it."""
     code = 1
+    conn: socket.socket | None = None
     try:
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != zygote_pid:
             os._exit(code)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        conn = socket.socket(fileno=conn_fd)
+        syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
+        child, problem = None, ""
+        try:
+            child = prepare(config, probes, support_modules)
+        except OSError as exc:
+            problem = str(exc)
+        assign = socket.socket(fileno=assign_fd)
+        _, fds, _, _ = socket.recv_fds(assign, 64, 1)
+        assign.close()
+        if not fds:
+            return  # the zygote is shutting down
+        conn = socket.socket(fileno=fds[0])
         conn.settimeout(None)
         request, attachments = codec.recv_message(conn, max_bytes=1 << 30)
         conn.sendall(codec.pack_message({"t": "started", "pid": os.getpid()}))
-        syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
-        plan = {**config, **request}
-        run(conn, plan, attachments, probes, support_modules)
+        if child is None:
+            conn.sendall(codec.pack_message({"t": "setup", "ok": False, "error": problem}))
+            conn.sendall(codec.pack_message({"t": "end"}))
+        else:
+            run(conn, {**config, **request}, attachments, child)
         code = 0
     except BaseException as exc:  # noqa: BLE001 - say what broke, then go
-        try:
-            conn.sendall(codec.pack_message({"t": "error", "error": f"{type(exc).__name__}: {exc}"}))  # type: ignore[possibly-undefined]
-        except BaseException:  # noqa: BLE001
-            pass
+        if conn is not None:
+            try:
+                conn.sendall(codec.pack_message({"t": "error", "error": f"{type(exc).__name__}: {exc}"}))
+            except OSError:
+                pass
     finally:
         os._exit(code)
-

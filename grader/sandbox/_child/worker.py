@@ -32,7 +32,7 @@ SETUP_FAILED = 70
 CHANNEL_FAILED = 71
 
 # File descriptors in the child, after setup: 0 /dev/null, 1 and 2 the output pipe.
-SETUP_FD, RESULT_FD, LIFELINE_FD = 3, 4, 5
+SETUP_FD, RESULT_FD, LIFELINE_FD, PLAN_FD = 3, 4, 5, 6
 
 DEVICES_RW = ("null", "zero", "full")
 DEVICES_RO = ("random", "urandom")
@@ -160,15 +160,22 @@ def _optional(setup: Setup, plan: Mapping[str, Any], layer: str, apply: Any) -> 
     setup.layers.append(layer)
 
 
+def early_setup(mode: str) -> None:
+    """What needs no plan: a new session, and (full mode) new mount, network, IPC and UTS
+    namespaces. Done while the child waits in the warm pool; creating a network
+    namespace alone takes milliseconds."""
+    os.setsid()
+    if mode == "full":
+        syscalls.unshare(syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS)
+
+
 def setup(plan: Mapping[str, Any]) -> Setup:
-    """Put every layer of the plan in place, in an order where each step still has the
-    privileges it needs; raises on any failure (the supervisor then runs nothing)."""
+    """Put every other layer of the plan in place, in an order where each step still has
+    the privileges it needs; raises on any failure (the supervisor then runs nothing)."""
     want = set(plan["layers"])
     uid = plan.get("uid") if "uid" in want else None
-    os.setsid()
     done: list[str] = ["setsid"]
     if plan["mode"] == "full":
-        syscalls.unshare(syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS)
         _build_view(plan, uid)
         syscalls.sethostname("sandbox")
         where = Setup(VIEW_WORK, VIEW_TMP, VIEW_SUPPORT)
@@ -379,26 +386,55 @@ def _arrange_fds(fds: Mapping[str, int]) -> None:
     os.dup2(moved["setup"], SETUP_FD)
     os.dup2(moved["result"], RESULT_FD)
     os.dup2(moved["lifeline"], LIFELINE_FD)
-    os.closerange(LIFELINE_FD + 1, 1 << 20)
-    for fd in range(LIFELINE_FD + 1):
+    os.dup2(moved["plan"], PLAN_FD)
+    os.closerange(PLAN_FD + 1, 1 << 20)
+    for fd in range(PLAN_FD + 1):
         os.set_inheritable(fd, fd <= 2)
 
 
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks, need = [], size
+    while need:
+        chunk = os.read(fd, min(need, 1 << 20))
+        if not chunk:
+            raise EOFError("the plan pipe closed")
+        chunks.append(chunk)
+        need -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_plan(fd: int) -> tuple[dict[str, Any], list[bytes]]:
+    """The plan (a message as `codec.pack_message` writes it) from the supervisor."""
+    (size,) = codec.MESSAGE_PREFIX.unpack(_read_exact(fd, codec.MESSAGE_PREFIX.size))
+    header = json.loads(_read_exact(fd, size))
+    return header, [_read_exact(fd, n) for n in header.pop("attach", [])]
+
+
 def main(
-    plan: Mapping[str, Any],
+    config: Mapping[str, Any],
     fds: Mapping[str, int],
-    attachments: Sequence[bytes],
     probes: types.ModuleType,
     support_modules: Mapping[str, types.ModuleType],
 ) -> NoReturn:
-    """The child's whole life; never returns into the supervisor's code."""
+    """The child's whole life; never returns into the supervisor's code. It is forked
+    before its request is known, does what needs no plan, then waits for the plan."""
     code = SETUP_FAILED
     try:
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         _arrange_fds(fds)
         if select.select([LIFELINE_FD], [], [], 0)[0]:  # the supervisor is already gone
             os._exit(code)
+        early_error = None
         try:
+            early_setup(config["mode"])
+        except OSError as exc:
+            early_error = exc
+        request, attachments = read_plan(PLAN_FD)
+        os.close(PLAN_FD)
+        plan = {**config, **request}
+        try:
+            if early_error is not None:
+                raise early_error
             where = setup(plan)
             _environment(plan, where)
             if plan.get("selftest"):

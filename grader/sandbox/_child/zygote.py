@@ -158,6 +158,10 @@ class Zygote:
         self.config = dict(config)
         self.pid = os.getpid()
         self.children: set[int] = set()
+        # Supervisors forked ahead of requests, each with its child forked and waiting:
+        # a request then costs no fork on its path. As many as run at once.
+        self.idle: list[tuple[int, socket.socket]] = []
+        self.warm = int(config.get("warm", 2))
         self.probes: types.ModuleType | None = None
         self.support_modules: dict[str, types.ModuleType] = {}
         self.base: dict[str, Any] = {}
@@ -186,14 +190,35 @@ class Zygote:
             **view_paths(self.config),
         }
 
-    def fork_supervisor(self, conn_fd: int, control: socket.socket | None, config: Mapping[str, Any]) -> int:
+    def spawn(self, config: Mapping[str, Any], control: socket.socket | None) -> tuple[int, socket.socket]:
+        """Fork a supervisor, which forks and prepares its child, then waits for the
+        zygote to assign it a request over the returned socket."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
+            ours.close()
             if control is not None:
                 control.close()
-            supervisor.main(conn_fd, self.pid, config, self.probes, self.support_modules)  # type: ignore[arg-type]
-        os.close(conn_fd)
-        return pid
+            supervisor.main(theirs.detach(), self.pid, config, self.probes, self.support_modules)  # type: ignore[arg-type]
+        theirs.close()
+        self.children.add(pid)
+        return pid, ours
+
+    def assign(self, conn_fd: int, control: socket.socket | None) -> None:
+        """Hand a request (the grader's connection) to a warm supervisor, forking one if
+        none is ready."""
+        try:
+            for _ in range(self.warm + 3):
+                pid, sock = self.idle.pop(0) if self.idle else self.spawn(self.base, control)
+                try:
+                    socket.send_fds(sock, [b"run"], [conn_fd])
+                except OSError:
+                    continue  # that supervisor died while waiting: take the next
+                finally:
+                    sock.close()
+                return
+        finally:
+            os.close(conn_fd)
 
     def selftest(self, mode: str, layers: Sequence[str]) -> dict[str, Any]:
         """Run one child through setup only; its report of layers and inside checks."""
@@ -222,7 +247,12 @@ class Zygote:
             "child_dir": os.path.join(base, tag),
             "run_dir": base,
         }
-        pid = self.fork_supervisor(theirs.detach(), None, self.base)
+        pid, assign = self.spawn({**self.base, "mode": mode, "layers": list(layers)}, None)
+        try:
+            socket.send_fds(assign, [b"run"], [theirs.fileno()])
+        finally:
+            assign.close()
+            theirs.close()
         report: dict[str, Any] = {"ok": False, "error": "the self-test child said nothing"}
         try:
             ours.sendall(_pack_request(plan))
@@ -239,6 +269,7 @@ class Zygote:
         finally:
             ours.close()
             os.waitpid(pid, 0)
+            self.children.discard(pid)
         return report
 
     def choose_layers(self) -> dict[str, Any]:
@@ -297,12 +328,16 @@ class Zygote:
             self.children.discard(pid)
 
     def serve(self, control: socket.socket) -> None:
+        """Answer requests; between them, keep the warm pool full (one fork at a time,
+        so that a request waiting on the control socket is served first)."""
         poller = select.poll()
         poller.register(control.fileno(), select.POLLIN)
         while True:
-            events = poller.poll(500)
+            events = poller.poll(0 if len(self.idle) < self.warm else 500)
             self.reap()
             if not events:
+                if len(self.idle) < self.warm:
+                    self.idle.append(self.spawn(self.base, control))
                 continue
             try:
                 message, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
@@ -314,9 +349,11 @@ class Zygote:
                 continue
             for extra in fds[1:]:
                 os.close(extra)
-            self.children.add(self.fork_supervisor(fds[0], control, self.base))
+            self.assign(fds[0], control)
 
     def shutdown(self) -> None:
+        for _, sock in self.idle:
+            sock.close()
         for pid in list(self.children):
             try:
                 os.kill(pid, signal.SIGKILL)
