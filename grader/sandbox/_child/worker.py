@@ -136,7 +136,7 @@ def _set_rlimits(limits: Mapping[str, Any], *, cpu_total: float, device: str) ->
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-class Setup:
+class Layout:
     """Where the child's files are, and which layers were put in place."""
 
     def __init__(self, work: str, tmp: str, support: str) -> None:
@@ -146,7 +146,7 @@ class Setup:
         self.checks: dict[str, bool] = {}
 
 
-def _optional(setup: Setup, plan: Mapping[str, Any], layer: str, apply: Any) -> None:
+def _optional(layout: Layout, plan: Mapping[str, Any], layer: str, apply: Any) -> None:
     """Apply a layer the plan asks for; in a self-test, note its failure instead."""
     if layer not in plan["layers"]:
         return
@@ -155,9 +155,9 @@ def _optional(setup: Setup, plan: Mapping[str, Any], layer: str, apply: Any) -> 
     except OSError as exc:
         if not plan.get("selftest"):
             raise
-        setup.skipped[layer] = str(exc)
+        layout.skipped[layer] = str(exc)
         return
-    setup.layers.append(layer)
+    layout.layers.append(layer)
 
 
 def early_setup(mode: str) -> None:
@@ -169,7 +169,7 @@ def early_setup(mode: str) -> None:
         syscalls.unshare(syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET | syscalls.CLONE_NEWIPC | syscalls.CLONE_NEWUTS)
 
 
-def setup(plan: Mapping[str, Any]) -> Setup:
+def setup(plan: Mapping[str, Any]) -> Layout:
     """Put every other layer of the plan in place, in an order where each step still has
     the privileges it needs; raises on any failure (the supervisor then runs nothing)."""
     want = set(plan["layers"])
@@ -178,11 +178,11 @@ def setup(plan: Mapping[str, Any]) -> Setup:
     if plan["mode"] == "full":
         _build_view(plan, uid)
         syscalls.sethostname("sandbox")
-        where = Setup(VIEW_WORK, VIEW_TMP, VIEW_SUPPORT)
+        where = Layout(VIEW_WORK, VIEW_TMP, VIEW_SUPPORT)
         done += ["pid-ns", "net-ns", "mount-ns"]
     else:
         base = plan["child_dir"]
-        where = Setup(base + "/work", base + "/tmp", plan["stage_support"])
+        where = Layout(base + "/work", base + "/tmp", plan["stage_support"])
         os.makedirs(base, 0o711)
         os.mkdir(where.work, 0o755)
         os.mkdir(where.tmp, 0o700)
@@ -232,7 +232,7 @@ def setup(plan: Mapping[str, Any]) -> Setup:
     return where
 
 
-def _environment(plan: Mapping[str, Any], where: Setup) -> None:
+def _environment(plan: Mapping[str, Any], where: Layout) -> None:
     os.environ.clear()
     os.environ.update(
         PATH="/usr/local/bin:/usr/bin:/bin",
@@ -260,7 +260,7 @@ def _environment(plan: Mapping[str, Any], where: Setup) -> None:
         setattr(sys, f"__{name}__", stream)
 
 
-def _self_checks(plan: Mapping[str, Any], where: Setup) -> dict[str, bool]:
+def _self_checks(plan: Mapping[str, Any], where: Layout) -> dict[str, bool]:
     """What a self-test child verifies from the inside, as the student would run."""
 
     def works(action: Any) -> bool:
@@ -327,7 +327,7 @@ def send_frame(nonce: bytes, header: dict[str, Any], arrays: Sequence[bytes] = (
         os._exit(CHANNEL_FAILED)
 
 
-def _failure(kind: str, exc: BaseException, where: Setup, **extra: Any) -> dict[str, Any]:
+def _failure(kind: str, exc: BaseException, where: Layout, **extra: Any) -> dict[str, Any]:
     status, limit = classify(exc)
     message, lines = describe_exception(exc, where.work)
     return {"kind": kind, "status": status, "limit": limit, "message": message, "traceback": lines, **extra}
@@ -335,7 +335,7 @@ def _failure(kind: str, exc: BaseException, where: Setup, **extra: Any) -> dict[
 
 def serve(
     plan: Mapping[str, Any],
-    where: Setup,
+    where: Layout,
     attachments: Sequence[bytes],
     probes: types.ModuleType,
     support_modules: Mapping[str, types.ModuleType],
