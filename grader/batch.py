@@ -73,7 +73,6 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 DEFAULT_OUT = Path("results")
-CLASS_FILES = ("grades.csv", "report.html")
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
 _RESERVED_STEMS = frozenset({"report", "grades", "gradebook", "summary"})
 _SUBMISSION_FILES = re.compile(r"^(answers\.(ya?ml|json|toml)|.+\.(py|ipynb))$", re.IGNORECASE)
@@ -539,7 +538,8 @@ def _default_jobs() -> int:
 
 
 def _plan_meta(plan: Plan, *, audience: str) -> dict[str, str]:
-    checks = [[f"{q.id}.{c.spec.id}", c.spec.points, c.spec.kind] for q in plan.questions for c in q.checks]
+    checks = [[f"{q.id}.{c.spec.id}", c.spec.points, getattr(c.spec, "kind", "")] for q in plan.questions
+              for c in q.checks]
     return {
         "assignment": plan.rubric.assignment,
         "rubric_path": plan.rubric_path,
@@ -659,8 +659,8 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     elapsed = time.monotonic() - t_start
     report = publish(out_dir, gb, assignment, only=[], renderer=renderer_probe, audience=audience)
     html_error = html_error or report.html_error
-    for w in report.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if html_error:
         print(f"warning: HTML pages were not written ({html_error}); the JSON results and grades.csv are complete",
               file=sys.stderr)

@@ -109,9 +109,9 @@ def apply_overrides(result: SubmissionResult, overrides: Sequence[OverrideRow]) 
         checks: list[CheckResult] = []
         changed = False
         for c in q.checks:
-            o = by_check.pop(f"{q.id}.{c.id}", None)
-            if o is not None:
-                c, warn = _override_check(c, o, f"{q.id}.{c.id}")
+            found = by_check.pop(f"{q.id}.{c.id}", None)
+            if found is not None:
+                c, warn = _override_check(c, found, f"{q.id}.{c.id}")
                 warnings += warn
                 changed = True
             checks.append(c)
@@ -194,21 +194,21 @@ def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[
         if e.row.result_json is None:
             continue
         raw = SubmissionResult.from_json(e.row.result_json)
-        done = {}
-        for o in sorted(e.overrides, key=lambda o: o.id):
-            done[o.check_id] = o
+        done: dict[str, OverrideRow] = {}
+        for ov in sorted(e.overrides, key=lambda ov: ov.id):
+            done[ov.check_id] = ov
         for q in raw.questions:
             for c in q.checks:
                 if c.status != Status.MANUAL:
                     continue
                 cid = f"{q.id}.{c.id}"
-                o = done.get(cid)
-                if o is not None and not include_reviewed:
+                review = done.get(cid)
+                if review is not None and not include_reviewed:
                     continue
                 view = next((v for v in c.views if isinstance(v, TextView)), None)
                 out.append(QueueItem(submission=e.row.submission, student=e.student, check_id=cid,
                                      max_score=c.max_score, text=view.text if view else "",
-                                     key=view.key if view else None, review=o))
+                                     key=view.key if view else None, review=review))
     return out
 
 
