@@ -130,3 +130,32 @@ def test_a_reference_that_fails_stops_the_batch_as_a_rubric_error(graded: tuple[
     rc, _, err = grade_cli([klass, "--out", out, "--force"], capsys)
     assert rc == 2 and "the reference fails probe lms" in err
     assert {p.name: p.read_bytes() for p in out.glob("*.json")} == before
+
+
+def test_an_internal_error_on_one_submission_is_recorded_and_the_batch_goes_on(graded: tuple[Path, Path], capsys,
+                                                                               monkeypatch) -> None:
+    from grader import engine
+
+    real_grade = engine.Grader.grade
+
+    def grade(self: engine.Grader, sub, **kw):  # type: ignore[no-untyped-def]
+        if sub.name == "ben":
+            raise KeyError("a grader bug")
+        return real_grade(self, sub, **kw)
+
+    klass, out = graded
+    monkeypatch.setattr(engine.Grader, "grade", grade)
+    rc, log, err = grade_cli([klass, "--out", out, "--force"], capsys)
+    assert rc == 0, err
+    assert _outcomes(log) == {"ann": "graded", "ben": "failed", "cal": "graded"}
+    assert "ben: FAILED: internal error: KeyError: 'a grader bug'" in log
+    assert not (out / "ben.json").exists()
+    assert rows(out, "SELECT r.outcome, r.failure FROM current c JOIN results r ON r.id = c.result_id "
+                     "WHERE c.submission = 'ben'") == [("failed", "internal error: KeyError: 'a grader bug'")]
+    monkeypatch.setattr(engine.Grader, "grade", real_grade)
+    rc, log, err = grade_cli([klass, "--out", out], capsys)  # failures are tried again on the next run:
+    # ben's content was graded before the failure, so that stored result stands for it again
+    assert _outcomes(log) == {"ann": "unchanged", "ben": "unchanged", "cal": "unchanged"}
+    assert (out / "ben.json").is_file()
+    rc, log, err = grade_cli([klass, "--out", out, "--force"], capsys)
+    assert _outcomes(log) == {"ann": "graded", "ben": "graded", "cal": "graded"}

@@ -74,6 +74,8 @@ def test_set_applies_to_json_csv_and_jsonl(graded, capsys, tmp_path: Path) -> No
     assert c2.status.value == "partial" and c2.score == 0.5
     assert after.score == before.score + 1.5
     assert "ta-kim" not in (out / "ann.json").read_text()  # who/when live in the gradebook only
+    if (out / "ann.html").exists():  # the feedback page shows the reviewed score and comment
+        assert "clear and correct" in (out / "ann.html").read_text(encoding="utf-8")
     stored = rows(out, "SELECT student, check_id, score, comment, by, at FROM overrides ORDER BY id")
     assert [(s[0], s[1], s[2], s[3], s[4]) for s in stored] == [
         ("id-ann", "problem1.q1_1.reason", 1.0, "clear and correct", "ta-kim"),
