@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -310,9 +311,12 @@ class Sandbox:
         if not missing:
             return None
         by_reason: dict[str, list[str]] = {}
+        scratch = re.compile(re.escape(str(self._tmp)) + r"[^\s'\")\]]*")
         for layer in ALL_LAYERS:
             if layer in missing:
-                by_reason.setdefault(missing[layer], []).append(layer)
+                # the same words on every run: results quote this note and must be reproducible
+                reason = scratch.sub("<sandbox scratch folder>", missing[layer])
+                by_reason.setdefault(reason, []).append(layer)
         gaps = "; ".join(f"{', '.join(layers)} ({reason})" for reason, layers in by_reason.items())
         return f"sandbox isolation is reduced: active layers {', '.join(self.layers)}; missing {gaps}"
 

@@ -89,6 +89,11 @@ def _build_view(plan: Mapping[str, Any], uid: int | None) -> None:
     syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
     nosuid_nodev = syscalls.MS_NOSUID | syscalls.MS_NODEV
     syscalls.mount("tmpfs", root, "tmpfs", nosuid_nodev, "size=4m,mode=0755")
+    scratch = nosuid_nodev | syscalls.MS_NOEXEC
+    # the private /tmp first: an interpreter or venv that lives under the host's /tmp
+    # (a CI checkout in /tmp) is then bound read-only inside it instead of colliding
+    os.mkdir(root + VIEW_TMP)
+    syscalls.mount("tmpfs", root + VIEW_TMP, "tmpfs", scratch, f"size={plan['tmp_mb']}m,mode=1777")
     for path in plan["ro_paths"]:
         _bind(path, root + path, read_only=True)
     for link, target in plan["root_links"]:
@@ -100,14 +105,11 @@ def _build_view(plan: Mapping[str, Any], uid: int | None) -> None:
         _bind("/dev/" + name, f"{dev}/{name}", read_only=False)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{dev}/{name}")
-    scratch = nosuid_nodev | syscalls.MS_NOEXEC
     os.mkdir(dev + "/shm")
     syscalls.mount("tmpfs", dev + "/shm", "tmpfs", scratch, f"size={plan['tmp_mb']}m,mode=1777")
     syscalls.mount(None, dev, None, syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | syscalls.MS_NOSUID | syscalls.MS_NOEXEC)
     os.mkdir(root + "/proc")
     syscalls.mount("proc", root + "/proc", "proc", scratch)
-    os.mkdir(root + VIEW_TMP)
-    syscalls.mount("tmpfs", root + VIEW_TMP, "tmpfs", scratch, f"size={plan['tmp_mb']}m,mode=1777")
     os.mkdir(root + VIEW_WORK)
     owner = f",uid={uid},gid={uid}" if uid is not None else ""
     syscalls.mount("tmpfs", root + VIEW_WORK, "tmpfs", nosuid_nodev, f"size={plan['work_mb']}m,mode=0755{owner}")
