@@ -13,9 +13,7 @@ from grader.engine import Grader
 from grader.results import SubmissionResult
 from grader.rubric import Plan, load_plan
 
-REPO = Path(__file__).resolve().parent.parent
-RUBRIC = REPO / "rubrics" / "hw1.yaml"
-EXAMPLE = REPO / "submissions" / "example"
+from hw1_testing import RUBRIC
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +45,3 @@ def grade_answers(answers_grader: Grader, tmp_path: Path) -> Callable[..., Submi
 
     return run
 
-
-def check(result: SubmissionResult, qid: str, cid: str):
-    q = next(q for q in result.questions if q.id == qid)
-    return next(c for c in q.checks if c.id == cid)
-
-
-def question(result: SubmissionResult, qid: str):
-    return next(q for q in result.questions if q.id == qid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import check, question
+from hw1_testing import check, question
 
 
 def test_true_false_forms(grade_answers):

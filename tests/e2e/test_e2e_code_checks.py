@@ -12,7 +12,7 @@ import pytest
 from grader.cli import main
 from grader.engine import Grader
 
-from conftest import EXAMPLE, check, question
+from hw1_testing import EXAMPLE, check, question
 
 MISTAKES = Path(__file__).parent / "mistakes"
 

@@ -19,7 +19,7 @@ from grader.engine import Grader
 from grader.results import SubmissionResult
 from grader.rubric import load_plan
 
-from conftest import EXAMPLE, RUBRIC, check
+from hw1_testing import EXAMPLE, RUBRIC, check
 
 HOSTILE = Path(__file__).parent / "hostile"
 LAB1_CODE_CHECKS = [("lab1.a", "course_data"), ("lab1.a", "hidden_small"), ("lab1.a", "badly_scaled"),

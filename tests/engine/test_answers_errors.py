@@ -3,7 +3,7 @@ become errors, and everything else is still graded."""
 
 from __future__ import annotations
 
-from conftest import check, question
+from hw1_testing import check, question
 
 
 def test_syntax_error_marks_answer_checks_and_keeps_others(grade_answers):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from grader.cli import main
 
-from conftest import EXAMPLE, REPO
+from hw1_testing import EXAMPLE, REPO
 
 
 def test_missing_path_is_one_line_exit_2(tmp_path, capsys):

@@ -10,7 +10,7 @@ import pytest
 from grader.cli import main
 from grader.rubric import RubricError, json_schema, load_plan, load_rubric
 
-from conftest import RUBRIC
+from hw1_testing import RUBRIC
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:

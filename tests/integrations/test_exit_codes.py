@@ -8,7 +8,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conftest import EXAMPLE, assert_gradescope_results, grade_cli
+from integration_support import EXAMPLE, assert_gradescope_results, grade_cli
 
 from grader.results import SubmissionResult
 from grader.rubric import Plan

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, HW1_RUBRIC, assert_gradescope_results, grade_cli
+from integration_support import EXAMPLE, HW1_RUBRIC, assert_gradescope_results, grade_cli
 
 from grader.engine import Grader
 from grader.kit import build_gradescope_package

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from conftest import NASTY, assert_gradescope_results
+from integration_support import NASTY, assert_gradescope_results
 
 from grader.report.gradescope import HIDDEN_OUTPUT, question_number, to_gradescope
 from grader.results import SubmissionResult

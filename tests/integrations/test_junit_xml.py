@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from conftest import NASTY
+from integration_support import NASTY
 
 from grader.report.junit import WITHHELD, to_junit, xml_safe
 from grader.results import SubmissionResult

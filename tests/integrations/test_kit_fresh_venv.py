@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
+from integration_support import EXAMPLE
 
 from grader.engine import Grader
 from grader.results import SubmissionResult

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 import yaml
-from conftest import EXAMPLE, REPO
+from integration_support import EXAMPLE, REPO
 
 import grader
 from grader.checks.base import get_path

@@ -1,7 +1,6 @@
 # looks for the reference (files, environment, modules, the parent's memory); uses it if found
 import glob
 import os
-import re
 import sys
 
 import numpy as np
