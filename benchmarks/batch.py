@@ -23,7 +23,8 @@ archive. Then:
      forked children once per process, so it overstates; PSS divides shared pages among
      their sharers and is the better estimate of what the tree really uses. A child that
      lives less than 50 ms can be missed by the sampler.
-2. **naive baseline**: for a sample of ``--naive-sample`` submissions (the same mix),
+2. **naive baseline**: for a sample of ``--naive-sample`` submissions (the same mix; half
+   measured just before the batch run, half just after, so both see similar load),
    one fresh ``python`` process per submission that imports numpy and torch, loads the
    probes and runs every probe of the rubric on the student's code, with no sandbox,
    no checks and no reference: a lower bound on the cost of a per-submission
@@ -403,7 +404,9 @@ def naive_baseline(sample: list[Made], *, timeout_s: float) -> tuple[list[float]
     plan = load_plan(REPO / "rubrics" / "hw1.yaml")
     calls = json.dumps([[k.module, k.probe, k.args] for k in plan.probe_keys])
     support = json.dumps({n: str(p) for n, p in plan.support_files.items()})
-    times = []
+    times: list[float] = []
+    if not sample:
+        return times, 0.0
     cpu0 = _children_cpu()
     for m in sample:
         with open_submission(m.path) as sub:
@@ -444,11 +447,17 @@ def main(argv: list[str] | None = None) -> int:
         made_t = make_class(base / "class_timeouts", args.n, timeout_share=args.timeout_share)
         print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; N = {args.n}", flush=True)
         print("mix:", ", ".join(f"{k} {v}" for k, v in count(made).items()), flush=True)
-        main_run = run_batch(base / "class", base / "results", jobs=args.jobs, label="batch", kinds=count(made))
         rng = random.Random(1)
         pool = [m for m in made if m.kind in ("correct", *TYPICAL)]
         sample = rng.sample(pool, min(args.naive_sample, len(pool)))
-        naive, naive_cpu = naive_baseline(sample, timeout_s=120)
+        # half the baseline sample just before the batch run and half just after, so that both
+        # see about the same load from whatever else runs on the machine
+        half = len(sample) // 2
+        naive_a, cpu_a = naive_baseline(sample[:half], timeout_s=120)
+        main_run = run_batch(base / "class", base / "results", jobs=args.jobs, label="batch", kinds=count(made))
+        naive_b, cpu_b = naive_baseline(sample[half:], timeout_s=120)
+        naive = naive_a + naive_b
+        naive_cpu = (cpu_a * len(naive_a) + cpu_b * len(naive_b)) / len(naive)
         t_run = run_batch(base / "class_timeouts", base / "results_timeouts", jobs=args.jobs,
                           label=f"batch, {args.timeout_share:.0%} timeouts", kinds=count(made_t))
     finally:
