@@ -183,7 +183,7 @@ class Grader:
             if self.sandbox is None:
                 out[key] = ProbeOutput(status="error", message="code checks were not run (no sandbox in this run)")
                 continue
-            from grader.sandbox import Limits, ProbeCall
+            from grader.sandbox import ProbeCall
 
             limits = self._limits_for(key)
             calls.append(ProbeCall(id=key.id, module=key.module, probe=key.probe, args=key.args,
