@@ -67,6 +67,40 @@ PRE_IMPORTS = (
 FULL_LAYERS = ("setsid", "rlimits", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock")
 
 
+_MADV_COLLAPSE = 25  # Linux 6.1+
+_HUGE = 1 << 21
+
+
+def collapse_memory() -> None:
+    """Back this process's anonymous memory (the heap, torch's and numpy's arenas, about
+    150 MB) with 2 MB pages where the kernel can (MADV_COLLAPSE; best effort, silently
+    nothing elsewhere). Every supervisor and child is a fork of this process: with huge
+    pages a fork copies a few hundred page-table entries instead of tens of thousands and
+    an exit frees them as fast, about halving the CPU of each fork and exit. A child that
+    writes to such a page gets its own copy of that 4 kB page only, as before."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        madvise = libc.madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        madvise.restype = ctypes.c_int
+        with open("/proc/self/maps", encoding="ascii") as fh:
+            lines = fh.readlines()
+    except (OSError, AttributeError):
+        return
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 5 or not parts[1].startswith("rw") or parts[1][3] != "p":
+            continue
+        if len(parts) > 5 and parts[5] != "[heap]":
+            continue  # file mappings, the stack, vdso
+        start, end = (int(x, 16) for x in parts[0].split("-"))
+        low, high = (start + _HUGE - 1) & ~(_HUGE - 1), end & ~(_HUGE - 1)
+        if high > low:
+            madvise(low, high - low, _MADV_COLLAPSE)  # fails harmlessly (EINVAL) on older kernels
+
+
 class IsolationUnavailable(RuntimeError):
     """The isolation asked for cannot be had on this machine."""
 
@@ -183,6 +217,7 @@ class Zygote:
         for name, path in self.config["support_modules"].items():
             self.support_modules[name] = _load_by_path(name, path)
         self.probes = _load_by_path("_grader_probes", self.config["probes_file"])
+        collapse_memory()
         self.base = {
             "device": self.config["device"],
             "support_names": list(self.config["support_names"]),
