@@ -29,7 +29,7 @@ from grader.checks.base import (
     plain,
 )
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status, round_score
-from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError
+from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits
 from grader.submission import Submission, open_submission
 from grader.tolerances import default_tolerance
 from grader.writeup.loader import load_answers_or_writeup
@@ -97,6 +97,10 @@ class Grader:
     sandbox: Any = None  # grader.sandbox.Sandbox, or None when no code checks can run
     ref_outputs: dict[ProbeKey, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    call_limits: dict[ProbeKey, Any] = field(init=False)  # per probe call, worked out once
+
+    def __post_init__(self) -> None:
+        self.call_limits = {key: call_limits(self.plan, key) for key in self.plan.probe_keys}
 
     @classmethod
     def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True) -> "Grader":
@@ -104,17 +108,14 @@ class Grader:
         sandbox = None
         notes: list[str] = []
         if plan.probe_keys and with_sandbox:
-            from grader.sandbox import Limits, Sandbox
+            from grader.sandbox import Sandbox
 
-            lim = plan.rubric.limits
             sandbox = Sandbox(
                 probes_file=plan.probes_file,
                 support_files=plan.support_files,
                 device=device,
                 isolation=isolation,  # type: ignore[arg-type]
-                default_limits=Limits(wall_s=lim.wall_s, cpu_s=lim.cpu_s, memory_mb=lim.memory_mb,
-                                      file_size_mb=lim.file_size_mb, nproc=lim.nproc, nofile=lim.nofile,
-                                      output_bytes=lim.output_bytes),
+                default_limits=sandbox_limits(plan.rubric.limits),
             )
             if sandbox.fallback_note:
                 notes.append(sandbox.fallback_note)
@@ -185,9 +186,8 @@ class Grader:
                 continue
             from grader.sandbox import ProbeCall
 
-            limits = self._limits_for(key)
             calls.append(ProbeCall(id=key.id, module=key.module, probe=key.probe, args=key.args,
-                                   limits=limits))
+                                   limits=self.call_limits[key]))
             by_id[key.id] = key
         if calls:
             # the first call of every probe goes first: if a function hangs, its later
@@ -217,22 +217,6 @@ class Grader:
                     msg = f"{msg} ({r.traceback[-1]})" if r.traceback[-1] not in msg else msg
                 out[key] = ProbeOutput(status=r.status, value=r.value, message=msg, details=details)
         return out
-
-    def _limits_for(self, key: ProbeKey) -> Any:
-        """The strictest per-check override among the checks sharing this probe call."""
-        from grader.sandbox import Limits
-
-        over: dict[str, float] = {}
-        for q in self.plan.questions:
-            for pc in _walk_checks(q.checks):
-                if pc.probe_key == key and pc.spec.limits:
-                    for k, v in pc.spec.limits.items():
-                        over[k] = min(over.get(k, v), v)
-        if not over:
-            return None
-        lim = self.plan.rubric.limits.model_copy(update=over)
-        return Limits(wall_s=lim.wall_s, cpu_s=lim.cpu_s, memory_mb=int(lim.memory_mb), file_size_mb=int(lim.file_size_mb),
-                      nproc=int(lim.nproc), nofile=int(lim.nofile), output_bytes=int(lim.output_bytes))
 
     def _code_notes(self, probe_out: dict[ProbeKey, ProbeOutput]) -> list[str]:
         seen: list[str] = []
@@ -336,6 +320,29 @@ def _present(value: Any) -> bool:
     from grader.answers import MISSING
 
     return value is not MISSING and value is not None and not isinstance(value, Missing)
+
+
+_INT_LIMITS = frozenset({"memory_mb", "file_size_mb", "nproc", "nofile", "output_bytes"})
+
+
+def sandbox_limits(base: SandboxLimits, over: dict[str, float] | None = None) -> Any:
+    """The sandbox's Limits from the rubric's, with per-check overrides of known fields."""
+    from grader.sandbox import Limits
+
+    values = {k: (over or {}).get(k, v) for k, v in base.model_dump().items()}
+    return Limits(**{k: int(v) if k in _INT_LIMITS else v for k, v in values.items()})
+
+
+def call_limits(plan: Plan, key: ProbeKey) -> Any:
+    """The strictest per-check override among the checks sharing this probe call (None when
+    no check overrides)."""
+    over: dict[str, float] = {}
+    for q in plan.questions:
+        for pc in _walk_checks(q.checks):
+            if pc.probe_key == key and pc.spec.limits:
+                for k, v in pc.spec.limits.items():
+                    over[k] = min(over.get(k, v), v)
+    return sandbox_limits(plan.rubric.limits, over) if over else None
 
 
 def _walk_checks(checks: tuple[PlannedCheck, ...]):
