@@ -159,7 +159,14 @@ def _lines(value: object, count: int, limit: int) -> tuple[str, ...]:
 
 def decode_frame(head: bytes, blob: bytes, *, kind: str, call_id: str | None) -> dict[str, Any]:
     """Validate one frame from the child (untrusted bytes) into plain fields; raises
-    CodecError for anything that is not exactly what a well-behaved child sends."""
+    CodecError for anything that is not exactly what a well-behaved child sends. What it
+    builds is bounded by the frame: the JSON part is at most `codec.MAX_TREE_BYTES`
+    (checked before parsing), and the arrays take at most the blob's bytes."""
+    if len(head) > codec.MAX_TREE_BYTES:
+        raise codec.CodecError(
+            f"a result whose structure takes {len(head):,} bytes, more than {codec.MAX_TREE_BYTES >> 20} MiB "
+            "(numbers should come back as arrays)"
+        )
     header = codec.loads_json(head)
     if type(header) is not dict:
         raise codec.CodecError("a result header that is not a JSON object")
@@ -723,8 +730,9 @@ class Sandbox:
         if phase < 0:
             try:
                 frame = decode_frame(head, blob, kind="import", call_id=None)
-            except codec.CodecError as exc:
-                outcome.import_failure = CallResult("", "bad_output", message=f"{file}: the sandboxed process sent a malformed reply ({exc})", stdout_tail=tail)
+            except Exception as exc:  # noqa: BLE001 - CodecError, or anything else the bytes caused: the module's failure
+                reason = str(exc) if isinstance(exc, codec.CodecError) else type(exc).__name__
+                outcome.import_failure = CallResult("", "bad_output", message=f"{file}: the sandboxed process sent a malformed reply ({reason})", stdout_tail=tail)
                 return notes
             if frame["status"] != "ok":
                 outcome.import_failure = CallResult(
@@ -742,6 +750,12 @@ class Sandbox:
             frame = decode_frame(head, blob, kind="call", call_id=call.id)
         except codec.CodecError as exc:
             outcome.results[call.id] = CallResult(call.id, "bad_output", message=f"the sandboxed process sent back a malformed result ({exc})", stdout_tail=tail, notes=notes)
+            return notes
+        except Exception as exc:  # noqa: BLE001 - whatever the bytes did to the decoder, it is this call's result
+            log.warning("sandbox: decoding the result of %s raised %s", call.id, type(exc).__name__, exc_info=True)
+            outcome.results[call.id] = CallResult(
+                call.id, "bad_output", message=f"the sandboxed process sent back a result that could not be read ({type(exc).__name__})", stdout_tail=tail, notes=notes
+            )
             return notes
         message_text = frame["message"]
         outcome.results[call.id] = CallResult(

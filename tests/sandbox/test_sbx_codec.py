@@ -9,6 +9,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from grader.sandbox._child import codec
 from grader.sandbox._parent import decode_frame
@@ -217,3 +219,160 @@ def test_lone_surrogates_from_a_child_are_replaced() -> None:
     assert out["message"] == "bad ? text" and out["traceback"] == ("x ?",)
     assert round_trip({"k\udc80": "v\ud800"}) == {"k?": "v?"}
     json.dumps(out).encode("utf-8")  # nothing left that cannot be written out
+
+
+# --------------------------------------------------------------------------------------
+# Forged frames: what a student who writes its own frame can make the grader decode
+
+
+def _forged_npy(header: str, payload: bytes, *, version: bytes = b"\x01\x00") -> bytes:
+    """An .npy file with the header text as given (numpy would never write most of these)."""
+    text = header.encode("latin-1")
+    text += b" " * ((64 - (10 + len(text) + 1) % 64) % 64) + b"\n"
+    return b"\x93NUMPY" + version + len(text).to_bytes(2, "little") + text + payload
+
+
+@pytest.mark.parametrize(
+    ("shape", "size"),
+    [("(-2, -3)", 48), ("(-1, -1)", 8), ("(-1, 2)", 16), ("(True, 2)", 16), ("(1099511627776, 1099511627776, 0)", 0), ("(" + "1, " * 65 + ")", 8)],
+)
+def test_a_header_with_a_forged_shape_is_refused(shape: str, size: int) -> None:
+    data = _forged_npy(f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}", b"\0" * size)
+    with pytest.raises(codec.CodecError, match="shape"):
+        codec.load_npy(data)
+
+
+@pytest.mark.parametrize(
+    "descr",
+    ["'|O'", "'<M8[s]'", "'|V8'", "'<U0'", "'<U1000000000000'", "'x'", "[('a', '<f8')]", "('<f8', (2,))", "3", "None"],
+)
+def test_a_header_with_a_forged_dtype_is_refused(descr: str) -> None:
+    data = _forged_npy(f"{{'descr': {descr}, 'fortran_order': False, 'shape': (1,), }}", b"\0" * 8)
+    with pytest.raises(codec.CodecError):
+        codec.load_npy(data)
+
+
+def test_an_array_referenced_twice_is_refused_before_it_is_copied() -> None:
+    """A 7-byte reference must not buy a copy of the array: each array is decoded once."""
+    arrays = [_npy(np.zeros(1000))]
+    assert codec.decode([{"a": 0}], arrays)[0].nbytes == 8000
+    with pytest.raises(codec.CodecError, match="array 0 more than once"):
+        codec.decode([{"a": 0}] * 10, arrays)
+    with pytest.raises(codec.CodecError, match="array 0 more than once"):
+        codec.decode({"d": {"x": {"s": 0}, "y": {"a": 0}}}, [_npy(np.zeros(()))])
+
+
+@pytest.mark.parametrize("body", [[], {}, ["nan"], 1.5, None])
+def test_a_non_finite_tag_with_a_body_that_is_not_text_is_refused(body: object) -> None:
+    with pytest.raises(codec.CodecError, match="unknown tag"):
+        codec.decode({"f": body}, [])
+
+
+def test_a_result_structure_larger_than_the_cap_is_refused_before_parsing() -> None:
+    head = json.dumps({"kind": "call", "id": "c1", "status": "ok", "value": [[]] * codec.MAX_TREE_BYTES, "arrays": []})
+    with pytest.raises(codec.CodecError, match="more than 2 MiB"):
+        decode_frame(head.encode(), b"", kind="call", call_id="c1")
+
+
+def test_a_reference_flood_in_a_frame_costs_no_more_than_its_bytes() -> None:
+    """The issue's 42 MB frame, scaled down: 1 MB of array referenced from every slot of a
+    2 MiB tree would decode to ~300 GB; it is refused without building any copy."""
+    arrays = [_npy(np.zeros(1 << 17))]
+    refs = (codec.MAX_TREE_BYTES - 200) // len('{"a": 0}, ')
+    head = json.dumps({"kind": "call", "id": "c1", "status": "ok", "value": [{"a": 0}] * refs, "arrays": [len(arrays[0])]})
+    with pytest.raises(codec.CodecError, match="more than once"):
+        decode_frame(head.encode(), arrays[0], kind="call", call_id="c1")
+
+
+# Hypothesis: random and forged frames never crash the decoder, and what it builds is
+# bounded by the frame's own bytes.
+
+_DESCRS = ["'<f8'", "'>i4'", "'|b1'", "'<c16'", "'|S3'", "'<U2'", "'|u1'", "'<f2'", "'|O'", "'|V4'", "'<U0'", "'<M8[D]'",
+           "'x'", "[('a', '<f8')]", "('<f8', (2,))", "'<U99999999999'", "7"]
+_dims = st.one_of(st.integers(-3, 6), st.sampled_from([2**31, 2**62, 2**63, -(2**63)]), st.booleans())
+
+
+@st.composite
+def _npy_bytes(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["real", "forged", "garbage", "truncated"]))
+    if kind == "real":
+        dtype = draw(st.sampled_from(["f8", "i2", "u1", "?", "c8", "U3", "S2", ">f4"]))
+        shape = tuple(draw(st.lists(st.integers(0, 4), max_size=3)))
+        return _npy(np.zeros(shape, dtype=dtype), allow_pickle=False)
+    if kind == "garbage":
+        return draw(st.binary(max_size=200))
+    if kind == "truncated":
+        data = _npy(np.arange(draw(st.integers(0, 20)), dtype="f8"))
+        return data[: draw(st.integers(0, len(data)))]
+    shape = draw(st.lists(_dims, max_size=4))
+    shape_text = "(" + "".join(f"{d}, " for d in shape) + ")"
+    fortran = draw(st.sampled_from(["False", "True", "1", "'no'"]))
+    descr = draw(st.sampled_from(_DESCRS))
+    header = f"{{'descr': {descr}, 'fortran_order': {fortran}, 'shape': {shape_text}, }}"
+    return _forged_npy(header, draw(st.binary(max_size=100)), version=draw(st.sampled_from([b"\x01\x00", b"\x02\x00", b"\x03\x00", b"\x09\x09"])))
+
+
+_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5),
+    st.builds(lambda i: {"a": i}, st.integers(-2, 6)),
+    st.builds(lambda i: {"s": i}, st.integers(-1, 6) | st.booleans() | st.text(max_size=2)),
+    st.builds(lambda b: {"f": b}, st.sampled_from(["nan", "inf", "-inf", "NaN", [], {}, 1, None])),
+    st.dictionaries(st.sampled_from(["a", "s", "f", "d", "x"]), st.integers(0, 3), max_size=3),
+)
+_trees = st.recursive(
+    _leaf,
+    lambda inner: st.lists(inner, max_size=5) | st.builds(lambda d: {"d": d}, st.dictionaries(st.text(max_size=3), inner, max_size=4)),
+    max_leaves=30,
+)
+
+
+def _decoded_bytes(value: object) -> int:
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.nbytes
+    if isinstance(value, list):
+        return sum(_decoded_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_decoded_bytes(v) for v in value.values())
+    return 0
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=_trees, arrays=st.lists(_npy_bytes(), max_size=6))
+def test_random_trees_and_arrays_never_crash_the_decoder(tree: object, arrays: list[bytes]) -> None:
+    try:
+        value = codec.decode(json.loads(json.dumps(tree)), arrays)
+    except codec.CodecError:
+        return
+    # the stated bound: the arrays built take at most the bytes that came for them
+    assert _decoded_bytes(value) <= sum(len(a) for a in arrays)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header=st.one_of(
+        st.binary(max_size=300),
+        st.builds(
+            lambda status, value, extra: json.dumps({"kind": "call", "id": "c1", "status": status, "value": value, **extra}).encode(),
+            st.sampled_from(["ok", "error", "bad_output", "memory", "crashed"]),
+            _trees,
+            st.dictionaries(st.sampled_from(["message", "traceback", "notes", "arrays", "id", "kind"]),
+                            st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=5), st.lists(st.integers(-5, 300), max_size=4)),
+                            max_size=3),
+        ),
+    ),
+    arrays=st.lists(_npy_bytes(), max_size=4),
+)
+def test_random_frames_never_crash_the_frame_decoder(header: bytes, arrays: list[bytes]) -> None:
+    try:
+        parsed = json.loads(header)
+    except ValueError:
+        parsed = None
+    if type(parsed) is dict and "arrays" not in parsed:
+        header = json.dumps({**parsed, "arrays": [len(a) for a in arrays]}).encode()
+    blob = b"".join(arrays)
+    try:
+        out = decode_frame(header, blob, kind="call", call_id="c1")
+    except codec.CodecError:
+        return
+    assert _decoded_bytes(out["value"]) <= len(blob)
+    json.dumps({k: v for k, v in out.items() if k != "value"})

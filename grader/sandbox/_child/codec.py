@@ -36,6 +36,11 @@ from typing import Any
 import numpy as np
 
 MAX_DEPTH = 100
+# The JSON part of a result frame. Parsing JSON costs up to ~25 bytes of memory per byte
+# ("[[],[],...]"), so this bounds that cost (~50 MB); a probe's numbers travel as arrays.
+MAX_TREE_BYTES = 2 << 20
+_MAX_DIMS = 32  # numpy's limit is 64; no result of a course needs more than a handful
+_MAX_ELEMENTS = 1 << 62
 _ARRAY_KINDS = frozenset("biufcUS")  # bool, int, uint, float, complex, str, bytes
 _SCALAR_TYPES = frozenset(
     t for t in set(np.sctypeDict.values()) if issubclass(t, np.generic) and np.dtype(t).kind in _ARRAY_KINDS
@@ -151,8 +156,25 @@ def split_blob(blob: bytes, lengths: object) -> list[bytes]:
     return pieces
 
 
+def _checked_shape(shape: object) -> tuple[int, ...]:
+    """`shape` if it is one numpy could build from the header's count: plain non-negative
+    ints (no bools, no -1 wildcards), at most 32 dimensions, an element count that fits."""
+    if type(shape) is not tuple or len(shape) > _MAX_DIMS or any(type(d) is not int or d < 0 for d in shape):
+        raise CodecError(f"an array header with an impossible shape {_short(shape)}")
+    if math.prod(d for d in shape if d) >= _MAX_ELEMENTS:  # numpy refuses such shapes even when empty
+        raise CodecError(f"an array header with an impossible shape {_short(shape)}")
+    return shape
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def load_npy(data: bytes) -> np.ndarray:
-    """An array from `.npy` bytes, refusing pickles, objects, structs and size lies."""
+    """An array from `.npy` bytes, refusing pickles, objects, structs and size lies; the
+    header's shape and dtype are checked against the bytes before anything is allocated,
+    and the array built takes exactly the bytes that came for it."""
     fp = io.BytesIO(data)
     try:
         version = np.lib.format.read_magic(fp)
@@ -174,12 +196,18 @@ def load_npy(data: bytes) -> np.ndarray:
         or dtype.itemsize == 0
     ):
         raise CodecError(f"an array of dtype {dtype} (only booleans, numbers and strings are accepted)")
+    if type(fortran) is not bool:
+        raise CodecError("an array header with a malformed fortran_order")
+    shape = _checked_shape(shape)
     count = math.prod(shape)
     offset = fp.tell()
     if count * dtype.itemsize != len(data) - offset:
         raise CodecError(f"an array whose header promises {count * dtype.itemsize} bytes but has {len(data) - offset}")
-    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
-    return flat.reshape(shape, order="F" if fortran else "C").copy()
+    try:
+        flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+        return flat.reshape(shape, order="F" if fortran else "C").copy()
+    except (ValueError, TypeError) as exc:  # anything numpy still refuses is the sender's fault
+        raise CodecError(f"an array that numpy cannot build ({type(exc).__name__})") from None
 
 
 def clean_text(text: str) -> str:
@@ -195,15 +223,22 @@ def clean_text(text: str) -> str:
 
 
 def decode(tree: Any, arrays: Sequence[bytes]) -> Any:
-    """The value of a tagged tree (already parsed JSON) whose arrays are `arrays`."""
-    loaded: dict[int, np.ndarray] = {}
+    """The value of a tagged tree (freshly parsed JSON, which this consumes: lists and
+    dicts are reused in place) whose arrays are `arrays`.
+
+    What it builds is bounded by the bytes it was given: each array may be referenced
+    once (a second reference is refused before anything is copied), so the arrays built
+    take at most `sum(len(a) for a in arrays)` bytes, and the tree itself is no larger
+    than the parsed JSON (see MAX_TREE_BYTES for the frame's JSON part)."""
+    used: set[int] = set()
 
     def array(index: object) -> np.ndarray:
         if type(index) is not int or not 0 <= index < len(arrays):
-            raise CodecError(f"a reference to array {index!r} of {len(arrays)}")
-        if index not in loaded:
-            loaded[index] = load_npy(arrays[index])
-        return loaded[index].copy()
+            raise CodecError(f"a reference to array {_short(index)} of {len(arrays)}")
+        if index in used:
+            raise CodecError(f"a value tree that refers to array {index} more than once")
+        used.add(index)
+        return load_npy(arrays[index])
 
     def walk(node: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -214,12 +249,18 @@ def decode(tree: Any, arrays: Sequence[bytes]) -> Any:
         if kind is str:
             return clean_text(node)
         if kind is list:
-            return [walk(part, depth + 1) for part in node]
+            for i, part in enumerate(node):
+                node[i] = walk(part, depth + 1)
+            return node
         if kind is not dict or len(node) != 1:
             raise CodecError("a malformed value tree")
         ((tag, body),) = node.items()
         if tag == "d" and type(body) is dict:
-            return {clean_text(key): walk(part, depth + 1) for key, part in body.items()}
+            if any(clean_text(key) is not key for key in body):
+                return {clean_text(key): walk(part, depth + 1) for key, part in body.items()}
+            for key, part in body.items():
+                body[key] = walk(part, depth + 1)
+            return body
         if tag == "a":
             return array(body)
         if tag == "s":
@@ -227,9 +268,9 @@ def decode(tree: Any, arrays: Sequence[bytes]) -> Any:
             if scalar.shape != ():
                 raise CodecError("a numpy scalar that is not 0-dimensional")
             return scalar[()]
-        if tag == "f" and body in _NONFINITE:
+        if tag == "f" and type(body) is str and body in _NONFINITE:
             return _NONFINITE[body]
-        raise CodecError(f"an unknown tag {tag!r} in the value tree")
+        raise CodecError(f"an unknown tag {_short(tag)} in the value tree")
 
     return walk(tree, 0)
 
