@@ -376,3 +376,21 @@ def test_random_frames_never_crash_the_frame_decoder(header: bytes, arrays: list
         return
     assert _decoded_bytes(out["value"]) <= len(blob)
     json.dumps({k: v for k, v in out.items() if k != "value"})
+
+
+def test_any_failure_while_decoding_a_call_is_that_calls_bad_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a decoder bug or a forged frame makes the decoder raise, it is the call's
+    result, never an exception out of the sandbox (which failed the whole submission)."""
+    from grader.sandbox import ProbeCall, Sandbox
+    from grader.sandbox._parent import _Outcome, _Prepared
+    from grader.sandbox._types import Limits
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr("grader.sandbox._parent.decode_frame", boom)
+    batch = [_Prepared(ProbeCall("c1", "lab1", "call"), Limits(), None, [])]
+    outcome = _Outcome()
+    Sandbox._on_frame(None, {"phase": 0, "out": ""}, [b"{}", b""], "lab1.py", batch, outcome, ())  # type: ignore[arg-type]
+    result = outcome.results["c1"]
+    assert result.status == "bad_output" and "could not be read (MemoryError)" in result.message
