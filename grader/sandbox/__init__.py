@@ -27,7 +27,10 @@ request pays no fork on its path. The child, before any student code runs, puts 
   interpreter and site-packages, a private /tmp and /dev/shm, a few devices, a tmpfs
   copy of the submission at /sandbox (its working folder and $HOME) and the support
   files at /support; the grader's repository (reference/, rubrics/), results, /root and
-  the host's /tmp do not exist there;
+  the host's /tmp do not exist there. Every tmpfs is capped in files as well as bytes
+  (`nr_inodes`: 4096 for /tmp and for /dev/shm, the submission's own files plus 4096
+  for /sandbox): an inode costs the host kernel memory that no size limit counts, and
+  past the cap creating a file fails with ENOSPC in the child;
 - where namespaces are not allowed (isolation="basic", GRADER_SANDBOX_NO_NAMESPACES=1,
   or no root): the same rlimits, and without root capabilities;
 - in both: a seccomp filter (no network sockets, no ptrace or process_vm_*, no signals
@@ -69,7 +72,7 @@ Known limits:
 - full isolation needs root (no unprivileged-user-namespace path): elsewhere, basic;
 - in basic mode there is no private /dev/shm, so POSIX semaphores fail (multiprocessing
   pools and locks, torch DataLoader workers); the working folder is bounded per file
-  (RLIMIT_FSIZE), not in total;
+  (RLIMIT_FSIZE), not in total nor in its number of files;
 - in basic mode as root, the child stays uid 0 (without capabilities) unless the
   interpreter is readable by another uid, so RLIMIT_NPROC does not bind and a fork bomb
   runs until its wall-clock limit (it cannot leave its process group: setsid/setpgid are

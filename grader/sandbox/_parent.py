@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +45,10 @@ NO_NAMESPACES_ENV = "GRADER_SANDBOX_NO_NAMESPACES"
 ALL_LAYERS = ("rlimits", "setsid", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock")
 MAX_SUBMISSION_BYTES = 256 << 20
 MAX_SUBMISSION_FILES = 10_000
+# Files and folders a child may create in each of its tmpfs scratch mounts (/tmp, /dev/shm,
+# and /sandbox on top of the submission's own): each inode costs the host ~1 KiB of kernel
+# memory that no size= or rlimit counts, so 4096 bound it to a few MiB per mount.
+TMPFS_INODES = 4096
 _CHILD_STATUSES = frozenset({"ok", "error", "memory", "missing", "bad_output"})
 _SETUP_SLACK_S = 60.0
 _DRAIN_S = 30.0
@@ -130,6 +134,36 @@ class _Prepared:
     limits: Limits
     tree: Any
     arrays: list[bytes]
+
+
+@dataclass
+class _Staged:
+    """What a run's staging copied: bytes, and inodes (files and folders) of the working
+    folder, which size the child's /sandbox tmpfs."""
+
+    bytes: int
+    inodes: int
+
+
+def _submission_files(source: Path, files: Sequence[str] | None) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(path, relative parts) of the files to stage: those of `files` that are plain
+    relative paths inside `source` reached through no link, or every file under `source`
+    (links to folders not followed)."""
+    if files is None:
+        for dirpath, dirnames, filenames in os.walk(source):
+            rel = Path(dirpath).relative_to(source).parts
+            dirnames[:] = sorted(d for d in dirnames if stat.S_ISDIR(os.lstat(os.path.join(dirpath, d)).st_mode))
+            for name in sorted(filenames):
+                yield os.path.join(dirpath, name), (*rel, name)
+        return
+    root = os.path.realpath(source)
+    for name in files:
+        parts = tuple(p for p in str(name).split("/") if p not in ("", "."))
+        path = os.path.join(root, *parts)
+        # never staged: a path that leaves the folder, or one reached through a link
+        if not parts or ".." in parts or "\0" in str(name) or os.path.realpath(os.path.dirname(path)) != os.path.dirname(path):
+            continue
+        yield path, parts
 
 
 @dataclass
@@ -471,9 +505,16 @@ class Sandbox:
             prepared.append(_Prepared(call, call.limits or self._defaults, tree, arrays))
         return prepared
 
-    def run(self, submission_dir: Path, calls: Sequence[ProbeCall]) -> dict[str, CallResult]:
+    def run(
+        self, submission_dir: Path, calls: Sequence[ProbeCall], *, files: Sequence[str] | None = None
+    ) -> dict[str, CallResult]:
         """Run every call on the student's code in `submission_dir`; one result per call
-        id, in the order of `calls`. Safe to call from several threads at once."""
+        id, in the order of `calls`. Safe to call from several threads at once.
+
+        `files`: the submission's files (relative POSIX paths) to stage, exactly those its
+        content hash covers (`Submission.files`), so that what runs is what was graded:
+        nothing the grader ignores (a hidden `__pycache__/`, `.git/`) reaches the child.
+        Without it, every regular file under the folder is staged."""
         if self._holder[0] is None:
             raise SandboxError("the sandbox is closed")
         source = Path(submission_dir)
@@ -484,7 +525,7 @@ class Sandbox:
         os.chmod(run_dir, 0o711)
         results: dict[str, CallResult] = {}
         try:
-            problem, size = self._stage(source, run_dir)
+            problem, staged = self._stage(source, run_dir, files)
             modules: dict[str, list[_Prepared]] = {}
             for p in prepared:
                 modules.setdefault(p.call.module, []).append(p)
@@ -497,43 +538,51 @@ class Sandbox:
                     for p in group:
                         results[p.call.id] = CallResult(p.call.id, "missing", message=f"not submitted: {module}.py (or {module}.ipynb)")
                 else:
-                    self._run_module(run_dir, module, file, group, size, results)
+                    self._run_module(run_dir, module, file, group, staged, results)
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
         return {p.call.id: results[p.call.id] for p in prepared}
 
-    def _stage(self, source: Path, run_dir: Path) -> tuple[str | None, int]:
-        """Copy the submission's regular files (no links, devices or sockets) and the
-        support files into the run's folder; returns (problem, total bytes)."""
+    def _stage(self, source: Path, run_dir: Path, files: Sequence[str] | None) -> tuple[str | None, _Staged]:
+        """Copy the submission's regular files (no links, devices or sockets; only `files`
+        when given) and the support files into the run's folder; returns (problem, what
+        was staged)."""
         work, support = run_dir / "stage/work", run_dir / "stage/support"
         work.mkdir(parents=True)
         support.mkdir()
-        total = count = 0
-        for dirpath, dirnames, filenames in os.walk(source):
-            rel = Path(dirpath).relative_to(source)
-            (work / rel).mkdir(exist_ok=True)
-            dirnames[:] = [d for d in dirnames if stat.S_ISDIR(os.lstat(os.path.join(dirpath, d)).st_mode)]
-            for name in filenames:
-                path = os.path.join(dirpath, name)
+        staged = _Staged(bytes=0, inodes=1)
+        too_large = (
+            f"the submission is too large to run (more than {MAX_SUBMISSION_BYTES >> 20} MB or {MAX_SUBMISSION_FILES} files)"
+        )
+        count = 0
+        for path, rel in _submission_files(source, files):
+            try:
                 info = os.lstat(path)
-                if not stat.S_ISREG(info.st_mode):
-                    continue
-                total += info.st_size
-                count += 1
-                if total > MAX_SUBMISSION_BYTES or count > MAX_SUBMISSION_FILES:
-                    return (
-                        f"the submission is too large to run (more than {MAX_SUBMISSION_BYTES >> 20} MB "
-                        f"or {MAX_SUBMISSION_FILES} files)",
-                        total,
-                    )
-                shutil.copyfile(path, work / rel / name)
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            staged.bytes += info.st_size
+            staged.inodes += 1
+            count += 1
+            if staged.bytes > MAX_SUBMISSION_BYTES or count > MAX_SUBMISSION_FILES:
+                return too_large, staged
+            target = work.joinpath(*rel)
+            for depth in range(1, len(rel)):
+                folder = work.joinpath(*rel[:depth])
+                if not folder.is_dir():
+                    folder.mkdir()
+                    staged.inodes += 1
+            shutil.copyfile(path, target, follow_symlinks=False)
         for name, path in self._support.items():
             shutil.copyfile(path, support / name)
+            if not (work / name).exists():
+                staged.inodes += 1
             shutil.copyfile(path, work / name)
-            total += path.stat().st_size
-        return None, total
+            staged.bytes += path.stat().st_size
+        return None, staged
 
-    def _run_module(self, run_dir: Path, module: str, file: str, group: list[_Prepared], size: int, results: dict[str, CallResult]) -> None:
+    def _run_module(self, run_dir: Path, module: str, file: str, group: list[_Prepared], staged: _Staged, results: dict[str, CallResult]) -> None:
         """All calls on one module: a child per batch of calls with equal process limits;
         after a call that kills the child, a fresh child goes on with the next call
         (restart-and-skip), up to max_restarts times."""
@@ -550,7 +599,7 @@ class Sandbox:
                 return
             key = remaining[0].limits.process_key()
             batch = list(itertools.takewhile(lambda p: p.limits.process_key() == key, remaining))
-            outcome = self._run_batch(run_dir, module, file, batch, size)
+            outcome = self._run_batch(run_dir, module, file, batch, staged)
             if outcome.import_failure is not None:
                 for p in remaining:
                     results[p.call.id] = replace(outcome.import_failure, id=p.call.id)
@@ -570,12 +619,12 @@ class Sandbox:
                     )
                 remaining = [p for p in remaining if p.call.probe not in hung]
 
-    def _run_batch(self, run_dir: Path, module: str, file: str, batch: list[_Prepared], size: int) -> _Outcome:
+    def _run_batch(self, run_dir: Path, module: str, file: str, batch: list[_Prepared], staged: _Staged) -> _Outcome:
         failure = ""
         for attempt in range(2):
             generation = self._generation
             try:
-                return self._request(run_dir, module, file, batch, size)
+                return self._request(run_dir, module, file, batch, staged)
             except _ZygoteLost as exc:
                 failure = str(exc)
                 if attempt == 0:
@@ -583,7 +632,7 @@ class Sandbox:
         message = f"the sandbox failed twice to run this call: {failure}"
         return _Outcome(results={batch[0].call.id: CallResult(batch[0].call.id, "crashed", message=message)}, died=True)
 
-    def _plan(self, run_dir: Path, module: str, batch: list[_Prepared], size: int, uid: int | None) -> tuple[dict[str, Any], list[bytes]]:
+    def _plan(self, run_dir: Path, module: str, batch: list[_Prepared], staged: _Staged, uid: int | None) -> tuple[dict[str, Any], list[bytes]]:
         first = batch[0].limits
         tag = f"c{next(self._counter)}"
         attachments: list[bytes] = []
@@ -617,13 +666,15 @@ class Sandbox:
             "calls": calls,
             "cpu_total": first.cpu_s + sum(p.limits.cpu_s for p in batch) + 1,
             "tmp_mb": scratch_mb,
-            "work_mb": (size >> 20) + scratch_mb,
+            "work_mb": (staged.bytes >> 20) + scratch_mb,
+            "tmp_inodes": TMPFS_INODES,
+            "work_inodes": staged.inodes + TMPFS_INODES,
         }
         return plan, attachments
 
-    def _request(self, run_dir: Path, module: str, file: str, batch: list[_Prepared], size: int) -> _Outcome:
+    def _request(self, run_dir: Path, module: str, file: str, batch: list[_Prepared], staged: _Staged) -> _Outcome:
         uid = self._uids.acquire() if "uid" in self._ready["layers"] else None
-        plan, attachments = self._plan(run_dir, module, batch, size, uid)
+        plan, attachments = self._plan(run_dir, module, batch, staged, uid)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         outcome = _Outcome()
         handed_off = False

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sbxkit import GOOD_CALLS, PROBES, REPO, SECRET_VALUE, assert_good, call, make_submission, snapshot
+from sbxkit import GOOD_CALLS, PROBES, REPO, SECRET_VALUE, assert_good, call, make_submission, needs_root, snapshot
 
 from grader.sandbox import Limits, ProbeCall, Sandbox
+from grader.sandbox._parent import TMPFS_INODES
 
 
 def run_hostile(box: Sandbox, tmp_path: Path, *calls: ProbeCall) -> dict:
@@ -215,3 +216,23 @@ def test_there_is_no_network(box: Sandbox, tmp_path: Path) -> None:
             server.accept()
     outcome = results["hostile.connect"].value
     assert outcome.split(":")[0] in ("PermissionError", "OSError", "ConnectionRefusedError"), outcome
+
+
+@needs_root
+def test_every_tmpfs_caps_its_inodes(full_box: Sandbox, tmp_path: Path) -> None:
+    """Issue 12 item 8: 1.1 M empty files took 874 MiB of host kernel memory, since the
+    tmpfs mounts were capped in bytes only. Past the cap, creating a file is ENOSPC in
+    the child; the call still returns, and the module's other calls go on."""
+    over = TMPFS_INODES + 500
+    results = run_hostile(
+        full_box,
+        tmp_path,
+        call("hostile", "many_files", "/tmp", over, id="tmp"),
+        call("hostile", "many_files", "/dev/shm", over, id="shm"),
+        call("hostile", "many_files", ".", over, id="work"),
+        call("hostile", "add_after"),
+    )
+    for where in ("tmp", "shm", "work"):
+        made, error = results[where].value
+        assert error == "ENOSPC" and TMPFS_INODES - 10 <= made < TMPFS_INODES + 10, (where, made, error)
+    assert results["hostile.add_after"].status == "ok"

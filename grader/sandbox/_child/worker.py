@@ -40,6 +40,10 @@ DEVICES_RO = ("random", "urandom")
 VIEW_WORK = "/sandbox"
 VIEW_SUPPORT = "/support"
 VIEW_TMP = "/tmp"
+# Inode caps of the tmpfs mounts that are read-only once the view is built (the scratch
+# mounts' caps come in the plan): every tmpfs is bounded in files as well as bytes.
+ROOT_INODES = 4096  # folders for the read-only binds, mount points, a few links
+DEV_INODES = 256  # a few device nodes and links
 
 
 def _memory_now() -> tuple[int, int]:
@@ -83,36 +87,37 @@ def _bind(source: str, target: str, *, read_only: bool) -> None:
 def _build_view(plan: Mapping[str, Any], uid: int | None) -> None:
     """Give this mount namespace a new root: a tmpfs holding read-only binds of the system
     and Python folders, a private /proc, /dev (a few devices), /tmp, /dev/shm, the
-    student's working copy at /sandbox and the support files at /support."""
+    student's working copy at /sandbox and the support files at /support. Every tmpfs
+    has an inode cap (nr_inodes) beside its size: files, not only bytes, cost the host."""
     root = plan["root_dir"]
     os.makedirs(root, 0o700, exist_ok=True)
     syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
     nosuid_nodev = syscalls.MS_NOSUID | syscalls.MS_NODEV
-    syscalls.mount("tmpfs", root, "tmpfs", nosuid_nodev, "size=4m,mode=0755")
+    syscalls.mount("tmpfs", root, "tmpfs", nosuid_nodev, f"size=4m,nr_inodes={ROOT_INODES},mode=0755")
     scratch = nosuid_nodev | syscalls.MS_NOEXEC
     # the private /tmp first: an interpreter or venv that lives under the host's /tmp
     # (a CI checkout in /tmp) is then bound read-only inside it instead of colliding
     os.mkdir(root + VIEW_TMP)
-    syscalls.mount("tmpfs", root + VIEW_TMP, "tmpfs", scratch, f"size={plan['tmp_mb']}m,mode=1777")
+    syscalls.mount("tmpfs", root + VIEW_TMP, "tmpfs", scratch, f"size={plan['tmp_mb']}m,nr_inodes={plan['tmp_inodes']},mode=1777")
     for path in plan["ro_paths"]:
         _bind(path, root + path, read_only=True)
     for link, target in plan["root_links"]:
         os.symlink(target, root + link)
     dev = root + "/dev"
     os.mkdir(dev, 0o755)
-    syscalls.mount("tmpfs", dev, "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NOEXEC, "size=64k,mode=0755")
+    syscalls.mount("tmpfs", dev, "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NOEXEC, f"size=64k,nr_inodes={DEV_INODES},mode=0755")
     for name in DEVICES_RW + DEVICES_RO + tuple(plan.get("extra_devices", ())):
         _bind("/dev/" + name, f"{dev}/{name}", read_only=False)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{dev}/{name}")
     os.mkdir(dev + "/shm")
-    syscalls.mount("tmpfs", dev + "/shm", "tmpfs", scratch, f"size={plan['tmp_mb']}m,mode=1777")
+    syscalls.mount("tmpfs", dev + "/shm", "tmpfs", scratch, f"size={plan['tmp_mb']}m,nr_inodes={plan['tmp_inodes']},mode=1777")
     syscalls.mount(None, dev, None, syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | syscalls.MS_NOSUID | syscalls.MS_NOEXEC)
     os.mkdir(root + "/proc")
     syscalls.mount("proc", root + "/proc", "proc", scratch)
     os.mkdir(root + VIEW_WORK)
     owner = f",uid={uid},gid={uid}" if uid is not None else ""
-    syscalls.mount("tmpfs", root + VIEW_WORK, "tmpfs", nosuid_nodev, f"size={plan['work_mb']}m,mode=0755{owner}")
+    syscalls.mount("tmpfs", root + VIEW_WORK, "tmpfs", nosuid_nodev, f"size={plan['work_mb']}m,nr_inodes={plan['work_inodes']},mode=0755{owner}")
     _copy_tree(plan["stage_work"], root + VIEW_WORK, uid)
     _bind(plan["stage_support"], root + VIEW_SUPPORT, read_only=True)
     os.chdir(root)

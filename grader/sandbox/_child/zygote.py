@@ -276,6 +276,8 @@ class Zygote:
             "cpu_total": 10,
             "tmp_mb": 4,
             "work_mb": 4,
+            "tmp_inodes": 64,
+            "work_inodes": 64,
             "stage_work": os.path.join(base, "stage/work"),
             "stage_support": os.path.join(base, "stage/support"),
             "root_dir": os.path.join(base, tag + "-root"),
