@@ -20,7 +20,8 @@ A folder is read in place: its symbolic links are rejected, never followed.
 A submission made of a single top folder (``hw1/...``) is the content of that
 folder, for archives and folders alike; ``__MACOSX/``, ``.DS_Store``, ``Thumbs.db``,
 AppleDouble ``._*`` files, ``__pycache__/``, ``.git/`` and ``.ipynb_checkpoints/``
-are ignored (and not extracted).
+are ignored: not extracted, not in ``Submission.files``, so neither hashed nor staged
+into the sandbox (the engine stages exactly ``files``: what runs is what was graded).
 """
 
 from __future__ import annotations

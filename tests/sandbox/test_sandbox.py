@@ -421,3 +421,56 @@ def test_constructor_errors_name_the_problem(kwargs: dict, error: type[Exception
 def test_limits_are_validated(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=f"Limits.{field} must be"):
         Limits(**{field: value})  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- what runs
+
+
+def _unchecked_pyc(source: str, py: Path) -> None:
+    """Bytecode of `source` where Python looks for `py`'s cache, in the mode it loads
+    without comparing it with the .py (unchecked hash)."""
+    import importlib.util
+    import py_compile
+
+    src = py.parent / f"src-{py.stem}.tmp"
+    src.write_text(source)
+    target = importlib.util.cache_from_source(str(py))
+    py_compile.compile(str(src), cfile=target, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    src.unlink()
+
+
+def test_bytecode_in_the_submission_never_runs(box: Sandbox, tmp_path: Path) -> None:
+    """Issue 12 item 9, at the sandbox itself (every file staged): the student's module
+    and its helpers are compiled from their .py; a planted pyc or a bytecode-only module
+    is never loaded."""
+    sub = make_submission(
+        tmp_path,
+        {"mod.py": "from helper import add\n", "helper.py": "def add(a, b):\n    return 0\n", "only.py": "import helper2\n"},
+    )
+    right = "def add(a, b):\n    return a + b\n"
+    _unchecked_pyc(right, sub / "mod.py")
+    _unchecked_pyc(right, sub / "helper.py")
+    import py_compile
+
+    (sub / "helper2.py").write_text(right)
+    py_compile.compile(str(sub / "helper2.py"), cfile=str(sub / "helper2.pyc"), doraise=True)
+    (sub / "helper2.py").unlink()
+    results = box.run(sub, [call("mod", "add", 2, 3), call("only", "add", 2, 3)])
+    assert (results["mod.add"].status, results["mod.add"].value) == ("ok", 0)
+    only = results["only.add"]
+    assert only.status == "error" and "No module named 'helper2'" in only.message, only
+
+
+def test_only_the_listed_files_are_staged(box: Sandbox, tmp_path: Path) -> None:
+    """`files` (the files the content hash covers) is exactly what the child sees, beside
+    the support files; nothing else of the folder is copied."""
+    lister = "import os\n\ndef ls():\n    return sorted(os.path.join(d, f)[2:] for d, _, fs in os.walk('.') for f in fs)\n"
+    sub = make_submission(tmp_path, {"lister.py": lister, "c.txt": "not listed"})
+    (sub / "a").mkdir()
+    (sub / "a/b.txt").write_text("listed")
+    (sub / "__pycache__").mkdir()
+    (sub / "__pycache__/x.pyc").write_bytes(b"junk")
+    results = box.run(sub, [call("lister", "ls")], files=["lister.py", "a/b.txt", "../escape", "missing.txt"])
+    assert results["lister.ls"].value == ["a/b.txt", "data.csv", "lister.py", "scaffold.py"]
+    everything = box.run(sub, [call("lister", "ls")])["lister.ls"].value
+    assert "c.txt" in everything and "__pycache__/x.pyc" in everything

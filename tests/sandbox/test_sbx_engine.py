@@ -3,6 +3,8 @@ ever cost its own checks, and the same submission always gets the same bytes."""
 
 from __future__ import annotations
 
+import importlib.util
+import py_compile
 import shutil
 from pathlib import Path
 
@@ -55,3 +57,56 @@ def test_a_forged_array_header_is_that_calls_error_and_the_rest_is_graded(grader
     assert check(result, "lab1.a", "reported_w").status == "pass"
     result.to_json()
     assert grader.grade_path(EXAMPLE).to_json() == baseline.to_json()
+
+
+WRONG_LAB1 = '''"""Lab 1, wrong: every weight is zero."""
+import numpy as np
+
+
+def closed_form(X, y):
+    return np.zeros(3)
+
+
+def lms(X, y, lr=0.01, epochs=20):
+    return np.zeros(3), np.ones(epochs)
+'''
+
+
+def _hidden_pyc(source: Path, folder: Path, module: str) -> None:
+    """The bytecode of `source` as `folder/__pycache__/<module>.<tag>.pyc`, in the mode
+    Python loads without ever looking at the .py beside it (unchecked hash)."""
+    target = Path(importlib.util.cache_from_source(str(folder / f"{module}.py")))
+    py_compile.compile(str(source), cfile=str(target), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+
+def _scores(result: SubmissionResult) -> dict[str, tuple[float, ...]]:
+    return {q.id: tuple(c.score for c in q.checks) for q in result.questions}
+
+
+def test_a_hidden_pyc_never_runs_instead_of_the_visible_source(grader, tmp_path):
+    """Issue 12 item 9: a __pycache__/lab1.*.pyc compiled from a correct lab1.py got full
+    marks beside a wrong lab1.py, while the feedback said __pycache__/ was ignored."""
+    honest = grader.grade_path(_with_lab1(tmp_path, WRONG_LAB1, "honest"))
+    assert check(honest, "lab1.a", "course_data").status == "fail"
+    sub = _with_lab1(tmp_path, WRONG_LAB1, "cheat")
+    _hidden_pyc(EXAMPLE / "lab1.py", sub, "lab1")
+    result = grader.grade_path(sub)
+    assert _scores(result) == _scores(honest)
+    assert "ignored __pycache__/" in result.notes
+
+
+def test_a_helper_module_is_imported_from_its_source_only(grader, tmp_path):
+    """The student's own helper modules: a hidden pyc beside a wrong helper.py is not
+    used, and a bytecode-only module (helper2.pyc, no .py) cannot be imported at all."""
+    sub = _with_lab1(tmp_path, "from helper import closed_form, lms\n", "helper")
+    (sub / "helper.py").write_text(WRONG_LAB1)
+    _hidden_pyc(EXAMPLE / "lab1.py", sub, "helper")
+    result = grader.grade_path(sub)
+    assert check(result, "lab1.a", "course_data").status == "fail"
+    assert check(result, "lab1.b", "final_w").status == "fail"
+
+    sub = _with_lab1(tmp_path, "from helper2 import closed_form, lms\n", "sourceless")
+    py_compile.compile(str(EXAMPLE / "lab1.py"), cfile=str(sub / "helper2.pyc"), doraise=True)
+    result = grader.grade_path(sub)
+    c = check(result, "lab1.a", "course_data")
+    assert c.status == "error" and "No module named 'helper2'" in c.message, c.message

@@ -20,6 +20,7 @@ import types
 from collections.abc import Mapping, Sequence
 
 from .codec import type_name
+from .sourceonly import SourceOnlyLoader
 
 MAX_NOTES = 20
 _MAX_TEXT = 500
@@ -209,7 +210,7 @@ def load_student_module(name: str, workdir: str) -> tuple[types.ModuleType, list
     if py.is_file():
         if nb.is_file():
             notes.append(f"both {name}.py and {name}.ipynb were submitted; {name}.py was used")
-        spec = importlib.util.spec_from_file_location(name, py)
+        spec = importlib.util.spec_from_file_location(name, py, loader=SourceOnlyLoader(name, str(py)))  # never a .pyc
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module

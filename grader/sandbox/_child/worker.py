@@ -25,7 +25,7 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from . import codec, landlock, seccomp, syscalls
+from . import codec, landlock, seccomp, sourceonly, syscalls
 from .student import ProbeContext, classify, describe_exception
 
 SETUP_FAILED = 70
@@ -260,6 +260,7 @@ def _environment(plan: Mapping[str, Any], where: Layout) -> None:
     os.umask(0o022)
     sys.path[:] = [where.work, *plan["python_path"]]
     sys.dont_write_bytecode = True
+    sourceonly.install(where.work)  # what runs is the source that was graded, never a .pyc
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     for fd, name in ((1, "stdout"), (2, "stderr")):
         stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
