@@ -68,11 +68,15 @@ def reference_outputs(plan: Plan, device: str) -> dict[ProbeKey, Any]:
     probes = _load_probes(plan)
     ctx = ReferenceContext(plan, device)
     out: dict[ProbeKey, Any] = {}
+    from grader.sandbox._child.seeding import seeder
+
+    seed = seeder()
     for key in plan.probe_keys:
         fn = getattr(probes, key.probe, None)
         if fn is None:
             raise RubricError([f"{plan.rubric_path}: probe {key.probe!r} is not defined in {plan.probes_file}"])
         try:
+            seed(plan.rubric.seed)  # as the sandbox does before the student's call
             out[key] = fn(ctx, **key.args)
         except Exception as err:
             raise RubricError([f"{plan.rubric_path}: the reference fails probe {key.probe}({key.args_json}): "
@@ -187,7 +191,7 @@ class Grader:
             from grader.sandbox import ProbeCall
 
             calls.append(ProbeCall(id=key.id, module=key.module, probe=key.probe, args=key.args,
-                                   limits=self.call_limits[key]))
+                                   limits=self.call_limits[key], seed=self.plan.rubric.seed))
             by_id[key.id] = key
         if calls:
             # the first call of every probe goes first: if a function hangs, its later

@@ -82,6 +82,8 @@ class Rubric(BaseModel):
     probes: str = Field("probes.py", description="file in the reference package holding the probe functions")
     support_files: dict[str, str] = Field(default_factory=dict, description="name seen by student code -> path in the reference package")
     limits: SandboxLimits = SandboxLimits()
+    seed: int = Field(0, ge=0, lt=2**32, description="seeds random, numpy's global RNG and torch before each probe call, on both sides: "
+                      "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
     total: float | None = None
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
     questions: list[Question] = Field(min_length=1)

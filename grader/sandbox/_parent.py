@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ._child import codec
+from ._child import codec, seeding
 from ._types import CallResult, Limits, ProbeCall, SandboxError
 
 log = logging.getLogger("grader.sandbox")
@@ -42,6 +42,7 @@ _BOOTSTRAP = (
     "main(sys.argv[2])\n"
 )
 NO_NAMESPACES_ENV = "GRADER_SANDBOX_NO_NAMESPACES"
+HASH_SEED = "0"  # PYTHONHASHSEED of the zygote, hence of every child
 ALL_LAYERS = ("rlimits", "setsid", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock")
 MAX_SUBMISSION_BYTES = 256 << 20
 MAX_SUBMISSION_FILES = 10_000
@@ -405,6 +406,7 @@ class Sandbox:
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
             "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONHASHSEED": HASH_SEED,  # the same str/bytes hashes (set and dict orders) in every child, every run
             **config["pass_env"],
         }
         if self._device == "cuda":
@@ -413,7 +415,9 @@ class Sandbox:
         config["control_fd"] = theirs.fileno()
         try:
             proc = subprocess.Popen(
-                [self._python, "-I", "-c", _BOOTSTRAP, str(_CHILD_DIR), json.dumps(config)],
+                # -s -P rather than -I: -I would also ignore PYTHONHASHSEED; the environment
+                # is built here from nothing, so no other PYTHON* variable reaches it
+                [self._python, "-s", "-P", "-c", _BOOTSTRAP, str(_CHILD_DIR), json.dumps(config)],
                 pass_fds=[theirs.fileno()],
                 env=env,
                 cwd=self._tmp,
@@ -498,6 +502,8 @@ class Sandbox:
                 raise ValueError(f"call {call.id}: probe {call.probe!r} is not defined in {self._probes_file}")
             if not isinstance(call.args, dict):
                 raise TypeError(f"call {call.id}: args must be a dict")
+            if type(call.seed) is not int or not 0 <= call.seed < seeding.MAX_SEED:
+                raise ValueError(f"call {call.id}: seed must be an int in [0, 2**32), got {call.seed!r}")
             try:
                 tree, arrays = codec.encode(call.args, max_bytes=1 << 30)
             except codec.CodecError as exc:
@@ -648,6 +654,7 @@ class Sandbox:
                     "cpu_s": p.limits.cpu_s,
                     "output_bytes": p.limits.output_bytes,
                     "result_bytes": p.limits.result_bytes,
+                    "seed": p.call.seed,
                 }
             )
             attachments += p.arrays

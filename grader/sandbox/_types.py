@@ -62,13 +62,17 @@ class ProbeCall:
     """One probe run on one student module: `probe(ctx, **args)` in the child.
 
     Calls are grouped per `module` (one child per student file, restarted after a call
-    that kills it); `limits` overrides the sandbox's default limits for this call."""
+    that kills it); `limits` overrides the sandbox's default limits for this call.
+    `seed` seeds `random`, numpy's global generator and torch right before the call
+    (and before the module is imported, with the first call's seed), so that a call's
+    result never depends on what ran before it (see `_child/seeding.py`)."""
 
     id: str
     module: str
     probe: str
     args: dict[str, Any] = field(default_factory=dict, compare=False)
     limits: Limits | None = None
+    seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -474,3 +474,34 @@ def test_only_the_listed_files_are_staged(box: Sandbox, tmp_path: Path) -> None:
     assert results["lister.ls"].value == ["a/b.txt", "data.csv", "lister.py", "scaffold.py"]
     everything = box.run(sub, [call("lister", "ls")])["lister.ls"].value
     assert "c.txt" in everything and "__pycache__/x.pyc" in everything
+
+
+RNG_MODULE = """import random
+import numpy as np
+import torch
+
+AT_IMPORT = [random.random(), float(np.random.rand()), float(torch.rand(1))]
+
+
+def draw():
+    return {"random": random.random(), "numpy": float(np.random.rand()), "torch": float(torch.rand(1)),
+            "order": list({"alpha", "beta", "gamma", "delta", "epsilon"}), "import": AT_IMPORT}
+"""
+
+
+def test_every_call_is_seeded_and_the_hash_seed_is_fixed(box: Sandbox, tmp_path: Path) -> None:
+    """Issue 11 item 12: `random`, numpy's global generator and torch are seeded from the
+    call's seed before the import and before every call, and the child's string hashes
+    are fixed, so the values repeat across calls in one child and across zygotes."""
+    sub = make_submission(tmp_path, {"rng.py": RNG_MODULE})
+    calls = [call("rng", "draw", id="a"), call("rng", "draw", id="b"), ProbeCall("c", "rng", "call", {"module": "rng", "func": "draw", "args": [], "kwargs": {}}, FAST, seed=7)]
+    first = box.run(sub, calls)
+    assert all(r.status == "ok" for r in first.values()), first
+    assert first["a"].value == first["b"].value  # the same draws, whatever ran before in this child
+    assert first["c"].value["numpy"] != first["a"].value["numpy"]  # and the seed is what decides them
+    isolation = "full" if "mount-ns" in box.layers else "basic"
+    with Sandbox(probes_file=PROBES, support_files=SUPPORT, isolation=isolation) as other:  # a new zygote, as a new run has
+        again = other.run(sub, calls)
+    assert {k: r.value for k, r in again.items()} == {k: r.value for k, r in first.items()}
+    with pytest.raises(ValueError, match="seed must be an int"):
+        box.run(sub, [ProbeCall("d", "rng", "call", {}, seed=-1)])

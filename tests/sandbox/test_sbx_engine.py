@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sbxkit import STUDENTS
 
-from grader.engine import Grader
+from grader.engine import Grader, sandbox_limits
 from grader.results import SubmissionResult
 from grader.rubric import load_plan
+from grader.sandbox import Sandbox
 
 from hw1_testing import EXAMPLE, RUBRIC, check
 
@@ -110,3 +111,57 @@ def test_a_helper_module_is_imported_from_its_source_only(grader, tmp_path):
     result = grader.grade_path(sub)
     c = check(result, "lab1.a", "course_data")
     assert c.status == "error" and "No module named 'helper2'" in c.message, c.message
+
+
+SHUFFLING_LAB1 = '''"""Lab 1 with an LMS that shuffles every epoch with numpy's unseeded global generator."""
+import numpy as np
+
+
+def _augment(X):
+    return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+def closed_form(X, y):
+    w, *_ = np.linalg.lstsq(_augment(X), y, rcond=None)
+    return w
+
+
+def lms(X, y, lr=0.01, epochs=20):
+    A = _augment(X)
+    w = np.zeros(3)
+    history = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range({epochs}):
+            {order}
+            for i in order:
+                w = w + lr * (y[i] - w @ A[i]) * A[i]
+            history.append(np.mean((A @ w - y) ** 2))
+    return w, np.array(history)
+'''
+
+
+def _fresh(grader: Grader) -> Grader:
+    """The same plan and reference outputs with a sandbox of its own: a new zygote, as a
+    new run of `grade` starts (the unseeded generators were seeded anew by each one)."""
+    plan = grader.plan
+    box = Sandbox(probes_file=plan.probes_file, support_files=plan.support_files, default_limits=sandbox_limits(plan.rubric.limits))
+    return Grader(plan=plan, device="cpu", sandbox=box, ref_outputs=grader.ref_outputs, notes=list(grader.notes))
+
+
+@pytest.mark.slow
+def test_unseeded_shuffles_give_the_same_bytes_every_run_and_in_any_class_order(grader, tmp_path):
+    """Issue 11 item 12: an LMS shuffling with the unseeded global numpy RNG gave other
+    JSON on every run (totals 20.56 and 19.76). Three runs, each with its own zygote and
+    the class in another order, give byte-identical results per submission."""
+    shuffle = _with_lab1(tmp_path, SHUFFLING_LAB1.format(epochs="epochs", order="order = np.arange(len(y)); np.random.shuffle(order)"), "shuffle")
+    permute = _with_lab1(tmp_path, SHUFFLING_LAB1.format(epochs="epochs + 1", order="order = np.random.permutation(len(y))"), "permute")
+    orders = [[shuffle, EXAMPLE, permute], [permute, EXAMPLE, shuffle], [shuffle]]
+    runs: list[dict[Path, str]] = []
+    for order in orders:
+        with _fresh(grader) as g:
+            runs.append({sub: g.grade_path(sub).to_json() for sub in order})
+    assert runs[0][shuffle] == runs[1][shuffle] == runs[2][shuffle]
+    assert runs[0][permute] == runs[1][permute]
+    assert runs[0][EXAMPLE] == runs[1][EXAMPLE]
+    # the shuffle is real: it changes the weights, so it is the seed that makes them repeat
+    assert check(SubmissionResult.model_validate_json(runs[0][shuffle]), "lab1.b", "final_w").status != "pass"

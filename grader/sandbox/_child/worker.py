@@ -25,7 +25,7 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from . import codec, landlock, seccomp, sourceonly, syscalls
+from . import codec, landlock, seccomp, seeding, sourceonly, syscalls
 from .student import ProbeContext, classify, describe_exception
 
 SETUP_FAILED = 70
@@ -240,6 +240,7 @@ def setup(plan: Mapping[str, Any]) -> Layout:
 
 
 def _environment(plan: Mapping[str, Any], where: Layout) -> None:
+    hash_seed = os.environ.get("PYTHONHASHSEED", "0")  # the zygote's, for interpreters the student starts
     os.environ.clear()
     os.environ.update(
         PATH="/usr/local/bin:/usr/bin:/bin",
@@ -253,6 +254,7 @@ def _environment(plan: Mapping[str, Any], where: Layout) -> None:
         OPENBLAS_NUM_THREADS="1",
         MPLBACKEND="Agg",
         PYTHONDONTWRITEBYTECODE="1",
+        PYTHONHASHSEED=hash_seed,
     )
     os.environ.update(plan.get("pass_env", {}))
     tempfile.tempdir = None
@@ -356,6 +358,7 @@ def serve(
     for call in plan["calls"]:
         start, count = call["attach"]
         arguments.append(codec.decode(call["args"], attachments[start : start + count]))
+    seed = seeding.seeder()  # taken before the student's code can rebind what it calls
     ctx = ProbeContext(
         device=plan["device"],
         workdir=where.work,
@@ -364,6 +367,7 @@ def serve(
         support_modules=support_modules,
     )
     try:
+        seed(int(plan["calls"][0]["seed"]) if plan["calls"] else 0)  # an import that draws numbers repeats too
         ctx.module(plan["module"])
     except BaseException as exc:  # noqa: BLE001 - whatever the student's import raised
         send_frame(nonce, {**_failure("import", exc, where), "notes": list(ctx.notes)})
@@ -371,6 +375,7 @@ def serve(
     send_frame(nonce, {"kind": "import", "status": "ok", "notes": list(ctx.notes)})
     for call, args in zip(plan["calls"], arguments):
         try:
+            seed(int(call["seed"]))  # every call draws the same numbers, whatever ran before it
             value = functions[call["probe"]](ctx, **args)
         except BaseException as exc:  # noqa: BLE001 - the student's failure is a result
             send_frame(nonce, _failure("call", exc, where, id=call["id"]))
