@@ -9,8 +9,8 @@ lab1.py, or lab1.ipynb whose code cells form the module), reads support data thr
     with Sandbox(probes_file=..., support_files={"scaffold.py": ...}) as box:
         results = box.run(submission_dir, [ProbeCall("c1", "lab1", "closed_form", {"dataset": "course"})])
 
-How it works. A long-lived *zygote* (the venv's interpreter, started with `-I` and a
-scrubbed environment) imports numpy, torch (one thread, nothing computed), the support
+How it works. A long-lived *zygote* (the venv's interpreter, started with `-s -P` and
+an environment built from nothing, with PYTHONHASHSEED fixed) imports numpy, torch (one thread, nothing computed), the support
 modules (the scaffold, importable by student code as `scaffold`) and the probes module,
 by file path; nothing of the `reference` package, no rubric and no expected value. For
 each (submission, student module) a *supervisor* forked from it runs one *child*, which
@@ -49,6 +49,9 @@ The grader decodes them itself: JSON types, tags, array headers, dtypes (no obje
 no pickle) and byte counts are checked before any array is built; anything else is a
 `bad_output`. (Arrays travel as one `.npy` each rather than an `.npz`: no zip to parse,
 no decompression, and a header's shape is checked against the bytes before allocating.)
+The decoded size is bounded by the frame: the JSON part is at most 2 MiB (checked
+before parsing) and each array may be referenced once, so the arrays built take at most
+the bytes that came; any failure while decoding is that call's `bad_output`.
 Nothing the child prints, writes or exits with can change any result but its own:
 stdout and stderr only ever land in `stdout_tail` (split between calls by markers the
 child writes before each frame).
@@ -63,6 +66,13 @@ and after `max_restarts` restarts the rest are `skipped`. A module that fails to
 and line; other modules are unaffected. Results return as soon as the last frame is in;
 the child's uid is reused only after its supervisor saw it and all it started gone. If
 the zygote itself dies, the next request starts a new one and retries once.
+
+What runs is what was graded: `run(..., files=)` stages exactly the files the content
+hash covers (the engine passes `Submission.files`), and the student's modules and every
+module under its folder are compiled from their `.py` (`_child/sourceonly.py`): a planted
+`__pycache__/*.pyc` or a bytecode-only module is never loaded. Before the import and
+before every call the child seeds `random`, numpy's global generator and torch from the
+call's seed (the rubric's `seed`), so results repeat across runs and class orders.
 
 Support files are copied into each child's working folder (over any same-named file of
 the submission) and, read-only, to the folder `ctx.data_path` points into. Notebook cells

@@ -2,8 +2,8 @@
 modules (the scaffold) and the assignment's probes module, and forks one supervisor per
 request from the grader.
 
-It is started by `grader.sandbox.Sandbox` as `python -I -c <bootstrap>` with a scrubbed
-environment, and loads this package by file path, so it holds nothing of `grader` or
+It is started by `grader.sandbox.Sandbox` as `python -s -P -c <bootstrap>` with an
+environment built from nothing (PYTHONHASHSEED fixed, so every child hashes alike), and loads this package by file path, so it holds nothing of `grader` or
 `reference` and has no rubric or expected value in memory. Torch is told to use one
 thread and computes nothing here: a process whose OpenMP pool has started deadlocks its
 forked children. CUDA is never touched (a process that initialized CUDA cannot use it in
