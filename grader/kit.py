@@ -202,7 +202,9 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
         doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"checks"})
         return {"id": doc.pop("id"), "kind": spec.kind, **doc, "checks": alts}  # type: ignore[attr-defined]
     if spec.code:
-        if spec.public_args is None:
+        # without public inputs, or with an expected value derived on the grader's side (an
+        # oracle, which the kit does not ship), a code check is graded by the course only
+        if spec.public_args is None or getattr(spec, "oracle", None):
             left_out.append(label)
             return None
         doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True,
@@ -238,7 +240,8 @@ def kit_probe_keys(plan: Plan) -> tuple[ProbeKey, ...]:
     keys: dict[ProbeKey, None] = {}
     for q in plan.public_only().questions:
         for pc in _walk(q.checks):
-            if pc.spec.code and pc.spec.public_args is not None and pc.spec.visibility == "public":
+            if pc.spec.code and pc.spec.public_args is not None and pc.spec.visibility == "public" \
+                    and not getattr(pc.spec, "oracle", None):
                 keys[probe_key(pc.spec, public=True)] = None
     return tuple(keys)
 

@@ -86,6 +86,12 @@ class Spec(CheckSpecBase):
     form: Form
 
 
+def _show(value: Any) -> str:
+    """`describe`, cut short: a student's value is never printed whole."""
+    text = describe(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -105,13 +111,13 @@ def _numbers(value: Any, shape: list[int] | None, path: str, problems: list[str]
             try:
                 x = to_number(v)
             except (NotNumeric, OverflowError, ValueError, TypeError):
-                problems.append(f"{p}: expected a number, got {describe(v)}")
+                problems.append(f"{p}: expected a number, got {_show(v)}")
                 return
             if not math.isfinite(x):
-                problems.append(f"{p}: {describe(v)} is not a finite number")
+                problems.append(f"{p}: {_show(v)} is not a finite number")
             return
         if not isinstance(v, (list, tuple)):
-            problems.append(f"{p}: expected a list of {dims[0] if dims else 'some'} items, got {describe(v)}")
+            problems.append(f"{p}: expected a list of {dims[0] if dims else 'some'} items, got {_show(v)}")
             return
         if dims is not None and len(v) != dims[0]:
             problems.append(f"{p}: expected {dims[0]} items, got {len(v)}")
@@ -122,7 +128,7 @@ def _numbers(value: Any, shape: list[int] | None, path: str, problems: list[str]
         for i, item in enumerate(v):
             walk(item, dims[1:] if dims is not None else None, f"{p}[{i}]")
 
-    walk(value, list(shape) if shape else None, path)
+    walk(value, None if shape is None else list(shape), path)
 
 
 def problems_of(value: Any, form: Form, path: str) -> list[str]:
@@ -132,16 +138,16 @@ def problems_of(value: Any, form: Form, path: str) -> list[str]:
         return [f"{path}: no value"]
     if form.type == "boolean":
         if as_bool(value) is None:
-            problems.append(f"{path}: expected true or false, got {describe(value)}")
+            problems.append(f"{path}: expected true or false, got {_show(value)}")
     elif form.type == "text":
         if not isinstance(value, str) or not value.strip():
-            problems.append(f"{path}: expected text, got {describe(value)}")
+            problems.append(f"{path}: expected text, got {_show(value)}")
     elif form.type == "number":
         _numbers(value, [], path, problems)
     elif form.type == "numbers":
         _numbers(value, form.shape, path, problems)
     elif not isinstance(value, dict):
-        problems.append(f"{path}: expected {form.describe()}, got {describe(value)}")
+        problems.append(f"{path}: expected {form.describe()}, got {_show(value)}")
     elif form.each is not None:
         if len(value) != form.rows:
             problems.append(f"{path}: expected {form.rows} entries, got {len(value)}")
@@ -160,7 +166,7 @@ def problems_of(value: Any, form: Form, path: str) -> list[str]:
         if not keys and not any(k in value for k in optional):
             problems.append(f"{path}: none of {', '.join(optional)} is given")
         if unknown:
-            shown = ", ".join(describe(k) for k in unknown[:_MAX_SHOWN])
+            shown = ", ".join(_show(k) for k in unknown[:_MAX_SHOWN])
             problems.append(f"{path}: unexpected key(s) {shown}; expected {', '.join([*keys, *optional])}")
         for key, sub in [*keys.items(), *optional.items()]:
             if key in value and len(problems) < _MAX_SHOWN:

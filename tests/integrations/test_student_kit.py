@@ -516,8 +516,13 @@ def _check_of(result: SubmissionResult, qid: str, cid: str):
 
 check = _check_of
 
-_ANSWER_CODE = [r"\bautograd\b", r"\bcross_entropy\b", r"\bnll_loss\b", r"\.backward\s*\(", r"\boptim\b",
-                r"\bconv2d\b", r"\bin_channels\b", r"\bkernel_size\b", r"\bin_features\b", r"\b_?macs\s*\("]
+# What computing an answer looks like in a probe: a trusted gradient (autograd, torch.func,
+# a loss, backward, an optimizer step), a reference convolution, a MAC count (an output's
+# element count times a fan-in). Recording what the student's model is (shapes, kinds,
+# kernel sizes) is not computing an answer, and is not matched.
+_ANSWER_CODE = [r"\bautograd\b", r"\btorch\.func\b", r"\bjac(?:rev|fwd|obian)\b", r"\bcross_entropy\b", r"\bnll_loss\b",
+                r"\bmse_loss\b", r"\.backward\s*\(", r"\boptim\.", r"\bconv2d\s*\(", r"numel\(\)\)*\s*\*",
+                r"\*\s*[\w.]*numel\(\)", r"\bin_channels\s*//", r"\bdef\s+_?macs\b"]
 
 
 def test_no_kit_file_holds_code_that_computes_an_answer(hw1_kit: Path) -> None:
