@@ -93,6 +93,7 @@ def _show(value: Any) -> str:
 
 
 def _join(path: str, key: str) -> str:
+    key = key if len(key) <= 40 else key[:37] + "..."  # a student's key name, cut short too
     return f"{path}.{key}" if path else key
 
 
