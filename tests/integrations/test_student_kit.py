@@ -566,12 +566,38 @@ def _copier(kit: Path, plan: Plan) -> tuple[str, dict[str, Any]]:
     return source, answers
 
 
+def _problem3_copier(kit: Path, plan: Plan) -> str:
+    """problem3.py returning the kit's frozen Problem 3 outputs, case after case, whatever
+    it is given."""
+    frozen = load_frozen_outputs(kit / "rubrics/hw1/expected.npz", kit_probe_keys(plan))
+    cases = {k.probe: [{n: v.tolist() for n, v in case.items() if isinstance(v, np.ndarray)}
+                       for case in out["cases"]] for k, out in frozen.items() if k.module == "problem3"}
+    assert set(cases) == {"jacobians", "two_layer_grads"}
+    return textwrap.dedent(f"""\
+        import numpy as np
+        JAC = {cases["jacobians"]!r}
+        GRADS = {cases["two_layer_grads"]!r}
+        calls = {{"jac": 0, "grads": 0}}
+
+        def sigmoid_layer_jacobians(W, b, x):
+            case = JAC[calls["jac"] % len(JAC)]
+            calls["jac"] += 1
+            return np.array(case["dx"]), np.array(case["dW"]), np.array(case["db"])
+
+        def two_layer_grads(W1, b1, W2, b2, x1, t):
+            case = GRADS[calls["grads"] % len(GRADS)]
+            calls["grads"] += 1
+            return {{k: np.array(case[k]) for k in ("W1", "b1", "W2", "b2")}}
+        """)
+
+
 def test_a_submission_copied_from_the_kit_scores_0_on_every_graded_code_check(hw1_kit: Path, plan: Plan,
                                                                                 tmp_path: Path) -> None:
     source, answers = _copier(hw1_kit, plan)
     sub = tmp_path / "copied"
     sub.mkdir()
     (sub / "lab1.py").write_text(source)
+    (sub / "problem3.py").write_text(_problem3_copier(hw1_kit, plan))
     (sub / "answers.yaml").write_text(yaml.safe_dump(answers))
     # the same trick with the reference's outputs on the grading inputs (what the old kit
     # shipped) earns points: the copier works, the kit gives it nothing to copy
@@ -584,18 +610,30 @@ def test_a_submission_copied_from_the_kit_scores_0_on_every_graded_code_check(hw
              if k.probe == "lms" and k.args["dataset"] == "course"}
     (old / "lab1.py").write_text(source.split("\n", 1)[0] + "\n" + re.sub(
         r"CF = .*\nBY_LR = .*\n", lambda _: f"CF = {cf.tolist()!r}\nBY_LR = {by_lr!r}\n", source.split("\n", 1)[1]))
-    # by the handout's contract a diverging rate (r = 0.5, 1 on the course data) is checked
-    # only for divergence: a lab1.py that returns NaN, knowing nothing, passes those
+    # A submission that knows nothing: what it scores is not the kit's doing. By the
+    # handout's contract a diverging rate (r = 0.5, 1 on the course data) is checked only
+    # for divergence, so NaN passes those; and Problem 3's probes echo each case's sizes,
+    # which count as matched leaves until echoed inputs stop earning credit (issue 11 item 2).
     blind = tmp_path / "blind"
     blind.mkdir()
     (blind / "lab1.py").write_text("import numpy as np\n\ndef closed_form(X, y):\n    return np.zeros(3)\n\n"
                                    "def lms(X, y, lr=0.01, epochs=20):\n    return np.full(3, np.nan), np.full(epochs, np.nan)\n")
+    (blind / "problem3.py").write_text("def sigmoid_layer_jacobians(W, b, x):\n    return 0, 0, 0\n\n"
+                                       "def two_layer_grads(W1, b1, W2, b2, x1, t):\n"
+                                       "    return {'W1': 0, 'b1': 0, 'W2': 0, 'b2': 0}\n")
     with Grader.create(plan) as full:
         copied, control, nothing = full.grade_path(sub), full.grade_path(old), full.grade_path(blind)
-    code = [(q.id, c.id, c.score) for q in copied.questions for c in q.checks if (c.source or "").startswith("code:")]
-    free = {(q.id, c.id) for q in nothing.questions for c in q.checks if c.score > 0}
-    assert free == {("lab1.d", "r_0_5"), ("lab1.d", "r_1")}
-    assert code and all(score == 0 for qid, cid, score in code if (qid, cid) not in free), [c for c in code if c[2]]
+    code_checks = {(q.id, pc.spec.id) for q in plan.questions for pc in q.checks
+                   if pc.spec.code or any(alt.spec.code for alt in pc.alternatives)}
+    scores = {(q.id, c.id): c.score for q in copied.questions for c in q.checks if (q.id, c.id) in code_checks}
+    blind_scores = {(q.id, c.id): c.score for q in nothing.questions for c in q.checks if (q.id, c.id) in code_checks}
+    free = {key for key, score in blind_scores.items() if score > 0}
+    assert {("lab1.d", "r_0_5"), ("lab1.d", "r_1")} <= free <= \
+        {("lab1.d", "r_0_5"), ("lab1.d", "r_1"), ("problem3.q3_1", "jacobians"), ("problem3.q3_2", "gradients")}
+    assert len(scores) == len(code_checks) >= 20
+    earned = {key: (score, blind_scores[key]) for key, score in scores.items() if score > blind_scores[key]}
+    assert not earned, earned  # (copied, knowing nothing): not one point more than knowing nothing
+    assert all(scores[key] == 0 for key in code_checks - free)
     lab1_answers = [(q.id, c.id, c.score) for q in copied.questions if q.id.startswith("lab1")
                     for c in q.checks if (c.source or "").startswith("answers:") and c.id.startswith("reported")]
     assert len(lab1_answers) == 3 and all(score == 0 for _, _, score in lab1_answers), lab1_answers
