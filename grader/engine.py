@@ -110,7 +110,7 @@ class Grader:
     def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True) -> "Grader":
         ref = reference_outputs(plan, device)
         sandbox = None
-        notes: list[str] = []
+        notes: list[str] = [plan.rubric.notice] if plan.rubric.notice else []  # a student kit's: not a grade
         if plan.probe_keys and with_sandbox:
             from grader.sandbox import Sandbox
 

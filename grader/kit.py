@@ -5,14 +5,20 @@ Gradescope autograder package.
     grade student-kit --assignment hw1 --out kit/
     grade gradescope-package --assignment hw1 --out autograder.zip [--wheels DIR]
 
-The student kit leaks nothing that is not public: its rubric holds only the public
-checks, with every expected value written out (no `{ref: ...}`) and every code check's
-expected probe output frozen into `rubrics/<assignment>/expected.npz` (see
-`grader.engine.freeze_outputs`), so it needs no reference package. It ships the probes
-(trusted code that exercises a solution; they hold no answers), the support files (the
-scaffold, the data), the grader engine, stubs of every file and function the rubric's
-code checks call, an answers template with every key, and a GitHub Actions workflow.
-TA keys of manual checks are left out (they grade nothing).
+The student kit is not an answer key and says so ("public checks only: this is not your
+grade", in every result it gives and in its README). Its rubric holds:
+  - every answers check as a `form` check: the answer parses, has the keys and shape asked
+    for, its numbers are finite; never whether it is right (no expected answer, no TA key);
+  - every public code check that declares `public_args` (inputs grading does not use:
+    other seeds, data sets, shapes), run on those; their reference outputs, and only
+    those, are frozen into `rubrics/<assignment>/expected.npz` (see
+    `grader.engine.freeze_outputs`), so it needs no reference package. A code check
+    without `public_args` is left out, and the README names it;
+  - checks that read neither (a figure) as they are.
+It ships the probes (trusted code that calls the student's code and returns what it
+returned: no answers, no data set of the grader's), the support files (the scaffold, the
+data), the grader engine, stubs of every file and function the rubric's code checks call,
+an answers template with every key, and a GitHub Actions workflow.
 
 The Gradescope package is for Gradescope's servers, which are trusted: it holds the whole
 rubric and the reference package, `setup.sh` and `run_autograder`.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import importlib
 import importlib.metadata
 import inspect
@@ -38,7 +45,8 @@ from typing import Any, Callable, Iterator, Sequence
 import yaml
 
 from grader.checks.base import CheckSpecBase
-from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck
+from grader.checks.form import Form
+from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key
 
 TEMPLATES = Path(__file__).resolve().parent / "kit_templates"
 PYTHON_VERSION = "3.11"
@@ -133,40 +141,134 @@ def _walk(checks: Sequence[PlannedCheck]) -> Iterator[PlannedCheck]:
 # --------------------------------------------------------------------------- kit rubric
 
 
-def _spec_doc(pc: PlannedCheck) -> dict[str, Any]:
-    """A compiled check written back as rubric data: values resolved, TA keys left out."""
+NOTICE = "public checks only: this is not your grade"
+
+
+def answer_form(spec: Any) -> Form:
+    """The form of the answer a check reads (keys, shape, types), worked out from the
+    check's fields and the shape (never the values) of its expected answer. A kind whose
+    form is not known here is an error: the kit is never built with an answer it cannot
+    strip."""
+    kind = spec.kind
+    if kind == "choice":
+        return Form(type="boolean" if isinstance(spec.expected, bool) else "text")
+    if kind == "manual":
+        return Form(type="text")
+    if kind == "threshold_unit":
+        n_w = (len(spec.hidden) if spec.hidden else spec.n_inputs) + 1
+        return Form(type="mapping", keys={"w": Form(type="numbers", shape=[n_w])},
+                    optional={"truth_table": Form(type="numbers")})
+    if kind == "madaline_pair":
+        net = Form(type="mapping", keys={"hidden": Form(type="numbers", shape=[spec.n_hidden, spec.n_inputs + 1]),
+                                         "output": Form(type="numbers", shape=[spec.n_hidden + 1])})
+        return Form(type="mapping", keys={"a": net, "b": net})
+    if kind == "conv_size":
+        whole = Form(type="number")
+        return Form(type="mapping", keys={"kernel": whole, "stride": whole, "padding": whole,
+                                          "sizes": Form(type="numbers", shape=[2])})
+    if kind == "formula":
+        if isinstance(spec.targets, dict):  # any of the parts may be given
+            return Form(type="mapping", keys={}, optional={k: Form(type="text") for k in spec.targets})
+        return Form(type="text")
+    if kind == "matrix":
+        shape = _shape(spec.expected)
+        return Form(type="numbers", shape=list(shape) if shape else None)
+    if kind == "number":
+        return Form(type="numbers", shape=[len(spec.labels)]) if spec.labels else Form(type="number")
+    if kind == "layer_table" and isinstance(spec.expected, dict) and spec.expected:
+        first = next(iter(spec.expected.values()))
+        cells = {c: Form(type="numbers" if isinstance(first.get(c) if isinstance(first, dict) else None, list) else "number")
+                 for c in spec.columns}
+        return Form(type="mapping", rows=len(spec.expected), each=Form(type="mapping", keys=cells))
+    raise KitError(f"check {spec.id} ({kind}): the student kit cannot say the form of its answer without the answer; "
+                   "teach grader.kit.answer_form this kind")
+
+
+def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
+    """A public check as the student kit grades it, or None (left out of the kit):
+    - an answers check becomes a `form` check of the same points: its answer is never in the kit;
+    - a code check runs on its `public_args` (inputs grading does not use) and is compared
+      with the reference's output on them (frozen), never with a rubric `expected`;
+    - a code check without `public_args` is left out (`left_out` names it), since its only
+      inputs are the grader's;
+    - a check with neither (a figure) is kept as it is."""
     spec: CheckSpecBase = pc.spec
-    doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    doc = {"id": doc.pop("id"), "kind": spec.kind, **doc}  # type: ignore[attr-defined]
-    if spec.kind == "manual":  # type: ignore[attr-defined]
-        doc.pop("expected", None)
+    label = f"{pc.question_id} {spec.id}"
     if pc.alternatives:
-        doc["checks"] = [_spec_doc(alt) for alt in pc.alternatives if alt.spec.visibility == "public"]
-    return doc
+        alts = [doc for alt in pc.alternatives if alt.spec.visibility == "public"
+                if (doc := _kit_check(alt, left_out)) is not None]
+        if not alts:
+            return None
+        doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"checks"})
+        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "checks": alts}  # type: ignore[attr-defined]
+    if spec.code:
+        # without public inputs, or with an expected value derived on the grader's side (an
+        # oracle, which the kit does not ship), a code check is graded by the course only
+        if spec.public_args is None or getattr(spec, "oracle", None):
+            left_out.append(label)
+            return None
+        doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True,
+                              exclude={"args", "public_args", "expected", "answer"})
+        if getattr(spec, "answer", None) is not None:  # a code check that also reads an answer compares with it
+            raise KitError(f"check {label}: a code check that reads an answer ({spec.answer}) cannot be in the kit")
+        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "args": spec.public_args}  # type: ignore[attr-defined]
+    if spec.answer:
+        form = answer_form(spec)
+        doc = {"id": spec.id, "kind": "form", "points": spec.points, "answer": spec.answer,
+               "form": form.model_dump(mode="json", exclude_none=True)}
+        return doc
+    doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if "expected" in doc:
+        raise KitError(f"check {label} ({spec.kind}) holds an expected value and reads no answer or code")
+    return {"id": doc.pop("id"), "kind": spec.kind, **doc}  # type: ignore[attr-defined]
+
+
+def kit_questions(plan: Plan) -> tuple[list[dict[str, Any]], list[str]]:
+    """The questions of a student kit (see `_kit_check`), and the public checks left out."""
+    left_out: list[str] = []
+    questions = []
+    for q in plan.public_only().questions:
+        checks = [doc for pc in q.checks if (doc := _kit_check(pc, left_out)) is not None]
+        if checks:
+            questions.append({"id": q.id, "title": q.title, "points": round(sum(c["points"] for c in checks), 6),
+                              "checks": checks})
+    return questions, left_out
+
+
+def kit_probe_keys(plan: Plan) -> tuple[ProbeKey, ...]:
+    """The probe calls of the kit: every kept public code check on its public inputs."""
+    keys: dict[ProbeKey, None] = {}
+    for q in plan.public_only().questions:
+        for pc in _walk(q.checks):
+            if pc.spec.code and pc.spec.public_args is not None and pc.spec.visibility == "public" \
+                    and not getattr(pc.spec, "oracle", None):
+                keys[probe_key(pc.spec, public=True)] = None
+    return tuple(keys)
 
 
 def kit_rubric(plan: Plan) -> dict[str, Any]:
-    """The rubric of a student kit: the public checks of `plan`, values written out,
-    probes and support files in `<assignment>/` beside it, expected outputs frozen."""
-    pub = plan.public_only()
+    """The rubric of a student kit: the public checks of `plan` on public inputs, answers
+    checked for their form only, probes and support files in `<assignment>/` beside it,
+    the reference's outputs on the public inputs frozen."""
     r = plan.rubric
+    questions, _ = kit_questions(plan)
+    if not questions:
+        raise KitError("no public check can be in the student kit (code checks need `public_args`)")
     doc: dict[str, Any] = {
         "schema": RUBRIC_SCHEMA,
         "assignment": r.assignment,
         "title": r.title,
         "files": r.assignment,
         "probes": r.probes,
+        "notice": NOTICE,
     }
-    if pub.probe_keys:
+    if kit_probe_keys(plan):
         doc["frozen"] = f"{r.assignment}/{FROZEN_NAME}"
     doc["support_files"] = {name: name for name in r.support_files}
     doc["limits"] = r.limits.model_dump(mode="json")
     known = plan.known_paths  # every key the full rubric reads, so that none is reported as unknown
     doc["answer_keys"] = sorted(k for k in known if not any(o.startswith(k + ".") for o in known))
-    doc["questions"] = [
-        {"id": q.id, "title": q.title, "points": q.points, "checks": [_spec_doc(pc) for pc in q.checks]}
-        for q in pub.questions
-    ]
+    doc["questions"] = questions
     return doc
 
 
@@ -444,16 +546,18 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
         written.append(rel)
 
     a = plan.rubric.assignment
-    pub = plan.public_only()
-    # the grader: rubric (public checks, values written out), probes, support files, frozen outputs
-    write(f"rubrics/{a}.yaml", f"# {a}: public checks only, expected values frozen (built by `grade student-kit`).\n"
+    # the grader: rubric (public checks on public inputs, answers checked for form only),
+    # probes, support files, the reference's outputs on the public inputs
+    write(f"rubrics/{a}.yaml", f"# {a}: {NOTICE}. Answers are checked for their form, code on public inputs\n"
+          f"# that grading does not use (built by `grade student-kit`).\n"
           + yaml.safe_dump(kit_rubric(plan), sort_keys=False, allow_unicode=True, width=100))
     write(f"rubrics/{a}/{plan.rubric.probes}", plan.probes_file.read_bytes())
     for name, src in plan.support_files.items():
         write(f"rubrics/{a}/{name}", src.read_bytes())
-    if pub.probe_keys:
+    keys = kit_probe_keys(plan)
+    if keys:
         frozen = out / "rubrics" / a / FROZEN_NAME
-        freeze_outputs(reference_outputs(pub, device), frozen)
+        freeze_outputs(reference_outputs(dataclasses.replace(plan, probe_keys=keys, frozen_file=None), device), frozen)
         written.append(f"rubrics/{a}/{FROZEN_NAME}")
     for src, rel in _engine_files():
         write(f"{ENGINE_DIR}/{rel}", src.read_bytes())
@@ -473,7 +577,11 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
                                                           TORCH_VERSION=torch_version))
     write(".gitignore", render_template("gitignore"))
     rows = "".join(f"| `{m}.py` | write {', '.join(f'`{n}`' for n in names)} |\n" for m, names in contract.items())
-    write("README.md", render_template("README.md", TITLE=plan.rubric.title, ASSIGNMENT=a, STUB_ROWS=rows,
+    _, left_out = kit_questions(plan)
+    left = ("these public checks are graded there only: " + ", ".join(left_out) + ".") if left_out \
+        else "every public check has a public version here."
+    write("README.md", render_template("README.md", TITLE=plan.rubric.title, ASSIGNMENT=a, STUB_ROWS=rows, NOTICE=NOTICE.capitalize(),
+                                       LEFT_OUT=left,
                                        SUPPORT_FILES=", ".join(f"`{n}`" for n in plan.support_files) or "(none)",
                                        TORCH_VERSION=torch_version))
     return BuiltKit(root=out, files=tuple(sorted(written)))

@@ -86,6 +86,8 @@ class Rubric(BaseModel):
                       "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
     total: float | None = None
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
+    notice: str | None = Field(None, max_length=200, description="a line every result graded with this rubric shows first "
+                               "(a student kit's: public checks only, not a grade)")
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("support_files")
@@ -334,8 +336,10 @@ def _resolve_spec(spec: CheckSpecBase, package: str | None, where: str) -> Check
     updates: dict[str, Any] = {}
     for name in type(spec).model_fields:
         value = getattr(spec, name)
-        if name == "args":
-            new_args = {k: resolve(v, f"args.{k}") for k, v in value.items()}
+        if name in ("args", "public_args"):
+            if value is None:
+                continue
+            new_args = {k: resolve(v, f"{name}.{k}") for k, v in value.items()}
             if new_args != value:
                 updates[name] = new_args
             continue
@@ -343,6 +347,17 @@ def _resolve_spec(spec: CheckSpecBase, package: str | None, where: str) -> Check
         if new is not value:
             updates[name] = new
     return spec.model_copy(update=updates) if updates else spec
+
+
+def probe_key(spec: CheckSpecBase, *, public: bool = False) -> ProbeKey:
+    """The probe call of a code check: on its grading `args`, or (`public`) on its
+    `public_args`, the inputs of the student kit."""
+    args = spec.public_args if public else spec.args
+    if not spec.code or args is None:
+        raise ValueError(f"check {spec.id} has no {'public_args' if public else 'code'}")
+    file, _ = spec.code.split(":")
+    return ProbeKey(module=file.rsplit(".", 1)[0], probe=spec.probe or "",
+                    args_json=json.dumps(args, sort_keys=True, separators=(",", ":")))
 
 
 def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None) -> Plan:
@@ -379,17 +394,26 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
                 _add_known(known, f"{spec.answer}.{child}")
         pk = None
         if spec.code:
-            file, _ = spec.code.split(":")
-            pk = ProbeKey(module=file.rsplit(".", 1)[0], probe=spec.probe or "",
-                          args_json=json.dumps(spec.args, sort_keys=True, separators=(",", ":")))
+            pk = probe_key(spec)
             keys[pk] = None
+            if spec.public_args is not None:
+                public[probe_key(spec, public=True)] = where
+                if spec.visibility == "hidden":
+                    problems.append(f"{where}: `public_args` on a hidden check (hidden checks are never in the student kit)")
         alts = tuple(plan_check(qid, sub, f"{where}.checks[{i}]") for i, sub in enumerate(getattr(spec, "checks", []) or []))
         return PlannedCheck(question_id=qid, spec=spec, probe_key=pk, alternatives=alts)
 
+    public: dict[ProbeKey, str] = {}  # probe call on public inputs -> the check that declares it
     questions = []
     for qi, q in enumerate(rubric.questions):
         checks = tuple(plan_check(q.id, c, f"{rubric_path} questions[{qi}] ({q.id}) check {c.id}") for c in q.checks)
         questions.append(PlannedQuestion(id=q.id, title=q.title, points=q.points, checks=checks))
+    for key, where in public.items():  # the kit's expected outputs must not be grading outputs
+        if key in keys:
+            problems.append(f"{where}: `public_args` {key.args_json} are inputs that grading uses too "
+                            f"(probe {key.probe}); give the student kit other inputs")
+    if problems:
+        raise RubricError(problems)
     return Plan(
         rubric=rubric,
         rubric_path=rubric_path,

@@ -16,6 +16,7 @@ from grader.checks import (
     conv_size,
     exact,
     figure,
+    form,
     formula,
     layer_table,
     madaline_pair,
@@ -40,6 +41,7 @@ MODULES: tuple[ModuleType, ...] = (
     exact,
     trajectory,
     formula,
+    form,
     best_of,
 )
 

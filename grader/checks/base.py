@@ -45,6 +45,10 @@ class CheckSpecBase(BaseModel):
     code: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*\.(py|ipynb):[A-Za-z_][\w]*$")
     probe: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
+    # The inputs of a code check in the student kit, in place of `args`: public inputs that
+    # grading does not use (other seeds, data sets, shapes). A code check without them is
+    # left out of the kit, whose expected outputs are the reference's on these inputs only.
+    public_args: dict[str, Any] | None = None
     select: str | None = None  # dotted path into the probe's output ("w", "grads")
     rtol: float | None = Field(default=None, ge=0)
     atol: float | None = Field(default=None, ge=0)
@@ -56,6 +60,8 @@ class CheckSpecBase(BaseModel):
             raise ValueError("rtol and atol are given together or not at all")
         if self.code is not None and self.probe is None:
             raise ValueError("a code check needs `probe` (the probe function that exercises it)")
+        if self.public_args is not None and self.code is None:
+            raise ValueError("`public_args` are the inputs of a code check in the student kit: this check has no `code`")
         return self
 
     @property

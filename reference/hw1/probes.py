@@ -180,36 +180,64 @@ def _device(ctx: ProbeContext) -> torch.device:
 
 class _Synthetic(NamedTuple):
     """N rows of x1 ~ U(-x1_scale, x1_scale), x2 ~ U(-x2_scale, x2_scale) and
-    y = -x1 + x2 - 2 + N(0, 0.01^2), drawn from np.random.default_rng(seed)."""
+    y = w1 x1 + w2 x2 + b + N(0, noise^2) with coef = [w1, w2, b], drawn from
+    np.random.default_rng(seed)."""
 
     seed: int
     rows: int
     x1_scale: float
     x2_scale: float
+    coef: tuple[float, float, float] = (-1.0, 1.0, -2.0)  # the course data's model
+    noise: float = 0.01
 
 
-_SYNTHETIC: Mapping[str, _Synthetic] = MappingProxyType(
-    {
-        "hidden_small": _Synthetic(seed=20_240_101, rows=20, x1_scale=2.0, x2_scale=2.0),
-        "hidden_large": _Synthetic(seed=20_240_102, rows=500, x1_scale=2.0, x2_scale=2.0),
-        "hidden_wide": _Synthetic(seed=20_240_103, rows=100, x1_scale=10.0, x2_scale=10.0),
-        "badly_scaled": _Synthetic(seed=20_240_104, rows=100, x1_scale=1e3, x2_scale=1e-2),
-    }
-)
-
-DATASETS: tuple[str, ...] = ("course", *_SYNTHETIC)
-
-NOISE_STD = 0.01
+# The specifications of the synthetic data sets are rubric data (a check's `args`), not
+# names defined here: this file ships in the student kit, and the data sets the grader
+# grades on must not be reproducible from it.
+_REQUIRED = ("seed", "rows", "x1_scale", "x2_scale")
+_OPTIONAL = ("coef", "noise")
 
 
-def dataset(ctx: ProbeContext, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _finite(value: Any, what: str, *, positive: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (positive and value <= 0):
+        raise ValueError(f"data set {what} must be a {'positive' if positive else 'finite'} number, got {value!r}")
+    return float(value)
+
+
+def _synthetic(spec: Mapping[str, Any]) -> _Synthetic:
+    """A data set specification {seed, rows, x1_scale, x2_scale[, coef, noise]} checked;
+    ValueError names what is wrong (an instructor error in the rubric)."""
+    keys = set(spec)
+    if not set(_REQUIRED) <= keys <= set(_REQUIRED + _OPTIONAL):
+        raise ValueError(f"a data set is 'course' or {{{', '.join(_REQUIRED)}[, {', '.join(_OPTIONAL)}]}}, got keys {sorted(keys)}")
+    seed, rows = spec["seed"], spec["rows"]
+    for key, value, low in (("seed", seed, 0), ("rows", rows, 3)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"data set {key} must be an integer >= {low}, got {value!r}")
+    coef = spec.get("coef", _Synthetic._field_defaults["coef"])
+    if isinstance(coef, (str, bytes)) or not isinstance(coef, Sequence) or len(coef) != 3:
+        raise ValueError(f"data set coef must be [w1, w2, b], got {coef!r}")
+    return _Synthetic(
+        seed=seed,
+        rows=rows,
+        x1_scale=_finite(spec["x1_scale"], "x1_scale", positive=True),
+        x2_scale=_finite(spec["x2_scale"], "x2_scale", positive=True),
+        coef=tuple(_finite(c, "coef", positive=False) for c in coef),  # type: ignore[arg-type]
+        noise=_finite(spec.get("noise", _Synthetic._field_defaults["noise"]), "noise", positive=True),
+    )
+
+
+def dataset(ctx: ProbeContext, name: str | Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """(X, y) of a Lab 1 data set, created fresh on every call: X (N, 2), y (N,), float64.
 
-    "course" is lab1.csv (read through `ctx.data_path`); the others follow the same model,
-    y = -x1 + x2 - 2 + noise of std 0.01, from fixed seeds: "hidden_small" (N = 20),
-    "hidden_large" (N = 500), "hidden_wide" (features in [-10, 10]) and "badly_scaled"
-    (x1 of order 1e3, x2 of order 1e-2)."""
-    if name == "course":
+    "course" is lab1.csv (read through `ctx.data_path`); a mapping {seed, rows, x1_scale,
+    x2_scale[, coef, noise]} is a synthetic data set: x1 ~ U(-x1_scale, x1_scale),
+    x2 ~ U(-x2_scale, x2_scale), y = w1 x1 + w2 x2 + b + noise with coef = [w1, w2, b]
+    (default the course data's model, [-1, 1, -2]) and noise ~ N(0, noise^2) (default std
+    0.01), drawn from np.random.default_rng(seed)."""
+    if isinstance(name, str):
+        if name != "course":
+            raise ValueError(f"unknown data set {name!r}: give 'course' or {{{', '.join(_REQUIRED)}}}")
         path = ctx.data_path("lab1.csv")
         with open(path, encoding="utf-8") as fh:
             header = fh.readline().strip()
@@ -217,26 +245,27 @@ def dataset(ctx: ProbeContext, name: str) -> tuple[np.ndarray, np.ndarray]:
                 raise ValueError(f"{path}: expected the header 'x1,x2,y', got {header!r}")
             data = np.loadtxt(fh, delimiter=",", dtype=np.float64, ndmin=2)
         return data[:, :2].copy(), data[:, 2].copy()
-    spec = _SYNTHETIC.get(name)
-    if spec is None:
-        raise ValueError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    if not isinstance(name, Mapping):
+        raise ValueError(f"a data set is 'course' or a mapping, got {type(name).__name__}")
+    spec = _synthetic(name)
     rng = np.random.default_rng(spec.seed)
     X = rng.uniform(-1.0, 1.0, size=(spec.rows, 2)) * np.array([spec.x1_scale, spec.x2_scale])
-    y = -X[:, 0] + X[:, 1] - 2.0 + rng.normal(0.0, NOISE_STD, size=spec.rows)
+    w1, w2, b = spec.coef
+    y = w1 * X[:, 0] + w2 * X[:, 1] + b + rng.normal(0.0, spec.noise, size=spec.rows)
     return X, y
 
 
 _dataset = dataset  # the probes below take a keyword argument named `dataset`
 
 
-def closed_form(ctx: ProbeContext, *, dataset: str) -> dict[str, Any]:
+def closed_form(ctx: ProbeContext, *, dataset: str | Mapping[str, Any]) -> dict[str, Any]:
     """lab1.closed_form(X, y) on one data set -> {"w": array}."""
     X, y = _dataset(ctx, dataset)
     w = _function(ctx, "lab1", "closed_form")(X, y)
     return {"w": as_array(w, func="closed_form", expect="an array of 3 numbers [w1, w2, b]")}
 
 
-def lms(ctx: ProbeContext, *, dataset: str = "course", lr: float = 0.01, epochs: int = 20) -> dict[str, Any]:
+def lms(ctx: ProbeContext, *, dataset: str | Mapping[str, Any] = "course", lr: float = 0.01, epochs: int = 20) -> dict[str, Any]:
     """lab1.lms(X, y, lr=lr, epochs=epochs) -> {"w": final weights, "mse": MSE per epoch}."""
     X, y = _dataset(ctx, dataset)
     result = _function(ctx, "lab1", "lms")(X, y, lr=float(lr), epochs=int(epochs))

@@ -1,7 +1,7 @@
 """The student kit as a student gets it: copied to a new folder, installed into a new
 virtual environment (no system site packages: torch==2.13.0 first, then the kit, its other
 dependencies resolved by pip), it grades the example submission's public checks with the
-same per-check verdicts as the full grader with --public."""
+same per-check verdicts as the kit's rubric graded here."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from integration_support import EXAMPLE
 
 from grader.engine import Grader
 from grader.results import SubmissionResult
-from grader.rubric import Plan
+from grader.rubric import Plan, load_plan
 
 
 def _env() -> dict[str, str]:
@@ -50,7 +50,7 @@ def test_the_kit_in_a_fresh_venv_grades_the_example_like_the_full_grader(hw1_kit
     _run(venv / "bin" / "grade", ".", "--public", "--fail-under", "0", "--json", "result.json", "--junit", "junit.xml",
          cwd=kit)
     got = SubmissionResult.from_json((kit / "result.json").read_text())
-    with Grader.create(plan.public_only()) as grader:
+    with Grader.create(load_plan(hw1_kit / "rubrics" / "hw1.yaml")) as grader:
         want = grader.grade_path(EXAMPLE)
 
     def verdicts(r: SubmissionResult) -> list[tuple[str, str, str, float, float, str]]:

@@ -30,10 +30,20 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 HW1 = REPO / "reference" / "hw1"
 
 ARCH = lab2.LENET_ARCH
+# Synthetic Lab 1 data sets are specified by the rubric (the probes name none): these are
+# of the same kinds as the hidden ones, on seeds of their own.
+SMALL = {"seed": 11, "rows": 20, "x1_scale": 2.0, "x2_scale": 2.0}
+SYNTHETIC: dict[str, dict[str, Any]] = {
+    "small": SMALL,
+    "large": {"seed": 12, "rows": 500, "x1_scale": 2.0, "x2_scale": 2.0},
+    "wide": {"seed": 13, "rows": 100, "x1_scale": 10.0, "x2_scale": 10.0},
+    "badly_scaled": {"seed": 14, "rows": 100, "x1_scale": 1e3, "x2_scale": 1e-2},
+}
 CASES: list[tuple[str, dict[str, Any]]] = [
-    *[("closed_form", {"dataset": name}) for name in probes.DATASETS],
+    ("closed_form", {"dataset": "course"}),
+    *[("closed_form", {"dataset": spec}) for spec in SYNTHETIC.values()],
     ("lms", {}),
-    ("lms", {"dataset": "hidden_small", "lr": 0.1, "epochs": 3}),
+    ("lms", {"dataset": SMALL, "lr": 0.1, "epochs": 3}),
     ("lms", {"lr": 1.0}),
     ("lenet_forward", {}),
     ("lenet_forward", {"batch": 2, "seed": 3}),
@@ -114,24 +124,57 @@ def lab3_free_load(path: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
     return np.column_stack([data["x1"], data["x2"]]), data["y"]
 
 
-@pytest.mark.parametrize(
-    ("name", "rows", "x1_max", "x2_max"),
-    [("hidden_small", 20, 2, 2), ("hidden_large", 500, 2, 2), ("hidden_wide", 100, 10, 10), ("badly_scaled", 100, 1e3, 1e-2)],
-)
-def test_synthetic_data_sets_follow_the_course_model(ref_ctx, name: str, rows: int, x1_max: float, x2_max: float) -> None:
-    X, y = probes.dataset(ref_ctx, name)
+@pytest.mark.parametrize("name", list(SYNTHETIC))
+def test_synthetic_data_sets_follow_the_course_model(ref_ctx, name: str) -> None:
+    spec = SYNTHETIC[name]
+    rows, x1_max, x2_max = spec["rows"], spec["x1_scale"], spec["x2_scale"]
+    X, y = probes.dataset(ref_ctx, spec)
     assert X.shape == (rows, 2) and y.shape == (rows,)
     assert np.abs(X[:, 0]).max() <= x1_max and np.abs(X[:, 0]).max() > x1_max / 2
     assert np.abs(X[:, 1]).max() <= x2_max and np.abs(X[:, 1]).max() > x2_max / 2
     noise = y - (-X[:, 0] + X[:, 1] - 2)
     assert 0.005 < noise.std() < 0.02 and abs(noise.mean()) < 0.01
-    X2, y2 = probes.dataset(ref_ctx, name)
+    X2, y2 = probes.dataset(ref_ctx, spec)
     assert X2 is not X and np.array_equal(X2, X) and np.array_equal(y2, y)
 
 
-def test_unknown_data_set_is_an_error(ref_ctx) -> None:
-    with pytest.raises(ValueError, match="unknown data set 'hidden'"):
-        probes.dataset(ref_ctx, "hidden")
+def test_a_synthetic_data_set_may_have_its_own_model(ref_ctx) -> None:
+    """Public data sets (the student kit's) use other coefficients and noise, so that their
+    fitted weights and MSE are nowhere near the course data's answers."""
+    X, y = probes.dataset(ref_ctx, {**SMALL, "rows": 400, "coef": [0.5, -1.5, 0.75], "noise": 0.05})
+    w, *_ = np.linalg.lstsq(np.column_stack([X, np.ones(len(y))]), y, rcond=None)
+    assert np.allclose(w, [0.5, -1.5, 0.75], atol=0.02)
+    assert 0.04 < (y - np.column_stack([X, np.ones(len(y))]) @ w).std() < 0.06
+    X0, y0 = probes.dataset(ref_ctx, SMALL)  # the defaults are the course model: same draws, same data
+    X1, y1 = probes.dataset(ref_ctx, {**SMALL, "coef": [-1, 1, -2], "noise": 0.01})
+    assert np.array_equal(X0, X1) and np.array_equal(y0, y1)
+
+
+def test_probes_name_no_synthetic_data_set() -> None:
+    """The probes ship in the student kit: the grading data sets live in the rubric only."""
+    assert not hasattr(probes, "DATASETS") and not hasattr(probes, "_SYNTHETIC")
+    source = (HW1 / "probes.py").read_text()
+    assert "hidden_small" not in source and "20_240_1" not in source and "202401" not in source
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ("hidden", "unknown data set 'hidden'"),
+        ({"seed": 1, "rows": 20}, "got keys"),
+        ({**SMALL, "extra": 1}, "got keys"),
+        ({**SMALL, "seed": -1}, "seed must be an integer >= 0"),
+        ({**SMALL, "rows": True}, "rows must be an integer >= 3"),
+        ({**SMALL, "x1_scale": 0}, "x1_scale must be a positive number"),
+        ({**SMALL, "x2_scale": float("nan")}, "x2_scale must be a positive number"),
+        ({**SMALL, "coef": [1, 2]}, r"coef must be \[w1, w2, b\]"),
+        ({**SMALL, "noise": -1.0}, "noise must be a positive number"),
+        (3, "a data set is 'course' or a mapping"),
+    ],
+)
+def test_a_bad_data_set_is_an_error(ref_ctx, spec: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        probes.dataset(ref_ctx, spec)
 
 
 # --- a fake student module, for conversion and isolation --------------------------------
@@ -175,7 +218,7 @@ ARRAY_LIKES = {
 @pytest.mark.parametrize("kind", list(ARRAY_LIKES))
 def test_any_array_like_becomes_a_float64_array(kind: str) -> None:
     value = ARRAY_LIKES[kind]
-    got = probes.closed_form(FakeContext(lab1=types.SimpleNamespace(closed_form=returning(value))), dataset="hidden_small")["w"]
+    got = probes.closed_form(FakeContext(lab1=types.SimpleNamespace(closed_form=returning(value))), dataset=SMALL)["w"]
     assert got.dtype == np.float64
     assert np.array_equal(got.reshape(-1), np.array(W)), kind
     assert got.shape == ((3, 1) if kind == "column" else (3,))
@@ -235,8 +278,8 @@ def test_inputs_are_fresh_for_every_call() -> None:
         return W
 
     ctx = FakeContext(lab1=types.SimpleNamespace(closed_form=vandal))
-    probes.closed_form(ctx, dataset="hidden_small")
-    probes.closed_form(ctx, dataset="hidden_small")
+    probes.closed_form(ctx, dataset=SMALL)
+    probes.closed_form(ctx, dataset=SMALL)
     assert np.array_equal(seen[0], seen[1]) and np.abs(seen[1]).max() > 0
 
 
