@@ -148,7 +148,7 @@ def _spec_doc(pc: PlannedCheck) -> dict[str, Any]:
 def kit_rubric(plan: Plan) -> dict[str, Any]:
     """The rubric of a student kit: the public checks of `plan`, values written out,
     probes and support files in `<assignment>/` beside it, expected outputs frozen."""
-    pub = plan.public_only()
+    pub = plan.public_only(student_side=True)
     r = plan.rubric
     doc: dict[str, Any] = {
         "schema": RUBRIC_SCHEMA,
@@ -444,7 +444,7 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
         written.append(rel)
 
     a = plan.rubric.assignment
-    pub = plan.public_only()
+    pub = plan.public_only(student_side=True)
     # the grader: rubric (public checks, values written out), probes, support files, frozen outputs
     write(f"rubrics/{a}.yaml", f"# {a}: public checks only, expected values frozen (built by `grade student-kit`).\n"
           + yaml.safe_dump(kit_rubric(plan), sort_keys=False, allow_unicode=True, width=100))

@@ -49,6 +49,11 @@ class CheckSpecBase(BaseModel):
     rtol: float | None = Field(default=None, ge=0)
     atol: float | None = Field(default=None, ge=0)
     limits: dict[str, float] | None = None  # per-check sandbox overrides (wall_s, memory_mb, ...)
+    # An oracle of the assignment (a function in the rubric's `oracles` file) that derives
+    # the compared value from the probe's plain output in the grader's process, applied to
+    # the student's output and to the reference's: what must not be computed where the
+    # student's code runs (gradients, parameter and MAC counts) is computed there.
+    oracle: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*$")
 
     @model_validator(mode="after")
     def _tolerance_pair(self) -> "CheckSpecBase":
@@ -56,6 +61,8 @@ class CheckSpecBase(BaseModel):
             raise ValueError("rtol and atol are given together or not at all")
         if self.code is not None and self.probe is None:
             raise ValueError("a code check needs `probe` (the probe function that exercises it)")
+        if self.oracle is not None and self.code is None:
+            raise ValueError("`oracle` derives from a probe's output: it needs `code` and `probe`")
         return self
 
     @property
@@ -142,6 +149,7 @@ _PROBE_STATUS = {
     "crashed": Status.ERROR,
     "error": Status.ERROR,
     "bad_output": Status.ERROR,
+    "rejected": Status.FAIL,  # an oracle found the output does not make sense (its message says why)
 }
 
 

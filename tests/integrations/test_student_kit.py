@@ -81,11 +81,12 @@ def test_kit_rubric_is_the_public_checks_with_values_written_out(hw1_kit: Path, 
     doc = yaml.safe_load((hw1_kit / "rubrics" / "hw1.yaml").read_text())
     assert "reference" not in doc and doc["files"] == "hw1" and doc["frozen"] == "hw1/expected.npz"
     assert "ref:" not in (hw1_kit / "rubrics" / "hw1.yaml").read_text()
-    public = plan.public_only()
+    public = plan.public_only(student_side=True)
     assert [q.id for q in kit_plan.questions] == [q.id for q in public.questions]
     assert [q.points for q in kit_plan.questions] == [q.points for q in public.questions]
     assert kit_plan.max_score == public.max_score
-    assert public.max_score == pytest.approx(sum(pc.spec.points for pc in _top(plan) if pc.spec.visibility == "public"))
+    assert public.max_score == pytest.approx(sum(pc.spec.points for pc in _top(plan)
+                                                 if pc.spec.visibility == "public" and not pc.spec.oracle))
     assert public.max_score < plan.max_score  # HW1 has hidden points
     assert all(pc.spec.visibility == "public" for pc in _checks(kit_plan))
     full = {(pc.question_id, pc.spec.id): pc.spec for pc in _checks(public)}
@@ -100,7 +101,7 @@ def test_kit_rubric_is_the_public_checks_with_values_written_out(hw1_kit: Path, 
 
 
 def test_frozen_outputs_are_the_reference_outputs_of_the_public_probes(kit_plan: Plan, plan: Plan) -> None:
-    public = plan.public_only()
+    public = plan.public_only(student_side=True)
     assert set(kit_plan.probe_keys) == set(public.probe_keys)
     frozen = load_frozen_outputs(kit_plan.frozen_file, kit_plan.probe_keys)
     live = reference_outputs(public, "cpu")
@@ -278,7 +279,7 @@ def test_the_bare_kit_grades_as_not_submitted(hw1_kit: Path, kit_plan: Plan) -> 
 
 
 def test_the_kit_grades_the_example_as_the_full_grader_does_with_public(kit_plan: Plan, plan: Plan) -> None:
-    with Grader.create(plan.public_only()) as full, Grader.create(kit_plan) as kit:
+    with Grader.create(plan.public_only(student_side=True)) as full, Grader.create(kit_plan) as kit:
         want, got = full.grade_path(EXAMPLE), kit.grade_path(EXAMPLE)
     assert _verdicts(got) == _verdicts(want)
     assert got.score == want.score and got.max_score == want.max_score
