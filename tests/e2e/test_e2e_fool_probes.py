@@ -66,7 +66,8 @@ def test_overwriting_a_probe_helper_earns_nothing(grader, tmp_path):
     assert question(r, "lab2.b").score < 10
     assert question(r, "lab2.a").score < 5
     c = check(r, "lab2.b", "model")
-    assert c.status != "pass" and "fc1" in c.message, c.message
+    assert c.status != "pass" and c.score == 0
+    assert "changed the grader's own code" in c.message and "_seeded_instance" in c.message, c.message
 
 
 def test_patched_autograd_in_the_student_process_does_not_pass_lab3c(grader, tmp_path):

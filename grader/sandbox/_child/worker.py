@@ -25,7 +25,7 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from . import codec, landlock, seccomp, syscalls
+from . import codec, landlock, pinning, seccomp, syscalls
 from .student import ProbeContext, classify, describe_exception
 
 SETUP_FAILED = 70
@@ -344,8 +344,11 @@ def serve(
 ) -> None:
     """Import the student's module, then run each call; one frame per phase."""
     nonce = bytes.fromhex(plan["nonce"])
-    # Resolve everything trusted before the student's code can touch it.
-    functions = {c["probe"]: getattr(probes, c["probe"]) for c in plan["calls"]}
+    # Resolve everything trusted before the student's code can touch it: the probes run
+    # with a private copy of their globals and the support modules as they are now.
+    pins = pinning.Pins(probes, support_modules)
+    tampered = pins.tampered
+    functions = {c["probe"]: pins.function(c["probe"]) for c in plan["calls"]}
     arguments = []
     for call in plan["calls"]:
         start, count = call["attach"]
@@ -355,7 +358,7 @@ def serve(
         workdir=where.work,
         support_dir=where.support,
         support_names=plan["support_names"],
-        support_modules=support_modules,
+        support_modules=pins.support,
     )
     try:
         ctx.module(plan["module"])
@@ -367,7 +370,15 @@ def serve(
         try:
             value = functions[call["probe"]](ctx, **args)
         except BaseException as exc:  # noqa: BLE001 - the student's failure is a result
-            send_frame(nonce, _failure("call", exc, where, id=call["id"]))
+            value, failure = None, _failure("call", exc, where, id=call["id"])
+        else:
+            failure = None
+        changed = tampered()
+        if changed:  # what the probe ran with is no longer the grader's
+            send_frame(nonce, {"kind": "call", "id": call["id"], "status": "error", "message": pinning.message(changed)})
+            continue
+        if failure is not None:
+            send_frame(nonce, failure)
             continue
         try:
             tree, arrays = codec.encode(value, max_bytes=int(call["result_bytes"]))
