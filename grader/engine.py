@@ -309,7 +309,9 @@ class Grader:
             key = (pc.probe_key, spec.oracle) if spec.oracle else pc.probe_key
             actual = probe_out.get(key)
             ref = get_path(self.ref_outputs.get(key), spec.select)
-            if expected is None:
+            if spec.expected_from == "answer":
+                expected = ans  # the student's own report (a Missing one is reported by the check)
+            elif expected is None:
                 expected = ref
             if actual is not None and actual.status == "ok":
                 val = get_path(actual.value, spec.select)

@@ -54,6 +54,10 @@ class CheckSpecBase(BaseModel):
     # the student's output and to the reference's: what must not be computed where the
     # student's code runs (gradients, parameter and MAC counts) is computed there.
     oracle: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*$")
+    # Where a code check's expected value comes from: the reference's probe output, or the
+    # student's own answer at `answer` (what they reported against what their code does,
+    # e.g. a parameter count against their own model's).
+    expected_from: Literal["reference", "answer"] = "reference"
 
     @model_validator(mode="after")
     def _tolerance_pair(self) -> "CheckSpecBase":
@@ -63,6 +67,8 @@ class CheckSpecBase(BaseModel):
             raise ValueError("a code check needs `probe` (the probe function that exercises it)")
         if self.oracle is not None and self.code is None:
             raise ValueError("`oracle` derives from a probe's output: it needs `code` and `probe`")
+        if self.expected_from == "answer" and (self.answer is None or self.code is None):
+            raise ValueError("expected_from: answer compares the student's code with their answer: it needs `code` and `answer`")
         return self
 
     @property
