@@ -16,6 +16,11 @@ raises `TypeError` naming the function and what it returned. Inside a structured
 (the parts of a tuple, the values of a dict) a part that is None or absent comes back as
 None, so the checks can still score the other parts.
 
+Probes compute no answer: they run in the student's process, where the student's code can
+replace torch or numpy functions, so whatever grading has to compute from what the code
+returned (gradients, parameter and MAC counts, the agreement of two measurements of one
+model) is derived in the grader's process by `oracles.py`, from the plain data returned here.
+
 Probes are deterministic on CPU (the same output bytes on every run) and honour
 `ctx.device`: models and tensors are moved there, results come back as CPU numpy arrays.
 
@@ -38,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # The probe functions of this module (the names rubrics refer to). `dataset`,
-# `build_model` and `as_array` are helpers, not probes.
+# `build_model`, `batch_inputs` and `as_array` are helpers, not probes.
 PROBES: tuple[str, ...] = (
     "closed_form",
     "lms",

@@ -124,7 +124,13 @@ class Pins:
         values = [*module_dict.values(), *(v for m in support_modules.values() for v in vars(m).values())]
         modules = {id(v): v for v in values if isinstance(v, types.ModuleType)}
         classes: dict[int, type] = {}
-        for value in values + [v for m in modules.values() for v in vars(m).values()]:
+        # the classes the probes can reach: their own, the support modules', and those they
+        # name in a library (nn.Conv2d, torch.Tensor, ...), with their bases
+        named = [vars(m)[n] for m in modules.values() for n in used if n in vars(m)]
+        for sub in named:  # torch.random.fork_rng, np.random...: one level of submodules
+            if isinstance(sub, types.ModuleType):
+                modules.setdefault(id(sub), sub)
+        for value in values + named:
             if isinstance(value, type):
                 for cls in value.__mro__[:-1]:  # `object` cannot change
                     classes.setdefault(id(cls), cls)
