@@ -163,6 +163,8 @@ class Grader:
 
     def __post_init__(self) -> None:
         self.call_limits = {key: call_limits(self.plan, key) for key in self.plan.probe_keys}
+        if self.oracles is None:
+            self.oracles = plan_oracles(self.plan)
 
     @classmethod
     def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True) -> "Grader":
