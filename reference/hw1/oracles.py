@@ -34,6 +34,7 @@ ORACLES: tuple[str, ...] = ("lenet_layers", "lab3_zero_init")
 
 MAX_LAYERS = 256  # more conv/linear modules than any LeNet variant: refuse before looping
 MAX_DIMS = 8
+MAX_ELEMENTS = 2**26  # per shape (LeNet-5 has at most 48000): counts derived from shapes stay well within a float
 
 
 # --------------------------------------------------------------------------------------
@@ -59,6 +60,8 @@ def _shape(value: Any, what: str) -> tuple[int, ...] | None:
         return None
     if not isinstance(value, list) or len(value) > MAX_DIMS or not all(type(d) is int and 0 <= d < 2**40 for d in value):
         raise ValueError(f"{what}: not a shape")
+    if math.prod(value) > MAX_ELEMENTS:
+        raise ValueError(f"{what}: {math.prod(value)} elements, more than any layer of this assignment has")
     return tuple(value)
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from grader.checks.base import ProbeOutput
 from grader.engine import Grader, derive_reference, derive_student, oracle_keys
@@ -148,3 +150,83 @@ def test_gradients_after_zero_init_do_not_depend_on_torch_in_the_sandbox(plan) -
     out = oracles.lab3_zero_init(zeros, key.args)
     assert out["nonzero_params"] == [] and set(out["grads"]) == set(shapes)
     assert [n for n, g in out["grads"].items() if g.any()] == ["fc3.bias"]
+
+
+_plain = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8)
+    | st.builds(np.zeros, st.lists(st.integers(0, 3), max_size=3).map(tuple)),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["modules", "parameters", "calls", "recorded", "outputs", "plain", "hooked", "params", "name",
+                         "type", "weight_shape", "input_shape", "output_shape", "conv1.weight", "fc3.bias"]), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(output=_plain)
+def test_oracles_answer_any_student_output_with_a_value_or_a_message(plan, output) -> None:
+    """What comes back from the sandbox is hostile: an oracle either derives a value or
+    raises ValueError (a message for the student), never anything else."""
+    from reference.hw1 import oracles
+
+    for key, name in oracle_keys(plan):
+        try:
+            getattr(oracles, name)(output, key.args)
+        except ValueError as err:
+            assert str(err)
+
+
+def test_the_lenet_oracle_refuses_implausible_sizes() -> None:
+    from reference.hw1 import oracles
+
+    raw = {"modules": [{"name": "fc1", "type": "fc", "scaffold": True, "weight_shape": [2**30, 2**30]}],
+           "parameters": [], "calls": [], "recorded": {}, "outputs": {"plain": np.zeros((1, 10)), "hooked": np.zeros((1, 10))}}
+    with pytest.raises(ValueError, match="more than any layer"):
+        oracles.lenet_layers(raw, {})
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*prefix, i))
+
+
+def _replaced(value, path, new):
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def real_outputs(plan):
+    from reference.hw1 import probes
+
+    class Ctx:
+        device = "cpu"
+
+        def module(self, name):
+            import importlib
+
+            return importlib.import_module(f"reference.hw1.{name}")
+
+    return {(key, name): getattr(probes, key.probe)(Ctx(), **key.args) for key, name in oracle_keys(plan)}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_oracles_answer_a_damaged_real_output_with_a_value_or_a_message(real_outputs, data) -> None:
+    from reference.hw1 import oracles
+
+    (key, name), raw = data.draw(st.sampled_from(sorted(real_outputs.items(), key=lambda kv: kv[0][1])))
+    path = data.draw(st.sampled_from(list(_paths(raw))))
+    damaged = _replaced(raw, path, data.draw(_plain))
+    try:
+        getattr(oracles, name)(damaged, key.args)
+    except ValueError as err:
+        assert str(err)
