@@ -60,6 +60,15 @@ def test_rebinding_the_scaffold_classes_does_not_pass_uses_scaffold(grader, tmp_
     assert question(r, "lab2.a").score == 3
 
 
+def test_swapping_the_scaffold_the_probes_are_handed_earns_nothing(grader, tmp_path):
+    """Item 9, through the probe context found by the garbage collector."""
+    r = _grade(grader, tmp_path, "lab2.py", "lab2_rebind_context.py")
+    c = check(r, "lab2.a", "uses_scaffold")
+    assert c.status != "pass" and c.score == 0, c.message
+    assert "changed the grader's own code" in c.message and "context.scaffold" in c.message, c.message
+    assert question(r, "lab2.a").score <= 3
+
+
 def test_overwriting_a_probe_helper_earns_nothing(grader, tmp_path):
     """Item 10: a wrong model that replaces a helper of the probes module."""
     r = _grade(grader, tmp_path, "lab2.py", "lab2_patch_probe_helper.py")

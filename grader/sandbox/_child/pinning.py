@@ -141,6 +141,10 @@ class Pins:
         functions = {id(f): f for w in watched for _, f in w.pristine if isinstance(f, types.FunctionType)}
         self._functions = tuple((f, f.__code__, f.__defaults__, tuple((f.__kwdefaults__ or {}).items())) for f in functions.values())
 
+    def watch(self, label: str, namespace: Mapping[str, Any]) -> None:
+        """Also watch `namespace` (every name), e.g. the probe context the child builds."""
+        self._watched = (*self._watched, _Watched(label, namespace))
+
     def function(self, name: str) -> Any:
         """The probe `name`, bound to the private globals."""
         return self.globals[name]

@@ -360,6 +360,9 @@ def serve(
         support_names=plan["support_names"],
         support_modules=pins.support,
     )
+    pins.watch("context", vars(ctx))  # what the probes reach through ctx: its attributes,
+    pins.watch("context", ctx._support_modules)  # the support modules it hands out,
+    pins.watch("context", vars(type(ctx)))  # and its methods
     try:
         ctx.module(plan["module"])
     except BaseException as exc:  # noqa: BLE001 - whatever the student's import raised
