@@ -86,3 +86,17 @@ def test_patched_autograd_in_the_student_process_does_not_pass_lab3c(grader, tmp
     c = check(r, "lab3.c", "gradients")
     assert c.status != "pass" and c.score < 3, c.message
     assert question(r, "lab3.b").score == 8  # the honest layer_gradients still counts
+
+
+def test_the_wrong_fc_mistake_now_loses_architecture_points_in_lab2a(grader, tmp_path):
+    """Item 3 moves tests/e2e/mistakes/lab2_wrong_fc.py: lab2.a was 5/5, now the layer
+    shapes and the parameter count are checked there too."""
+    sub = tmp_path / "sub"
+    shutil.copytree(EXAMPLE, sub)
+    shutil.copy(Path(__file__).parent / "mistakes" / "lab2_wrong_fc.py", sub / "lab2.py")
+    r = grader.grade_path(sub)
+    c = check(r, "lab2.a", "layers")
+    assert c.status == "partial" and "fc1 weight shape" in c.message and "(120, 1024)" in c.message, c.message
+    assert check(r, "lab2.a", "param_count").status == "fail"
+    assert check(r, "lab2.a", "forward_shape").status == "pass" and check(r, "lab2.a", "uses_scaffold").status == "pass"
+    assert question(r, "lab2.a").score == 4.2
