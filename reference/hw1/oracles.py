@@ -146,7 +146,16 @@ def _measured_differently(out: Mapping[str, Any], calls: list[tuple[str, Any, An
         raise ValueError("your model's output is not readable")
     if plain.shape != hooked.shape or not np.allclose(plain, hooked, rtol=1e-5, atol=1e-6, equal_nan=True):
         problems.append("its output on the same input changes when hooks are attached")
-    hooked_shapes = {name: (i, o) for name, i, o in calls}
+    last_call = _mapping(out.get("last_call"), "your model's forward pass")
+    if len(last_call) > MAX_LAYERS:
+        raise ValueError("your model's forward pass: too many layers")
+    hooked_shapes = {}
+    for name, shapes in last_call.items():
+        if not isinstance(shapes, list) or len(shapes) != 2:
+            raise ValueError(f"{name}: not readable")
+        hooked_shapes[name] = (_shape(shapes[0], f"{name} input"), _shape(shapes[1], f"{name} output"))
+    if set(hooked_shapes) != {name for name, _, _ in calls}:
+        raise ValueError("your model's forward pass is not readable")
     recorded = _mapping(out.get("recorded"), "your model's layers")
     if len(recorded) > MAX_LAYERS:
         raise ValueError("your model's layers: too many")

@@ -308,7 +308,8 @@ def lenet_layers(ctx: ProbeContext) -> dict[str, Any]:
     "parameters": [[name, shape], ...] for every parameter, "recorded": the
     last_input_shape / last_output_shape that the scaffold's own layers noted during a forward
     pass without hooks, "calls": [{"name", "input_shape", "output_shape"}, ...] seen by forward
-    hooks in the order of first call, "outputs": {"plain": logits without hooks, "hooked":
+    hooks in the order of first call, "last_call": {name: [input shape, output shape]} of
+    each layer's last call under hooks, "outputs": {"plain": logits without hooks, "hooked":
     logits with hooks}}.
 
     Nothing here computes an answer: parameter and MAC counts, and the check that the
@@ -336,13 +337,14 @@ def lenet_layers(ctx: ProbeContext) -> dict[str, Any]:
         shapes = (getattr(layer, "last_input_shape", None), getattr(layer, "last_output_shape", None))
         recorded[name] = [None if s is None else [int(d) for d in s] for s in shapes]
     calls: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    last_call: dict[str, list[list[int] | None]] = {}  # as the layers note it: the last call's shapes
 
     def hook_for(name: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
         def hook(module: nn.Module, args: tuple[Any, ...], out: Any) -> None:
-            if name not in seen:
-                seen.add(name)
-                calls.append({"name": name, "input_shape": _shape(args[0]) if args else None, "output_shape": _shape(out)})
+            shapes = [_shape(args[0]) if args else None, _shape(out)]
+            if name not in last_call:
+                calls.append({"name": name, "input_shape": shapes[0], "output_shape": shapes[1]})
+            last_call[name] = shapes
 
         return hook
 
@@ -361,6 +363,7 @@ def lenet_layers(ctx: ProbeContext) -> dict[str, Any]:
         "parameters": parameters,
         "recorded": recorded,
         "calls": calls,
+        "last_call": last_call,
         "outputs": {
             "plain": as_array(plain, func="LeNet5.forward", expect=expect),
             "hooked": as_array(hooked, func="LeNet5.forward", expect=expect),

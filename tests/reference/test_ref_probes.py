@@ -313,6 +313,25 @@ class QuietSwitchingLeNet(SwitchingLeNet):
         return lab2.LeNet5.forward(self, x)
 
 
+class ReusingLeNet(lab2.LeNet5):
+    """An honest model that calls one scaffold layer twice, on inputs of two sizes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mix = CONV(6, 6, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(self.mix(F.relu(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.conv2(self.mix(x))), 2)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))))
+
+
+def test_a_layer_called_twice_is_measured_once_and_not_rejected() -> None:
+    out = oracles.lenet_layers(probes.lenet_layers(FakeContext(lab2=types.SimpleNamespace(LeNet5=ReusingLeNet))), {})
+    assert [row["name"] for row in out["layers"]] == ["conv1", "mix", "conv2", "fc1", "fc2", "fc3"]
+    assert out["layers"][1]["input_shape"] == [1, 6, 28, 28]  # the table shows its first call
+
+
 @pytest.mark.parametrize("model", [SwitchingLeNet, QuietSwitchingLeNet])
 def test_a_model_that_changes_while_measured_is_rejected(model: type) -> None:
     raw = probes.lenet_layers(FakeContext(lab2=types.SimpleNamespace(LeNet5=model)))
