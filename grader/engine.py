@@ -29,7 +29,7 @@ from grader.checks.base import (
     plain,
 )
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status, round_score
-from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits
+from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles
 from grader.submission import Submission, open_submission
 from grader.tolerances import default_tolerance
 from grader.writeup.loader import load_answers_or_writeup
@@ -84,6 +84,67 @@ def reference_outputs(plan: Plan, device: str) -> dict[ProbeKey, Any]:
     return out
 
 
+OracleKey = tuple[ProbeKey, str]  # a probe call's output as one oracle derives it
+
+
+def oracle_keys(plan: Plan) -> tuple[OracleKey, ...]:
+    """Every (probe call, oracle) pair the plan's checks read, in plan order."""
+    keys: dict[OracleKey, None] = {}
+    for q in plan.questions:
+        for pc in _walk_checks(q.checks):
+            if pc.probe_key is not None and pc.spec.oracle:
+                keys[(pc.probe_key, pc.spec.oracle)] = None
+    return tuple(keys)
+
+
+def plan_oracles(plan: Plan) -> ModuleType | None:
+    """The plan's oracles module (trusted side only); None for a rubric without one, such
+    as a student kit, which never holds the code that computes answers."""
+    if plan.rubric.reference is None or plan.rubric.oracles is None:
+        return None
+    return load_oracles(plan.rubric, plan.rubric_path)
+
+
+def derive_reference(plan: Plan, oracles: ModuleType | None, ref: dict[ProbeKey, Any]) -> dict[OracleKey, Any]:
+    """The reference's probe outputs as each oracle derives them; an oracle that fails on
+    the reference is the instructor's error (RubricError), raised before any student code runs."""
+    out: dict[OracleKey, Any] = {}
+    if oracles is None:
+        return out
+    for key, name in oracle_keys(plan):
+        if key not in ref:
+            continue
+        try:
+            out[(key, name)] = getattr(oracles, name)(ref[key], key.args)
+        except Exception as err:
+            raise RubricError([f"{plan.rubric_path}: oracle {name} fails on the reference's output of probe "
+                               f"{key.probe}({key.args_json}): {type(err).__name__}: {err}"]) from err
+    return out
+
+
+def derive_student(plan: Plan, oracles: ModuleType | None, probe_out: dict[ProbeKey, ProbeOutput]) -> dict[OracleKey, ProbeOutput]:
+    """The student's probe outputs as each oracle derives them, in this process. A failed
+    call stays failed; an output the oracle rejects (ValueError) fails the checks reading it,
+    with the oracle's message."""
+    out: dict[OracleKey, ProbeOutput] = {}
+    for key, name in oracle_keys(plan):
+        po = probe_out.get(key)
+        if po is None or po.status != "ok":
+            out[(key, name)] = po if po is not None else ProbeOutput(status="error", message="no result came back for this call")
+        elif oracles is None:
+            out[(key, name)] = ProbeOutput(status="error", message=f"this check is computed by the course's grader only "
+                                           f"(its oracle {name} is not part of this rubric)")
+        else:
+            try:
+                out[(key, name)] = ProbeOutput(status="ok", value=getattr(oracles, name)(po.value, key.args), details=po.details)
+            except ValueError as err:
+                out[(key, name)] = ProbeOutput(status="rejected", message=str(err)[:2000], details=po.details)
+            except Exception as err:  # noqa: BLE001 - odd student output must not lose the submission
+                out[(key, name)] = ProbeOutput(status="error", details=po.details, message=(
+                    f"internal error in oracle {name}: {type(err).__name__}: {str(err)[:300]}; please report this to the course staff"))
+    return out
+
+
 def module_file(files: tuple[str, ...], module: str) -> str | None:
     """The student's file for a module: <module>.py, else <module>.ipynb (top level only)."""
     for ext in (".py", ".ipynb"):
@@ -99,16 +160,21 @@ class Grader:
     plan: Plan
     device: str = "cpu"
     sandbox: Any = None  # grader.sandbox.Sandbox, or None when no code checks can run
-    ref_outputs: dict[ProbeKey, Any] = field(default_factory=dict)
+    ref_outputs: dict[Any, Any] = field(default_factory=dict)  # by ProbeKey, and by (ProbeKey, oracle) as derived
     notes: list[str] = field(default_factory=list)
+    oracles: ModuleType | None = None
     call_limits: dict[ProbeKey, Any] = field(init=False)  # per probe call, worked out once
 
     def __post_init__(self) -> None:
         self.call_limits = {key: call_limits(self.plan, key) for key in self.plan.probe_keys}
+        if self.oracles is None:
+            self.oracles = plan_oracles(self.plan)
 
     @classmethod
     def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True) -> "Grader":
-        ref = reference_outputs(plan, device)
+        ref: dict[Any, Any] = dict(reference_outputs(plan, device))
+        oracles = plan_oracles(plan)
+        ref.update(derive_reference(plan, oracles, ref))
         sandbox = None
         notes: list[str] = [plan.rubric.notice] if plan.rubric.notice else []  # a student kit's: not a grade
         if plan.probe_keys and with_sandbox:
@@ -123,7 +189,7 @@ class Grader:
             )
             if sandbox.fallback_note:
                 notes.append(sandbox.fallback_note)
-        return cls(plan=plan, device=device, sandbox=sandbox, ref_outputs=ref, notes=notes)
+        return cls(plan=plan, device=device, sandbox=sandbox, ref_outputs=ref, notes=notes, oracles=oracles)
 
     def close(self) -> None:
         if self.sandbox is not None:
@@ -147,7 +213,8 @@ class Grader:
         plan = self.plan
         answers, sub = load_answers_or_writeup(sub, plan=plan)  # a report (.pdf/.md/.txt) where no answers file
         t_answers = time.perf_counter()
-        probe_out = self._run_code(sub)
+        probe_out: dict[Any, ProbeOutput] = dict(self._run_code(sub))
+        probe_out.update(derive_student(plan, self.oracles, probe_out))
         t_code = time.perf_counter()
         questions = []
         for q in plan.questions:
@@ -223,7 +290,7 @@ class Grader:
                 out[key] = ProbeOutput(status=r.status, value=r.value, message=msg, details=details)
         return out
 
-    def _code_notes(self, probe_out: dict[ProbeKey, ProbeOutput]) -> list[str]:
+    def _code_notes(self, probe_out: dict[Any, ProbeOutput]) -> list[str]:
         seen: list[str] = []
         for po in probe_out.values():
             for n in po.details.get("notes", []) if isinstance(po.details.get("notes"), list) else []:
@@ -231,7 +298,7 @@ class Grader:
                     seen.append(n)
         return seen
 
-    def _context(self, pc: PlannedCheck, sub: Submission, answers: Answers, probe_out: dict[ProbeKey, ProbeOutput]) -> CheckContext:
+    def _context(self, pc: PlannedCheck, sub: Submission, answers: Answers, probe_out: dict[Any, ProbeOutput]) -> CheckContext:
         spec = pc.spec
         ans: Any = None
         line = None
@@ -246,9 +313,12 @@ class Grader:
         actual = None
         tol: Tolerance | None = Tolerance(spec.rtol, spec.atol) if spec.rtol is not None else None
         if pc.probe_key is not None:
-            actual = probe_out.get(pc.probe_key)
-            ref = get_path(self.ref_outputs.get(pc.probe_key), spec.select)
-            if expected is None:
+            key = (pc.probe_key, spec.oracle) if spec.oracle else pc.probe_key
+            actual = probe_out.get(key)
+            ref = get_path(self.ref_outputs.get(key), spec.select)
+            if spec.expected_from == "answer":
+                expected = ans  # the student's own report (a Missing one is reported by the check)
+            elif expected is None:
                 expected = ref
             if actual is not None and actual.status == "ok":
                 val = get_path(actual.value, spec.select)
@@ -278,7 +348,7 @@ class Grader:
         )
 
     def _check(self, pc: PlannedCheck, sub: Submission, answers: Answers,
-               probe_out: dict[ProbeKey, ProbeOutput], timings: bool) -> CheckResult:
+               probe_out: dict[Any, ProbeOutput], timings: bool) -> CheckResult:
         t0 = time.perf_counter()
         spec = pc.spec
         if pc.alternatives:
@@ -301,7 +371,7 @@ class Grader:
             timing_s=(time.perf_counter() - t0) if timings else None,
         )
 
-    def _best_of(self, pc: PlannedCheck, sub: Submission, answers: Answers, probe_out: dict[ProbeKey, ProbeOutput]) -> CheckOutcome:
+    def _best_of(self, pc: PlannedCheck, sub: Submission, answers: Answers, probe_out: dict[Any, ProbeOutput]) -> CheckOutcome:
         graded = []
         for alt in pc.alternatives:
             ctx = self._context(alt, sub, answers, probe_out)

@@ -80,6 +80,8 @@ class Rubric(BaseModel):
     files: str | None = Field(None, description="folder of probes and support files, relative to the rubric file (instead of `reference`)")
     frozen: str | None = Field(None, description="frozen expected probe outputs (grade student-kit), relative to the rubric file")
     probes: str = Field("probes.py", description="file in the reference package holding the probe functions")
+    oracles: str | None = Field(None, description="file in the reference package holding the oracles (checks' `oracle`), "
+                                "run in the grader's process only, never shipped to the sandbox or a student kit")
     support_files: dict[str, str] = Field(default_factory=dict, description="name seen by student code -> path in the reference package")
     limits: SandboxLimits = SandboxLimits()
     seed: int = Field(0, ge=0, lt=2**32, description="seeds random, numpy's global RNG and torch before each probe call, on both sides: "
@@ -265,14 +267,20 @@ class Plan:
     def max_score(self) -> float:
         return sum(q.points for q in self.questions)
 
-    def public_only(self) -> "Plan":
+    def public_only(self, *, student_side: bool = False) -> "Plan":
         """The plan without hidden checks (what a student can run); questions left with no
-        check are dropped, and the points are those of the remaining checks."""
+        check are dropped, and the points are those of the remaining checks. With
+        `student_side`, also without the checks that need an oracle: oracles run only in the
+        course's grader (a student kit never holds code that computes answers)."""
         import dataclasses
+
+        def runnable(c: PlannedCheck) -> bool:
+            return c.spec.visibility == "public" and not (
+                student_side and any(a.spec.oracle for a in (c, *c.alternatives)))
 
         questions = []
         for q in self.questions:
-            checks = tuple(c for c in q.checks if c.spec.visibility == "public")
+            checks = tuple(c for c in q.checks if runnable(c))
             if checks:
                 questions.append(PlannedQuestion(id=q.id, title=q.title, points=sum(c.spec.points for c in checks), checks=checks))
         used = {c.probe_key for q in questions for pc in q.checks for c in (pc, *pc.alternatives) if c.probe_key}
@@ -379,6 +387,7 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         if not p.is_file():
             problems.append(f"{rubric_path}: support file {name} -> {rel} not found in {package_dir}")
         support[name] = p
+    oracles = load_oracles(rubric, rubric_path) if rubric.reference and rubric.oracles else None
     if problems:
         raise RubricError(problems)
     keys: dict[ProbeKey, None] = {}
@@ -392,6 +401,11 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
             _add_known(known, spec.answer)
             for child in getattr(REGISTRY[spec.kind], "ANSWER_CHILDREN", ()):
                 _add_known(known, f"{spec.answer}.{child}")
+        if spec.oracle and rubric.reference is not None:
+            if oracles is None:
+                raise RubricError([f"{where}: oracle {spec.oracle!r} needs `oracles` (the file of oracle functions)"])
+            if not callable(getattr(oracles, spec.oracle, None)):
+                raise RubricError([f"{where}: oracle {spec.oracle!r} is not defined in {rubric.oracles}"])
         pk = None
         if spec.code:
             pk = probe_key(spec)
@@ -425,6 +439,17 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         support_files=support,
         frozen_file=frozen_file,
     )
+
+
+def load_oracles(rubric: Rubric, rubric_path: str) -> Any:
+    """The rubric's oracles module, imported in this (the grader's) process from the
+    reference package; RubricError when it does not import."""
+    name = f"{rubric.reference}.{str(rubric.oracles).removesuffix('.py')}"
+    try:
+        return importlib.import_module(name)
+    except Exception as err:  # an instructor error: name it precisely
+        raise RubricError([f"{rubric_path}: oracles {rubric.oracles} cannot be imported from {rubric.reference}: "
+                           f"{type(err).__name__}: {err}"]) from None
 
 
 def _has_code(rubric: Rubric) -> bool:

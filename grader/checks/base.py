@@ -53,6 +53,15 @@ class CheckSpecBase(BaseModel):
     rtol: float | None = Field(default=None, ge=0)
     atol: float | None = Field(default=None, ge=0)
     limits: dict[str, float] | None = None  # per-check sandbox overrides (wall_s, memory_mb, ...)
+    # An oracle of the assignment (a function in the rubric's `oracles` file) that derives
+    # the compared value from the probe's plain output in the grader's process, applied to
+    # the student's output and to the reference's: what must not be computed where the
+    # student's code runs (gradients, parameter and MAC counts) is computed there.
+    oracle: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*$")
+    # Where a code check's expected value comes from: the reference's probe output, or the
+    # student's own answer at `answer` (what they reported against what their code does,
+    # e.g. a parameter count against their own model's).
+    expected_from: Literal["reference", "answer"] = "reference"
 
     @model_validator(mode="after")
     def _tolerance_pair(self) -> "CheckSpecBase":
@@ -62,6 +71,10 @@ class CheckSpecBase(BaseModel):
             raise ValueError("a code check needs `probe` (the probe function that exercises it)")
         if self.public_args is not None and self.code is None:
             raise ValueError("`public_args` are the inputs of a code check in the student kit: this check has no `code`")
+        if self.oracle is not None and self.code is None:
+            raise ValueError("`oracle` derives from a probe's output: it needs `code` and `probe`")
+        if self.expected_from == "answer" and (self.answer is None or self.code is None):
+            raise ValueError("expected_from: answer compares the student's code with their answer: it needs `code` and `answer`")
         return self
 
     @property
@@ -148,6 +161,7 @@ _PROBE_STATUS = {
     "crashed": Status.ERROR,
     "error": Status.ERROR,
     "bad_output": Status.ERROR,
+    "rejected": Status.FAIL,  # an oracle found the output does not make sense (its message says why)
 }
 
 

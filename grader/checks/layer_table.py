@@ -16,6 +16,7 @@ from grader.compare import NotNumeric, describe, to_number
 from grader.results import Status, TableView
 
 COLUMN_TITLES = {
+    "type": "kind",
     "input_shape": "input shape",
     "output_shape": "output shape",
     "weight_shape": "weight shape",
@@ -72,7 +73,13 @@ def _count(v: Any) -> int | None:
     return int(x) if x == int(x) else None
 
 
+def _kind(v: Any) -> str | None:
+    return v.strip().lower() if isinstance(v, str) and 0 < len(v) <= 40 else None
+
+
 def _cell(col: str, v: Any) -> Any:
+    if col == "type":  # a layer kind, "conv" or "fc"
+        return _kind(v)
     return _shape(v) if col.endswith("shape") else _count(v)
 
 
@@ -80,6 +87,8 @@ def _show(col: str, v: Any) -> str:
     c = _cell(col, v)
     if c is None:
         return "—" if v is None else describe(v)
+    if isinstance(c, str):
+        return c
     return "(" + ", ".join(map(str, c)) + ")" if isinstance(c, tuple) else str(c)
 
 
@@ -114,6 +123,8 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     for i, (name, erow) in enumerate(exp_rows):
         grow = got_rows[i][1] if i < len(got_rows) else {}
         gname = got_rows[i][0] if i < len(got_rows) else "—"
+        # models name their layers: say whose layer a cell is when it is not the reference's name
+        label = f"{name} (your {gname})" if spec.compare != "answer_vs_reference" and gname not in (name, "—") else name
         trow = [gname]
         xrow = [name]
         for j, col in enumerate(cols):
@@ -123,7 +134,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
             gc, ec = _cell(col, g), _cell(col, e)
             if gc is None or gc != ec:
                 wrong.append((i, j + 1))
-                problems.append(f"{name} {COLUMN_TITLES.get(col, col)}: {got_name} says {_show(col, g)}, {exp_name} {_show(col, e)}")
+                problems.append(f"{label} {COLUMN_TITLES.get(col, col)}: {got_name} says {_show(col, g)}, {exp_name} {_show(col, e)}")
         table_rows.append(trow)
         expected_rows.append(xrow)
     view = TableView(columns=["layer"] + [COLUMN_TITLES.get(c, c) for c in cols], rows=table_rows,

@@ -16,6 +16,11 @@ raises `TypeError` naming the function and what it returned. Inside a structured
 (the parts of a tuple, the values of a dict) a part that is None or absent comes back as
 None, so the checks can still score the other parts.
 
+Probes compute no answer: they run in the student's process, where the student's code can
+replace torch or numpy functions, so whatever grading has to compute from what the code
+returned (gradients, parameter and MAC counts, the agreement of two measurements of one
+model) is derived in the grader's process by `oracles.py`, from the plain data returned here.
+
 Probes are deterministic on CPU (the same output bytes on every run) and honour
 `ctx.device`: models and tensors are moved there, results come back as CPU numpy arrays.
 
@@ -38,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 
 # The probe functions of this module (the names rubrics refer to). `dataset`,
-# `build_model` and `as_array` are helpers, not probes.
+# `build_model`, `batch_inputs` and `as_array` are helpers, not probes.
 PROBES: tuple[str, ...] = (
     "closed_form",
     "lms",
@@ -303,66 +308,96 @@ def lenet_forward(ctx: ProbeContext, *, batch: int = 5, seed: int = 0) -> dict[s
     return {"output_shape": list(logits.shape), "finite": bool(np.isfinite(logits).all())}
 
 
-def _macs(layer: nn.Module, out: torch.Tensor) -> int:
-    """Multiply-accumulates of one call: each output element is one dot product."""
-    if isinstance(layer, nn.Conv2d):
-        kh, kw = layer.kernel_size
-        return int(out.numel()) * (layer.in_channels // layer.groups) * kh * kw
-    return int(out.numel()) * int(layer.in_features)
-
-
 def _shape(value: object) -> list[int] | None:
     return [int(d) for d in value.shape] if isinstance(value, torch.Tensor) else None
 
 
-def lenet_layers(ctx: ProbeContext) -> dict[str, Any]:
-    """The student's LeNet5 measured with forward hooks on a (1, 3, 32, 32) input.
+def _structure(name: str, layer: nn.Module, scaffold_classes: tuple[type, ...]) -> dict[str, Any]:
+    """What an nn.Conv2d / nn.Linear is, read from the module itself (no forward pass)."""
+    weight = getattr(layer, "weight", None)
+    bias = getattr(layer, "bias", None)
+    return {
+        "name": name,
+        "type": "conv" if isinstance(layer, nn.Conv2d) else "fc",
+        "scaffold": isinstance(layer, scaffold_classes),
+        "weight_shape": _shape(weight),
+        "bias_shape": _shape(bias),
+    }
 
-    -> {"layers": [{"name", "type" ("conv" | "fc"), "input_shape", "output_shape",
-    "weight_shape", "params" (weight elements, bias not counted), "macs"}, ...] for every
-    nn.Conv2d / nn.Linear in the order of their first call, "non_scaffold": names of
-    nn.Conv2d / nn.Linear submodules that are not the scaffold's CONV / FC,
-    "total_params": every parameter element, biases included}."""
+
+_LENET_INPUT_SEED = 20_240_201
+
+
+def lenet_layers(ctx: ProbeContext) -> dict[str, Any]:
+    """The student's LeNet5, measured three ways on one seeded (1, 3, 32, 32) input.
+
+    -> {"modules": every nn.Conv2d / nn.Linear in `named_modules()` order, read from the
+    module ({"name", "type" ("conv" | "fc"), "scaffold" (an instance of the scaffold's CONV /
+    FC as captured before the student's code ran), "weight_shape", "bias_shape"}),
+    "parameters": [[name, shape], ...] for every parameter, "recorded": the
+    last_input_shape / last_output_shape that the scaffold's own layers noted during a forward
+    pass without hooks, "calls": [{"name", "input_shape", "output_shape"}, ...] seen by forward
+    hooks in the order of first call, "last_call": {name: [input shape, output shape]} of
+    each layer's last call under hooks, "outputs": {"plain": logits without hooks, "hooked":
+    logits with hooks}}.
+
+    Nothing here computes an answer: parameter and MAC counts, and the check that the
+    three measurements agree (a model that behaves differently while it is measured), are
+    derived in the grader's process (`oracles.lenet_layers`)."""
     scaffold = ctx.module("scaffold")
+    scaffold_classes = (scaffold.CONV, scaffold.FC)
+    scaffold_forwards = (scaffold.CONV.forward, scaffold.FC.forward)
     model = _seeded_instance(_function(ctx, "lab2", "LeNet5"), 0, what="LeNet5()")
     model = model.to(_device(ctx)).eval()
-    layers: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    non_scaffold: list[str] = []
+    images = torch.randn((1, 3, 32, 32), generator=torch.Generator().manual_seed(_LENET_INPUT_SEED)).to(_device(ctx))
+    layers = [(name, layer) for name, layer in model.named_modules() if isinstance(layer, (nn.Conv2d, nn.Linear))]
+    modules = [_structure(name, layer, scaffold_classes) for name, layer in layers]
+    parameters = [[name, _shape(param)] for name, param in model.named_parameters()]
+    # The scaffold's layers note their shapes on every call: a measurement without hooks.
+    noting = [(name, layer) for name, layer in layers
+              if isinstance(layer, scaffold_classes) and getattr(type(layer), "forward", None) in scaffold_forwards]
+    for _, layer in noting:
+        layer.last_input_shape = None
+        layer.last_output_shape = None
+    with torch.no_grad():
+        plain = model(images)
+    recorded = {}
+    for name, layer in noting:
+        shapes = (getattr(layer, "last_input_shape", None), getattr(layer, "last_output_shape", None))
+        recorded[name] = [None if s is None else [int(d) for d in s] for s in shapes]
+    calls: list[dict[str, Any]] = []
+    last_call: dict[str, list[list[int] | None]] = {}  # as the layers note it: the last call's shapes
 
-    def hook_for(name: str, layer: nn.Module) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
+    def hook_for(name: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
         def hook(module: nn.Module, args: tuple[Any, ...], out: Any) -> None:
-            if name in seen:
-                return
-            seen.add(name)
-            layers.append(
-                {
-                    "name": name,
-                    "type": "conv" if isinstance(layer, nn.Conv2d) else "fc",
-                    "input_shape": _shape(args[0]) if args else None,
-                    "output_shape": _shape(out),
-                    "weight_shape": [int(d) for d in layer.weight.shape],
-                    "params": int(layer.weight.numel()),
-                    "macs": _macs(layer, out) if isinstance(out, torch.Tensor) else None,
-                }
-            )
+            shapes = [_shape(args[0]) if args else None, _shape(out)]
+            if name not in last_call:
+                calls.append({"name": name, "input_shape": shapes[0], "output_shape": shapes[1]})
+            last_call[name] = shapes
 
         return hook
 
     handles = []
     try:
-        for name, layer in model.named_modules():
-            if isinstance(layer, (nn.Conv2d, nn.Linear)):
-                if not isinstance(layer, (scaffold.CONV, scaffold.FC)):
-                    non_scaffold.append(name)
-                handles.append(layer.register_forward_hook(hook_for(name, layer)))
+        for name, layer in layers:
+            handles.append(layer.register_forward_hook(hook_for(name)))
         with torch.no_grad():
-            model(torch.zeros((1, 3, 32, 32), device=_device(ctx)))
+            hooked = model(images)
     finally:
         for handle in handles:
             handle.remove()
-    total = sum(int(p.numel()) for p in model.parameters())
-    return {"layers": layers, "non_scaffold": non_scaffold, "total_params": total}
+    expect = "a (1, 10) tensor of logits"
+    return {
+        "modules": modules,
+        "parameters": parameters,
+        "recorded": recorded,
+        "calls": calls,
+        "last_call": last_call,
+        "outputs": {
+            "plain": as_array(plain, func="LeNet5.forward", expect=expect),
+            "hooked": as_array(hooked, func="LeNet5.forward", expect=expect),
+        },
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -483,10 +518,18 @@ def build_model(ctx: ProbeContext, arch: Sequence[Mapping[str, Any]], seed: int)
 _DATA_SEED_OFFSET = 7919  # images and labels use a seed apart from the weights'
 
 
-def _batch(ctx: ProbeContext, seed: int, batch: int, image_shape: Iterable[int], classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+def batch_inputs(seed: int, batch: int, image_shape: Iterable[int], classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The seeded (images, labels) of the Lab 3 probes, on the CPU: images (batch,
+    *image_shape) ~ N(0, 1), labels uniform in [0, classes). The grader's oracles draw the
+    same batch from the same seed."""
     gen = torch.Generator().manual_seed(int(seed) + _DATA_SEED_OFFSET)
     images = torch.randn((int(batch), *(int(d) for d in image_shape)), generator=gen)
     labels = torch.randint(0, int(classes), (int(batch),), generator=gen)
+    return images, labels
+
+
+def _batch(ctx: ProbeContext, seed: int, batch: int, image_shape: Iterable[int], classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    images, labels = batch_inputs(seed, batch, image_shape, classes)
     return images.to(_device(ctx)), labels.to(_device(ctx))
 
 
@@ -515,18 +558,6 @@ def lab3_gradients(
     return {"grads": _grad_dict(grads, func="layer_gradients")}
 
 
-def _trusted_gradients(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> dict[str, np.ndarray]:
-    names, params = zip(*model.named_parameters())
-    for param in params:
-        param.requires_grad_(True)
-    loss = F.cross_entropy(model(images), labels, reduction="mean")
-    grads = torch.autograd.grad(loss, params, allow_unused=True)
-    return {
-        name: as_array(torch.zeros_like(param) if grad is None else grad, func="backward", expect="a gradient")
-        for name, param, grad in zip(names, params, grads)
-    }
-
-
 def lab3_zero_init(
     ctx: ProbeContext,
     *,
@@ -536,16 +567,19 @@ def lab3_zero_init(
     image_shape: Sequence[int] = (3, 32, 32),
     classes: int = 10,
 ) -> dict[str, Any]:
-    """lab3.zero_init(model) on build_model(arch, seed), then one trusted forward and
-    backward pass (mean cross-entropy) on a seeded batch -> {"nonzero_params": names of
-    parameters with any element != 0 (NaN counts), "grads": {name: array}}. The gradients
-    are computed here, so this does not depend on the student's layer_gradients."""
+    """lab3.zero_init(model) on build_model(arch, seed) -> {"params": {name: array}}, the
+    parameters as zero_init left them. `batch`, `image_shape` and `classes` are not used
+    here: the grader derives what is graded from the parameters (which are not zero, and
+    the gradients of the mean cross-entropy on the seeded batch, `oracles.lab3_zero_init`)
+    in its own process, where the student's code cannot change torch."""
     model = build_model(ctx, arch, seed)
     _function(ctx, "lab3", "zero_init")(model)
-    with torch.no_grad():
-        nonzero = [name for name, param in model.named_parameters() if bool((param != 0).any())]
-    images, labels = _batch(ctx, seed, batch, image_shape, classes)
-    return {"nonzero_params": nonzero, "grads": _trusted_gradients(model, images, labels)}
+    return {
+        "params": {
+            name: as_array(param, func="zero_init", expect="a parameter tensor", where=f" as {name!r}")
+            for name, param in model.named_parameters()
+        }
+    }
 
 
 # --------------------------------------------------------------------------------------

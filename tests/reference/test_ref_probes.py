@@ -21,9 +21,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+import torch.nn.functional as F
 from torch import nn
 
-from reference.hw1 import lab2, lab3, probes
+from reference.hw1 import lab2, lab3, oracles, probes
 from reference.hw1.scaffold import CONV, FC
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -299,7 +300,9 @@ def test_parts_that_are_none_or_absent_come_back_as_none() -> None:
 
 
 def test_lenet_layers_on_the_reference_equals_its_table(ref_ctx) -> None:
-    out = probes.lenet_layers(ref_ctx)
+    """The probe measures; the grader's oracle derives the table (params, MACs) from it."""
+    raw = probes.lenet_layers(ref_ctx)
+    out = oracles.lenet_layers(raw, {})
     table = lab2.layer_table()
     assert [row["name"] for row in out["layers"]] == list(table)
     for row in out["layers"]:
@@ -308,6 +311,9 @@ def test_lenet_layers_on_the_reference_equals_its_table(ref_ctx) -> None:
         assert row["type"] == ("conv" if row["name"].startswith("conv") else "fc")
     assert out["non_scaffold"] == []
     assert out["total_params"] == sum(p.numel() for p in lab2.LeNet5().parameters()) == 62006
+    assert out["output_shape"] == [1, 10]
+    # what the probe itself returns is only what the model did: no counts
+    assert "params" not in json.dumps([raw["modules"], raw["calls"]]) and "macs" not in json.dumps(raw["calls"])
 
 
 class MixedLeNet(lab2.LeNet5):
@@ -320,9 +326,76 @@ class MixedLeNet(lab2.LeNet5):
 
 
 def test_lenet_layers_names_layers_not_from_the_scaffold() -> None:
-    out = probes.lenet_layers(FakeContext(lab2=types.SimpleNamespace(LeNet5=MixedLeNet)))
+    out = oracles.lenet_layers(probes.lenet_layers(FakeContext(lab2=types.SimpleNamespace(LeNet5=MixedLeNet))), {})
     assert out["non_scaffold"] == ["conv1"]
     assert [row["name"] for row in out["layers"]] == lab2.LAYER_NAMES  # plain layers are measured too
+
+
+class SwitchingLeNet(lab2.LeNet5):
+    """fc1 of 1024 inputs and padded convolutions, except while forward hooks are attached."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wide1, self.wide2, self.wide_fc = CONV(3, 6, 5, padding=2), CONV(6, 16, 5, padding=2), FC(1024, 120)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if any(m._forward_hooks for m in self.modules()):
+            return super().forward(x)
+        x = F.max_pool2d(F.relu(self.wide1(x)), 2)
+        x = F.max_pool2d(F.relu(self.wide2(x)), 2)
+        return self.fc3(F.relu(self.fc2(F.relu(self.wide_fc(torch.flatten(x, 1))))))
+
+
+class QuietSwitchingLeNet(SwitchingLeNet):
+    """As SwitchingLeNet, but with the same output either way (the wide path is computed
+    and thrown away): only the layers' own notes of their shapes give it away."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not any(m._forward_hooks for m in self.modules()):
+            SwitchingLeNet.forward(self, x)
+        return lab2.LeNet5.forward(self, x)
+
+
+class ReusingLeNet(lab2.LeNet5):
+    """An honest model that calls one scaffold layer twice, on inputs of two sizes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mix = CONV(6, 6, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(self.mix(F.relu(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.conv2(self.mix(x))), 2)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))))
+
+
+def test_a_layer_called_twice_is_measured_once_and_not_rejected() -> None:
+    out = oracles.lenet_layers(probes.lenet_layers(FakeContext(lab2=types.SimpleNamespace(LeNet5=ReusingLeNet))), {})
+    assert [row["name"] for row in out["layers"]] == ["conv1", "mix", "conv2", "fc1", "fc2", "fc3"]
+    assert out["layers"][1]["input_shape"] == [1, 6, 28, 28]  # the table shows its first call
+
+
+@pytest.mark.parametrize("model", [SwitchingLeNet, QuietSwitchingLeNet])
+def test_a_model_that_changes_while_measured_is_rejected(model: type) -> None:
+    raw = probes.lenet_layers(FakeContext(lab2=types.SimpleNamespace(LeNet5=model)))
+    assert [c["name"] for c in raw["calls"]] == lab2.LAYER_NAMES  # the hooks alone see a right LeNet-5
+    with pytest.raises(ValueError, match="behaves differently while it is measured") as info:
+        oracles.lenet_layers(raw, {})
+    assert "wide1 runs only while not measured" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda o: o.update(modules="x"), lambda o: o["calls"].append({"name": "ghost"}),
+     lambda o: o["modules"][0].update(weight_shape=[-1]), lambda o: o.update(calls=[{}] * 10_000),
+     lambda o: o["outputs"].update(plain=None)],
+)
+def test_the_lenet_oracle_rejects_malformed_output_with_a_message(ref_ctx, damage) -> None:
+    raw = probes.lenet_layers(ref_ctx)
+    damage(raw)
+    with pytest.raises(ValueError) as info:
+        oracles.lenet_layers(raw, {})
+    assert str(info.value)
 
 
 def test_lenet_forward_rejects_a_non_module() -> None:
@@ -404,17 +477,19 @@ def test_lab3_gradients_equal_an_independent_computation(seed: int, batch: int, 
         np.testing.assert_allclose(grad, expected[name].numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-def test_lab3_zero_init_measures_the_model_itself() -> None:
+def test_lab3_zero_init_returns_the_parameters_and_the_oracle_derives_the_gradients(independent_lenet_grads) -> None:
     recorder = RecordingLab3()
     probes.lab3_gradients(FakeContext(lab3=recorder), arch=ARCH, seed=3, batch=6)
     labels = recorder.calls[0][2].numpy()
-    out = probes.lab3_zero_init(FakeContext(lab3=recorder), arch=ARCH, seed=3, batch=6)
+    raw = probes.lab3_zero_init(FakeContext(lab3=recorder), arch=ARCH, seed=3, batch=6)
+    assert set(raw) == {"params"} and all(not p.any() for p in raw["params"].values())
+    out = oracles.lab3_zero_init(raw, {"arch": ARCH, "seed": 3, "batch": 6})
     assert out["nonzero_params"] == []
     for name, grad in out["grads"].items():
         if name != "fc3.bias":
             assert not grad.any(), name
     # Uniform softmax over 10 classes: mean(softmax - onehot) over the batch (same batch).
-    np.testing.assert_allclose(out["grads"]["fc3.bias"], (np.full((6, 10), 0.1) - np.eye(10)[labels]).mean(0), atol=1e-7)
+    np.testing.assert_allclose(out["grads"]["fc3.bias"], (np.full((6, 10), 0.1) - np.eye(10)[labels]).mean(0), atol=1e-12)
 
     def weights_only(model: nn.Module) -> None:
         with torch.no_grad():
@@ -422,9 +497,33 @@ def test_lab3_zero_init_measures_the_model_itself() -> None:
                 if name.endswith("weight"):
                     param.zero_()
 
-    out = probes.lab3_zero_init(FakeContext(lab3=types.SimpleNamespace(zero_init=weights_only)), arch=ARCH)
+    raw = probes.lab3_zero_init(FakeContext(lab3=types.SimpleNamespace(zero_init=weights_only)), arch=ARCH, seed=4, batch=5)
+    out = oracles.lab3_zero_init(raw, {"arch": ARCH, "seed": 4, "batch": 5})
     assert out["nonzero_params"] == [f"{n}.bias" for n in lab2.LAYER_NAMES]
-    assert out["grads"]["fc3.weight"].any() or out["grads"]["fc2.bias"].any()
+    images, labels = probes.batch_inputs(4, 5, (3, 32, 32), 10)
+    params = {name: torch.from_numpy(value) for name, value in raw["params"].items()}
+    expected = independent_lenet_grads(params, images, labels)
+    for name, grad in out["grads"].items():
+        np.testing.assert_allclose(grad, expected[name].numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_the_zero_init_oracle_names_a_parameter_that_changed(ref_ctx) -> None:
+    raw = probes.lab3_zero_init(ref_ctx, arch=ARCH)
+    raw["params"]["fc1.weight"] = np.zeros((3, 3))
+    with pytest.raises(ValueError, match=r"fc1.weight has shape \(3, 3\), expected \(120, 400\)"):
+        oracles.lab3_zero_init(raw, {"arch": ARCH})
+    raw = probes.lab3_zero_init(ref_ctx, arch=ARCH)
+    del raw["params"]["fc2.bias"]
+    with pytest.raises(ValueError, match="no parameter fc2.bias"):
+        oracles.lab3_zero_init(raw, {"arch": ARCH})
+
+
+def test_probes_compute_no_answer() -> None:
+    """Gradients, losses and counts are derived in the grader (oracles.py), never in the
+    student's process: the probes' code has no autograd, loss or MAC formula."""
+    source = (HW1 / "probes.py").read_text(encoding="utf-8")
+    for word in ("autograd", "backward", "cross_entropy", "numel", "_macs", "requires_grad"):
+        assert word not in source, word
 
 
 def test_problem3_probes_return_the_documented_shapes(ref_ctx) -> None:

@@ -25,7 +25,7 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from . import codec, landlock, seccomp, seeding, sourceonly, syscalls
+from . import codec, landlock, pinning, seccomp, seeding, sourceonly, syscalls
 from .student import ProbeContext, classify, describe_exception
 
 SETUP_FAILED = 70
@@ -352,8 +352,11 @@ def serve(
 ) -> None:
     """Import the student's module, then run each call; one frame per phase."""
     nonce = bytes.fromhex(plan["nonce"])
-    # Resolve everything trusted before the student's code can touch it.
-    functions = {c["probe"]: getattr(probes, c["probe"]) for c in plan["calls"]}
+    # Resolve everything trusted before the student's code can touch it: the probes run
+    # with a private copy of their globals and the support modules as they are now.
+    pins = pinning.Pins(probes, support_modules)
+    tampered = pins.tampered
+    functions = {c["probe"]: pins.function(c["probe"]) for c in plan["calls"]}
     arguments = []
     for call in plan["calls"]:
         start, count = call["attach"]
@@ -364,8 +367,11 @@ def serve(
         workdir=where.work,
         support_dir=where.support,
         support_names=plan["support_names"],
-        support_modules=support_modules,
+        support_modules=pins.support,
     )
+    pins.watch("context", vars(ctx))  # what the probes reach through ctx: its attributes,
+    pins.watch("context", ctx._support_modules)  # the support modules it hands out,
+    pins.watch("context", vars(type(ctx)))  # and its methods
     try:
         seed(int(plan["calls"][0]["seed"]) if plan["calls"] else 0)  # an import that draws numbers repeats too
         ctx.module(plan["module"])
@@ -378,7 +384,15 @@ def serve(
             seed(int(call["seed"]))  # every call draws the same numbers, whatever ran before it
             value = functions[call["probe"]](ctx, **args)
         except BaseException as exc:  # noqa: BLE001 - the student's failure is a result
-            send_frame(nonce, _failure("call", exc, where, id=call["id"]))
+            value, failure = None, _failure("call", exc, where, id=call["id"])
+        else:
+            failure = None
+        changed = tampered()
+        if changed:  # what the probe ran with is no longer the grader's
+            send_frame(nonce, {"kind": "call", "id": call["id"], "status": "error", "message": pinning.message(changed)})
+            continue
+        if failure is not None:
+            send_frame(nonce, failure)
             continue
         try:
             tree, arrays = codec.encode(value, max_bytes=int(call["result_bytes"]))

@@ -1,0 +1,171 @@
+"""Keeping the probes' own code out of the student's reach, inside the child.
+
+The probes run in the student's process, so the student's code can rebind whatever it can
+reach: a helper of the probes module (through `sys.modules`, the garbage collector, a
+probe function's `__globals__` or a caller's frame), the scaffold's `CONV` / `FC`, a
+builtin such as `isinstance`, a method of `nn.Module` or `torch.Tensor`. `Pins` is taken
+before any student code is imported (the child has run only trusted code until then):
+
+- the probes run against a private copy of the probes module's globals, with private
+  copies of its functions bound to it and a private copy of the builtins, so rebinding a
+  name in the module (or in the original functions' `__globals__`) changes nothing they run;
+- the probes see the support modules (the scaffold) as captured then, so
+  `scaffold.CONV = nn.Conv2d` in the student's code is not what `isinstance` tests against;
+- after every call, `tampered()` compares by identity every namespace the probes depend on
+  (their globals and builtins, the modules they use, the classes of those modules and their
+  bases, and the code and defaults of every function among them) with what was captured,
+  and names what changed; the worker then reports the call as not graded.
+
+This raises the bar; it is not a proof: code in the same process can forge anything it
+sends. What the grade depends on is therefore also derived and cross-checked in the
+grader's process (the rubric's oracles), from plain data only.
+"""
+
+from __future__ import annotations
+
+import builtins
+import types
+from collections.abc import Mapping
+from typing import Any
+
+_MISSING = object()
+MAX_NAMED = 6
+
+
+def _rebind(func: types.FunctionType, namespace: dict[str, Any]) -> types.FunctionType:
+    """A copy of `func` whose global names are looked up in `namespace`."""
+    copy = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__)
+    copy.__kwdefaults__ = dict(func.__kwdefaults__) if func.__kwdefaults__ else None
+    copy.__qualname__ = func.__qualname__
+    copy.__module__ = func.__module__
+    copy.__doc__ = func.__doc__
+    copy.__dict__.update(func.__dict__)
+    return copy
+
+
+def _copy_module(module: types.ModuleType) -> types.ModuleType:
+    copy = types.ModuleType(module.__name__, module.__doc__)
+    copy.__dict__.update(module.__dict__)
+    return copy
+
+
+# Names of a class that the machinery the probes use calls without naming them in the
+# probes' code (a module's call, its forward pass).
+_IMPLICIT = frozenset({"forward", "_call_impl", "_wrapped_call_impl", "__call__", "__getattr__", "__setattr__", "__init__"})
+
+
+def _names_used(namespace: Mapping[str, Any], module_name: str) -> frozenset[str]:
+    """Every global and attribute name the code of a module's functions and classes uses."""
+    codes: list[types.CodeType] = []
+    for obj in namespace.values():
+        if isinstance(obj, types.FunctionType) and obj.__module__ == module_name:
+            codes.append(obj.__code__)
+        elif isinstance(obj, type) and obj.__module__ == module_name:
+            codes += [f.__code__ for f in vars(obj).values() if isinstance(f, types.FunctionType)]
+    names: set[str] = set()
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return frozenset(names)
+
+
+class _Watched:
+    """One namespace and the identity of what it held when captured: every name (`only` is
+    None) or the names in `only`."""
+
+    __slots__ = ("label", "live", "pristine", "names", "only")
+
+    def __init__(self, label: str, live: Mapping[str, Any], only: frozenset[str] | None = None) -> None:
+        self.label = label
+        self.live = live
+        # a tuple, not a dict: code that rewrites every dict holding a name cannot rewrite it
+        self.pristine = tuple((k, v) for k, v in live.items() if only is None or k in only)
+        self.names = frozenset(k for k, _ in self.pristine)
+        self.only = only
+
+    def changes(self) -> list[str]:
+        live = self.live
+        found = [f"{self.label}.{name}" for name, obj in self.pristine if live.get(name, _MISSING) is not obj]
+        # a name added later counts too: it could shadow a builtin or a base class's method
+        if self.only is None:
+            if len(live) != len(self.pristine):
+                found += [f"{self.label}.{name}" for name in live if name not in self.names]
+        else:
+            found += [f"{self.label}.{name}" for name in self.only - self.names if name in live]
+        return found
+
+
+class Pins:
+    """What the probes run with, captured before the student's code is imported."""
+
+    def __init__(self, probes: types.ModuleType, support_modules: Mapping[str, types.ModuleType]) -> None:
+        module_dict = probes.__dict__
+        raw_builtins = module_dict.get("__builtins__", builtins)
+        private_builtins = dict(raw_builtins if isinstance(raw_builtins, dict) else vars(raw_builtins))
+        private: dict[str, Any] = dict(module_dict)
+        private["__builtins__"] = private_builtins
+        for name, obj in module_dict.items():
+            if isinstance(obj, types.FunctionType) and obj.__globals__ is module_dict:
+                private[name] = _rebind(obj, private)
+        self.globals = private
+        self.support = {name: _copy_module(module) for name, module in support_modules.items()}
+        used = _names_used(module_dict, probes.__name__)
+        for name, module in support_modules.items():
+            used |= _names_used(vars(module), module.__name__)
+        in_classes = used | _IMPLICIT
+        watched = [
+            _Watched("probes", module_dict),
+            _Watched("probes", private),
+            _Watched("builtins", private_builtins),
+            _Watched("builtins", vars(builtins), used),
+            *(_Watched(name, copy.__dict__) for name, copy in self.support.items()),
+        ]
+        values = [*module_dict.values(), *(v for m in support_modules.values() for v in vars(m).values())]
+        modules = {id(v): v for v in values if isinstance(v, types.ModuleType)}
+        classes: dict[int, type] = {}
+        # the classes the probes can reach: their own, the support modules', and those they
+        # name in a library (nn.Conv2d, torch.Tensor, ...), with their bases
+        named = [vars(m)[n] for m in modules.values() for n in used if n in vars(m)]
+        for sub in named:  # torch.random.fork_rng, np.random...: one level of submodules
+            if isinstance(sub, types.ModuleType):
+                modules.setdefault(id(sub), sub)
+        for value in values + named:
+            if isinstance(value, type):
+                for cls in value.__mro__[:-1]:  # `object` cannot change
+                    classes.setdefault(id(cls), cls)
+        # of the libraries (torch, numpy, ...): the names the probes' code uses
+        watched += [_Watched(getattr(m, "__name__", "module"), vars(m), used) for m in modules.values()]
+        watched += [_Watched(f"{c.__module__}.{c.__qualname__}", vars(c), in_classes) for c in classes.values()]
+        self._watched = tuple(watched)
+        functions = {id(f): f for w in watched for _, f in w.pristine if isinstance(f, types.FunctionType)}
+        self._functions = tuple((f, f.__code__, f.__defaults__, tuple((f.__kwdefaults__ or {}).items())) for f in functions.values())
+
+    def watch(self, label: str, namespace: Mapping[str, Any]) -> None:
+        """Also watch `namespace` (every name), e.g. the probe context the child builds."""
+        self._watched = (*self._watched, _Watched(label, namespace))
+
+    def function(self, name: str) -> Any:
+        """The probe `name`, bound to the private globals."""
+        return self.globals[name]
+
+    def tampered(self) -> list[str]:
+        """What the student's code changed among the things the probes depend on."""
+        found: list[str] = []
+        for w in self._watched:
+            found += w.changes()
+            if len(found) >= MAX_NAMED:
+                return found
+        for func, code, defaults, kwdefaults in self._functions:
+            if func.__code__ is not code or func.__defaults__ is not defaults or tuple((func.__kwdefaults__ or {}).items()) != kwdefaults:
+                found.append(f"{func.__module__}.{func.__qualname__}")
+                if len(found) >= MAX_NAMED:
+                    break
+        return found
+
+
+def message(changed: list[str]) -> str:
+    """For the student: why a call is not graded."""
+    shown = ", ".join(dict.fromkeys(changed[:MAX_NAMED]))
+    return (f"your code changed the grader's own code or a library function it relies on ({shown}); "
+            "this result is not graded. Do not modify the course's or PyTorch's modules, classes or functions")
