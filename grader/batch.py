@@ -476,7 +476,7 @@ def _class_report(renderer: Any, items: Sequence[Any]) -> str:
     failures = [GradingFailure(submission=e.row.submission, reason=e.row.failure or "not graded",
                                kind="rejected" if (e.row.content_hash.startswith("file:") or not e.row.content_hash)
                                and not (e.row.failure or "").startswith("internal error") else "error")
-                for e in items if e.result is None]
+                for e in items if e.result is None or e.row.failure]  # scored 0 as not submitted: listed too
     links = {e.result.submission: f"{output_stem(e.row.submission)}.html" for e in items if e.result is not None}
     timings = {e.result.submission: e.row.wall_s for e in items if e.result is not None and e.row.wall_s is not None}
     return renderer.class_report(results, failures=failures, links=links, timings=timings)
@@ -646,17 +646,18 @@ def run_batch(args: argparse.Namespace, *, plan: Plan, device: str) -> int:
 def _ownership_problem(gb: Gradebook, *, out_dir: Path, assignment: str, source: str) -> str | None:
     """Why this run may not write into this gradebook, or None. A results folder belongs to
     one assignment and one submissions folder (``meta.submissions``, the resolved path): a
-    run of another class, or of the same class's folder under another path, would mix its
-    submissions (and apply TA scores by student id) into this one's grades. A gradebook
-    written before the folder was recorded is claimed when every stored submission was
-    read from inside ``source``."""
+    run of another class would mix its submissions (and apply TA scores by student id) into
+    this one's grades. The folder is the same when its path is, or when its path relative
+    to the results folder is (``meta.submissions_relative``: the two were moved or copied
+    together). A gradebook written before the folder was recorded is claimed when every
+    stored submission was read from inside ``source``."""
     held = gb.meta("assignment")
     held_source = gb.meta("submissions")
     if held is not None and held != assignment:
-        where = f" (from {held_source})" if held_source else ""
-        return (f"{out_dir}/ holds the results of {held}{where}, not of {assignment}: use another --out folder "
-                "for this assignment")
-    if held_source is not None and held_source != source:
+        where = f" (the submissions in {held_source})" if held_source else ""
+        return f"{out_dir}/ holds results of {held}, not {assignment}{where}: use another --out folder"
+    moved_together = gb.meta("submissions_relative") == _relative(source, out_dir)
+    if held_source is not None and held_source != source and not moved_together:
         return (f"{out_dir}/ holds the results of the submissions in {held_source}, not {source}: a results "
                 "folder belongs to one submissions folder; use another --out folder (or the same path as before)")
     if held_source is None and held is not None:
@@ -667,6 +668,12 @@ def _ownership_problem(gb: Gradebook, *, out_dir: Path, assignment: str, source:
             return (f"{out_dir}/ holds the results of the submissions in {other} (e.g. {foreign[0]}), not {source}: "
                     "a results folder belongs to one submissions folder; use another --out folder")
     return None
+
+
+def _relative(source: str, out_dir: Path) -> str:
+    """The submissions folder as seen from the results folder: the same when both were
+    moved or copied together (``course/submissions`` and ``course/results``)."""
+    return os.path.relpath(source, out_dir.resolve())
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -686,7 +693,8 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     audience = getattr(args, "audience", None) or "student"
     jobs = min(args.jobs or _default_jobs(), len(tasks))
     key = grading_key(plan, device=device, timings=timings)
-    gb.set_meta({**_plan_meta(plan, audience=audience), "submissions": source})
+    gb.set_meta({**_plan_meta(plan, audience=audience), "submissions": source,
+                 "submissions_relative": _relative(source, out_dir)})
     _clean_temporaries(out_dir)
     renderer_probe = _html_renderer()
     if not quiet:

@@ -4,7 +4,8 @@
     grade schema                  print the rubric JSON Schema
 
 Exit codes: 0 grading completed (whatever the score), 3 --fail-under not met, 2 usage,
-submission-path or rubric errors, 1 internal error (one-line cause; traceback with --debug).
+submission-path or rubric errors, 1 internal error (one-line cause; traceback with --debug),
+4 class mode completed but some submission could not be graded (see grader.batch).
 """
 
 from __future__ import annotations
