@@ -20,8 +20,10 @@ as the hostile end-to-end tests use, so that the hanging fixtures are cheap); th
 is twice that. For each run it prints the wall time, the peak RSS of the grader process
 itself (``VmHWM`` from ``/proc/PID/status``: the kernel's high-water mark, read every
 50 ms until it exits), the peak RSS and PSS summed over the process tree (the sandbox's
-zygote and children included; see ``benchmarks/batch.py``), the exit status, and the
-slowest submissions. The target: the hostile class costs at most 2x the clean class's
+zygote and children included; see ``benchmarks/batch.py``), the exit status, the
+slowest submissions and what each hostile submission got. The tree's RSS sum counts the
+pages the zygote shares with every forked child once per process, so a fork bomb inflates
+it; PSS (shared pages divided among their sharers) is the figure to compare. The target: the hostile class costs at most 2x the clean class's
 grader memory, and completes (exit 0 or 4: 4 says some submission could not be graded).
 """
 
@@ -172,6 +174,7 @@ class Run:
     not_submitted: int
     failed: int
     tail: str
+    outcomes: dict[str, str]  # submission -> "score / max" or why it could not be graded
 
 
 def run_class(folder: Path, out: Path, *, rubric: Path, jobs: int | None, label: str) -> Run:
@@ -185,14 +188,17 @@ def run_class(folder: Path, out: Path, *, rubric: Path, jobs: int | None, label:
         stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
     con = sqlite3.connect(f"file:{out / 'gradebook.sqlite'}?mode=ro", uri=True)
-    per = list(con.execute("SELECT r.submission, r.wall_s, r.outcome, r.failure FROM current c "
-                           "JOIN results r ON r.id = c.result_id"))
+    per = list(con.execute("SELECT r.submission, r.wall_s, r.outcome, r.failure, r.score, r.max_score, r.wall_s "
+                           "FROM current c JOIN results r ON r.id = c.result_id"))
     con.close()
-    slowest = sorted(((s, w or 0.0) for s, w, _, _ in per), key=lambda x: -x[1])[:3]
+    slowest = sorted(((s, w or 0.0) for s, w, *_ in per), key=lambda x: -x[1])[:3]
+    outcomes = {s: (f"{sc:g} / {mx:g} in {w or 0:.1f} s" if f is None else
+                    f"{'not submitted' if o == 'graded' else 'FAILED'}: {f[:90]}")
+                for s, _, o, f, sc, mx, w in per}
     return Run(label=label, n=len(per), wall_s=wall, grader_peak=hw.peak_kb * 1024, tree_rss=tree.peak_rss,
                tree_pss=tree.peak_pss, rc=proc.returncode, slowest=slowest,
-               not_submitted=sum(o == "graded" and f is not None for _, _, o, f in per),
-               failed=sum(o == "failed" for _, _, o, _ in per), tail=(stdout + stderr)[-600:])
+               not_submitted=sum(o == "graded" and f is not None for _, _, o, f, *_ in per),
+               failed=sum(o == "failed" for _, _, o, *_ in per), tail=(stdout + stderr)[-600:], outcomes=outcomes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    print()
+    print("the hostile submissions:")
+    for name in sorted(hostile.outcomes):
+        if name.startswith(("hostile_", "zz_")):
+            print(f"  {ascii(name)[1:-1]:<28} {ascii(hostile.outcomes[name])[1:-1]}")
     print()
     completed = all(r.rc in (0, 4) and r.n == expected for r, expected in
                     ((clean, args.n), (hostile, args.n + len(extra))))

@@ -5,6 +5,7 @@
     grade review RESULTS --set problem1.q1_1.reason=1 [--set ...] --student s123
                          [--submission NAME] [--comment TEXT] [--by NAME]
     grade review RESULTS --overrides overrides.yaml
+    grade review RESULTS --remove SUBMISSION  take a submission out of the gradebook (below)
 
 An override gives one check of one student's submission a score between 0 and the
 check's points (any check of the rubric: a manual one, or an automatic one a TA regrades

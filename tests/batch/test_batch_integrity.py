@@ -267,3 +267,25 @@ def test_csv_and_terminal_from_a_hostile_class(tmp_path: Path, capsys) -> None:
     rc, log, err = grade_cli(["review", out], capsys)
     assert rc == 0 and "\x1b" not in log and "\\x1b]52;c;b3duZWQ=\\x07" in log
     json.loads((out / "eve.json").read_text())  # and the JSON keeps the id as it was
+
+
+def test_a_version_1_gradebook_is_read_as_is_and_upgraded_when_written(tmp_path: Path) -> None:
+    """Overrides from before digests existed keep applying (digest None); opening the
+    gradebook for writing adds the column and moves it to version 2."""
+    from grader.gradebook import Gradebook
+
+    out = tmp_path / "results"
+    with Gradebook.open(out, create=True, exclusive=True) as gb:
+        gb.add_overrides("hw1", [{"student": "s1", "check_id": "problem1.q1_1.reason", "score": 1, "by": "ta"}])
+    con = sqlite3.connect(out / "gradebook.sqlite")
+    con.execute("ALTER TABLE overrides DROP COLUMN digest")
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with Gradebook.open(out, create=False, exclusive=False) as gb:  # read-only: read as it is
+        assert [(o.student, o.digest) for o in gb.overrides("hw1")] == [("s1", None)]
+    assert rows(out, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+    with Gradebook.open(out, create=False, exclusive=True) as gb:
+        assert [o.digest for o in gb.overrides("hw1")] == [None]
+    assert rows(out, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert "digest" in {r[1] for r in rows(out, "PRAGMA table_info(overrides)")}
