@@ -227,6 +227,7 @@ def test_a_score_is_suspended_when_the_answer_changes(tmp_path: Path, capsys) ->
     assert "id-ann (ann)  problem1.q1_1.reason" not in log  # still scored: not in the queue
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Changed since scored" in report
+    assert "was suspended: the answer changed since it was scored" in (out / "ann.html").read_text(encoding="utf-8")
     row = next(r for r in read_csv(out / "grades.csv") if r["Submission"] == "ann")
     assert "suspended" in row["Reason"] and float(row["Total"]) == res.score
     # a new score for the new answer applies again
@@ -289,3 +290,19 @@ def test_a_version_1_gradebook_is_read_as_is_and_upgraded_when_written(tmp_path:
         assert [o.digest for o in gb.overrides("hw1")] == [None]
     assert rows(out, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
     assert "digest" in {r[1] for r in rows(out, "PRAGMA table_info(overrides)")}
+
+
+def test_evidence_digest_covers_the_answer_and_the_figure_not_the_key() -> None:
+    from grader.results import CheckResult, Status, TextView
+    from grader.review import evidence_digest
+
+    def c(text: str = "my answer", sha: str = "aa", key: str | None = "the key", review: bool = False) -> CheckResult:
+        details = {"sha256": sha, **({"review": {"score": 1}} if review else {})}
+        return CheckResult(id="figure", status=Status.MANUAL, score=0.0, max_score=2.0, message="left for manual review",
+                           details=details, views=[TextView(label="figure", text=text, key=key)])
+
+    d = evidence_digest(c())
+    assert evidence_digest(c(key="a reworded key")) == d  # the rubric's key is not what the student sent
+    assert evidence_digest(c(review=True)) == d  # nor an earlier review
+    assert evidence_digest(c(text="I changed my mind, no idea.")) != d
+    assert evidence_digest(c(sha="bb")) != d  # another figure
