@@ -333,6 +333,9 @@ def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
 
     def failed(reason: str, kind: Literal["rejected", "error"], chash: str, tb: str | None = None) -> Outcome:
         if kind == "rejected":  # nothing gradable in it: every question 0, "not submitted", with the reason
+            # named from the class folder, not by the grader's absolute path: the student reads it too, and
+            # the result stays the same bytes wherever the class folder is
+            reason = reason.replace(str(task.path.parent) + os.sep, "")
             try:
                 result = not_submitted_result(shared.plan, task.name, reason)
                 raw = result.to_json()
