@@ -189,6 +189,13 @@ def grading_key(plan: Plan, *, device: str, timings: bool) -> str:
         feed(importlib.metadata.version("dl-grader"))
     except importlib.metadata.PackageNotFoundError:
         feed("unknown")
+    # the grader's own code (check kinds, comparison, answers loading): a fix that changes
+    # how a check scores (e.g. a figure now waits for a TA) must regrade, not reuse old results
+    own = Path(__file__).resolve().parent
+    for p in sorted(own.rglob("*.py")):
+        if "__pycache__" not in p.parts:
+            feed(p.relative_to(own).as_posix())
+            feed(p.read_bytes())
     return h.hexdigest()
 
 

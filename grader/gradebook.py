@@ -48,7 +48,8 @@ submissions that claim one student id keep two rows; the batch reports them as a
 **The grading key** is what decides whether a stored result is still valid: a sha256 of
 the rubric file's hash, the set of questions and checks graded (``--public`` changes it),
 the bytes of every file of the reference package (solutions, probes, data), the device,
-``--timings``, and the grader's version. A submission whose content hash and grading key
+``--timings``, the grader's version and the bytes of its own ``.py`` files (a fix to how
+a check scores regrades). A submission whose content hash and grading key
 are unchanged is not regraded; anything else is.
 
 Durability: each submission's row is written in its own transaction as soon as it is

@@ -306,3 +306,18 @@ def test_evidence_digest_covers_the_answer_and_the_figure_not_the_key() -> None:
     assert evidence_digest(c(review=True)) == d  # nor an earlier review
     assert evidence_digest(c(text="I changed my mind, no idea.")) != d
     assert evidence_digest(c(sha="bb")) != d  # another figure
+
+
+def test_the_grading_key_covers_the_graders_own_code(tmp_path: Path, monkeypatch, plan) -> None:
+    """A fix to how a check scores (the figure now waiting for a TA) regrades stored results
+    instead of reusing them: the grader's own .py files are part of the grading key."""
+    import grader.batch as batch
+
+    copy = tmp_path / "grader"
+    shutil.copytree(Path(batch.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    key = batch.grading_key(plan, device="cpu", timings=False)
+    monkeypatch.setattr(batch, "__file__", str(copy / "batch.py"))
+    assert batch.grading_key(plan, device="cpu", timings=False) == key
+    fig = copy / "checks" / "figure.py"
+    fig.write_text(fig.read_text() + "\n# a change to how figures score\n")
+    assert batch.grading_key(plan, device="cpu", timings=False) != key
