@@ -31,11 +31,17 @@ children, which is where the cores go; one process keeps one copy of torch, of t
 reference outputs and of the zygote. The main thread alone writes the gradebook: one
 transaction per submission as soon as it is done, then its files.
 
-A submission that cannot be opened (corrupt archive, unsafe or empty) or that hits an
-internal error is recorded as failed with its reason, and the batch goes on; failed
-submissions are tried again on every run. Exit status: 0 when the batch completed
-(whatever the scores and failures), 2 for usage errors (including a gradebook that cannot
-be used), 130 when interrupted. Ctrl-C stops at once: what was recorded stays, the
+A submission that cannot be opened (corrupt archive, unsafe or empty) is graded as not
+submitted: every check 0 and ``missing``, "not submitted: <reason>", so it has its row
+with 0 in grades.csv (Status ``not submitted``) and a TA can still score it in review. One
+that hits an internal error is recorded as failed with its reason (an empty Total). Either
+way the batch goes on, and both are tried again on every run.
+
+Exit status: 0 when every submission was graded (whatever the scores); 4
+(``EXIT_UNGRADED``) when the batch completed but some submission could not be graded (not
+submitted: empty or unreadable; or failed), so that CI notices; 2 for usage errors
+(including a gradebook that cannot be used, or one that belongs to another assignment or
+submissions folder); 130 when interrupted. Ctrl-C stops at once: what was recorded stays, the
 submissions in flight are dropped (and graded by the next run), the class files are
 brought up to date.
 
@@ -61,6 +67,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Sequence, TextIO
 
+from grader.report.terminal import for_terminal
 from grader.gradebook import FILENAME, Gradebook, GradebookError, OverrideRow, sha256_file
 from grader.results import SubmissionResult
 from grader.review import apply_overrides, duplicate_students, effective_results, student_key
@@ -70,6 +77,7 @@ __all__ = ["Outcome", "PublishReport", "Task", "discover", "grading_key", "outpu
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_UNGRADED = 4  # the batch completed, but some submission could not be graded (see the module docstring)
 EXIT_INTERRUPTED = 130
 
 DEFAULT_OUT = Path("results")
@@ -181,6 +189,13 @@ def grading_key(plan: Plan, *, device: str, timings: bool) -> str:
         feed(importlib.metadata.version("dl-grader"))
     except importlib.metadata.PackageNotFoundError:
         feed("unknown")
+    # the grader's own code (check kinds, comparison, answers loading): a fix that changes
+    # how a check scores (e.g. a figure now waits for a TA) must regrade, not reuse old results
+    own = Path(__file__).resolve().parent
+    for p in sorted(own.rglob("*.py")):
+        if "__pycache__" not in p.parts:
+            feed(p.relative_to(own).as_posix())
+            feed(p.read_bytes())
     return h.hexdigest()
 
 
@@ -216,6 +231,27 @@ class Outcome:
     failure_kind: Literal["rejected", "error"] = "error"
     traceback: str | None = None
     error: BaseException | None = None
+    not_submitted: str | None = None  # graded as "not submitted" (every check 0) for this reason
+
+
+def not_submitted_result(plan: Plan, name: str, reason: str) -> SubmissionResult:
+    """The result of a submission that could not be opened (empty, unreadable, unsafe):
+    every check 0 and ``missing`` with "not submitted" and the reason, so that it has a
+    row with 0 in grades.csv (the contract: what is not submitted scores 0) and a TA can
+    still score its checks in review. Deterministic: the same reason, the same bytes."""
+    from grader.results import CheckResult, QuestionResult, Status, question_status, round_score
+
+    message = f"not submitted: {reason}"
+    questions = []
+    for q in plan.questions:
+        checks = [CheckResult(id=c.spec.id, status=Status.MISSING, score=0.0, max_score=c.spec.points, message=message,
+                              visibility=c.spec.visibility, hint=None, source=c.spec.source_label) for c in q.checks]
+        counted = [c for c in checks if c.max_score > 0] or checks
+        questions.append(QuestionResult(id=q.id, title=q.title, score=0.0, max_score=q.points,
+                                        status=question_status(counted), checks=checks))
+    return SubmissionResult(assignment=plan.rubric.assignment, submission=name, student={}, score=0.0,
+                            max_score=round_score(plan.max_score), questions=questions,
+                            warnings=[f"{name}: could not be graded, scored as not submitted: {reason}"])
 
 
 class GraderUnavailable(Exception):
@@ -260,6 +296,7 @@ class _Shared:
     """What every worker reads; nothing in it changes during the run."""
 
     grader: LazyGrader
+    plan: Plan
     known: Mapping[tuple[str, str], tuple[int, str]]
     overrides: tuple[OverrideRow, ...]
     force: bool
@@ -302,6 +339,22 @@ def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
     t0 = time.perf_counter()
 
     def failed(reason: str, kind: Literal["rejected", "error"], chash: str, tb: str | None = None) -> Outcome:
+        if kind == "rejected":  # nothing gradable in it: every question 0, "not submitted", with the reason
+            # named from the class folder, not by the grader's absolute path: the student reads it too, and
+            # the result stays the same bytes wherever the class folder is
+            reason = reason.replace(str(task.path.parent) + os.sep, "")
+            try:
+                result = not_submitted_result(shared.plan, task.name, reason)
+                raw = result.to_json()
+                rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides,
+                                             renderer=renderer, audience=shared.audience)
+            except Exception:  # noqa: BLE001 - then it stays a plain failure, with its reason
+                pass
+            else:
+                return Outcome(task=task, kind="graded", wall_s=time.perf_counter() - t0, content_hash=chash,
+                               result_json=raw, student=rendered.student, score=result.score,
+                               max_score=result.max_score, rendered=rendered, failure=reason, failure_kind=kind,
+                               not_submitted=reason)
         return Outcome(task=task, kind="failed", wall_s=time.perf_counter() - t0, content_hash=chash,
                        failure=reason, failure_kind=kind, traceback=tb)
 
@@ -433,7 +486,7 @@ def _class_report(renderer: Any, items: Sequence[Any]) -> str:
     failures = [GradingFailure(submission=e.row.submission, reason=e.row.failure or "not graded",
                                kind="rejected" if (e.row.content_hash.startswith("file:") or not e.row.content_hash)
                                and not (e.row.failure or "").startswith("internal error") else "error")
-                for e in items if e.result is None]
+                for e in items if e.result is None or e.row.failure]  # scored 0 as not submitted: listed too
     links = {e.result.submission: f"{output_stem(e.row.submission)}.html" for e in items if e.result is not None}
     timings = {e.result.submission: e.row.wall_s for e in items if e.result is not None and e.row.wall_s is not None}
     return renderer.class_report(results, failures=failures, links=links, timings=timings)
@@ -462,27 +515,31 @@ class Progress:
 
     def add(self, o: Outcome) -> None:
         self.done += 1
-        if o.kind == "graded":
+        if o.kind == "failed" or o.not_submitted is not None:
+            self.failed += 1
+        elif o.kind == "graded":
             self.graded += 1
         elif o.kind == "skipped":
             self.skipped += 1
-        else:
-            self.failed += 1
         if self.quiet:
             return
         if self.tty:
             self.draw(force=self.done == self.total)
             return
         width = len(str(self.total))
-        head = f"[{self.done:>{width}}/{self.total}] {o.task.name}"
+        head = f"[{self.done:>{width}}/{self.total}] {for_terminal(o.task.name, newlines=False)}"
         if o.kind == "failed":
-            line = f"{head}: FAILED: {o.failure}"
+            line = f"{head}: FAILED: {for_terminal(o.failure, newlines=False)}"
         else:
             r = o.rendered
-            who = f" ({r.student})" if r is not None and r.student != o.task.name else ""
+            who = f" ({for_terminal(r.student, newlines=False)})" if r is not None and r.student != o.task.name else ""
             score = f"{r.score:g} / {r.max_score:g}" if r is not None else "?"
-            line = (f"{head}{who}: {score} in {o.wall_s:.2f} s" if o.kind == "graded"
-                    else f"{head}{who}: {score}, unchanged (not regraded)")
+            if o.not_submitted is not None:
+                line = f"{head}{who}: {score}, not submitted: {for_terminal(o.not_submitted, newlines=False)}"
+            elif o.kind == "graded":
+                line = f"{head}{who}: {score} in {o.wall_s:.2f} s"
+            else:
+                line = f"{head}{who}: {score}, unchanged (not regraded)"
         print(line, file=self.stream, flush=True)
 
     def draw(self, *, force: bool = False) -> None:
@@ -497,8 +554,9 @@ class Progress:
         eta = (self.total - self.done) / rate if rate > 0 else None
         line = (f"grading {self.done}/{self.total}  {rate:.1f}/s  ETA {_clock(eta)}  "
                 f"failed {self.failed}  unchanged {self.skipped}")
-        self.stream.write("\r\x1b[2K" + line)
-        self.stream.flush()
+        raw = getattr(self.stream, "raw", self.stream)  # our own control sequence: past TerminalStream
+        raw.write("\r\x1b[2K" + line)
+        raw.flush()
 
     def close(self) -> None:
         if self.tty and not self.quiet:
@@ -576,12 +634,18 @@ def run_batch(args: argparse.Namespace, *, plan: Plan, device: str) -> int:
         print(f"error: --out {out_dir}: {err.strerror or err}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        held = gb.meta("assignment")
-        if held is not None and held != assignment:
-            print(f"error: {gb.path} holds results of {held}, not {assignment}: use another --out folder",
-                  file=sys.stderr)
+        source = str(Path(args.path).resolve())
+        refusal = _ownership_problem(gb, out_dir=out_dir, assignment=assignment, source=source)
+        if refusal is not None:
+            print(f"error: {refusal}", file=sys.stderr)
             return EXIT_USAGE
-        return _run(args, plan=plan, device=device, gb=gb, out_dir=out_dir, tasks=tasks, notes=notes)
+        gone = sorted(set(gb.current_ids(assignment)) - {t.name for t in tasks})
+        if gone:
+            notes.append(f"{len(gone)} submission(s) in the gradebook are no longer in {args.path}: "
+                         f"{', '.join(gone[:10])}{' ...' if len(gone) > 10 else ''} (kept; remove one with "
+                         f"`grade review {out_dir} --remove NAME`)")
+        return _run(args, plan=plan, device=device, gb=gb, out_dir=out_dir, tasks=tasks, notes=notes,
+                    source=source)
     except GradebookError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -589,8 +653,48 @@ def run_batch(args: argparse.Namespace, *, plan: Plan, device: str) -> int:
         gb.close()
 
 
+def _ownership_problem(gb: Gradebook, *, out_dir: Path, assignment: str, source: str) -> str | None:
+    """Why this run may not write into this gradebook, or None. A results folder belongs to
+    one assignment and one submissions folder (``meta.submissions``, the resolved path): a
+    run of another class would mix its submissions (and apply TA scores by student id) into
+    this one's grades. The folder is the same when its path is, or when its path relative
+    to the results folder is (``meta.submissions_relative``: the two were moved or copied
+    together). A gradebook written before the folder was recorded is claimed when every
+    stored submission was read from inside ``source``."""
+    held = gb.meta("assignment")
+    held_source = gb.meta("submissions")
+    if held is not None and held != assignment:
+        where = f" (the submissions in {held_source})" if held_source else ""
+        return f"{out_dir}/ holds results of {held}, not {assignment}{where}: use another --out folder"
+    moved_together = gb.meta("submissions_relative") == _relative(source, out_dir)
+    if held_source is not None and held_source != source and not moved_together:
+        return (f"{out_dir}/ holds the results of the submissions in {held_source}, not {source}: a results "
+                "folder belongs to one submissions folder; use another --out folder (or the same path as before)")
+    if held_source is None and held is not None:
+        root = Path(source)
+        foreign = sorted({r.source for r in gb.current(held) if not _inside(Path(r.source), root)})
+        if foreign:
+            other = Path(foreign[0]).resolve().parent
+            return (f"{out_dir}/ holds the results of the submissions in {other} (e.g. {foreign[0]}), not {source}: "
+                    "a results folder belongs to one submissions folder; use another --out folder")
+    return None
+
+
+def _relative(source: str, out_dir: Path) -> str:
+    """The submissions folder as seen from the results folder: the same when both were
+    moved or copied together (``course/submissions`` and ``course/results``)."""
+    return os.path.relpath(source, out_dir.resolve())
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve() == root or path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
 def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, out_dir: Path, tasks: list[Task],
-         notes: list[str]) -> int:
+         notes: list[str], source: str) -> int:
     from grader.engine import Grader
 
     assignment = plan.rubric.assignment
@@ -599,12 +703,13 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     audience = getattr(args, "audience", None) or "student"
     jobs = min(args.jobs or _default_jobs(), len(tasks))
     key = grading_key(plan, device=device, timings=timings)
-    gb.set_meta(_plan_meta(plan, audience=audience))
+    gb.set_meta({**_plan_meta(plan, audience=audience), "submissions": source,
+                 "submissions_relative": _relative(source, out_dir)})
     _clean_temporaries(out_dir)
     renderer_probe = _html_renderer()
     if not quiet:
         for n in notes:
-            print(f"note: {n}")
+            print(f"note: {for_terminal(n)}")
         print(f"grading {len(tasks)} submission(s) of {assignment} into {out_dir}/ with {jobs} job(s)"
               + ("" if renderer_probe is not None else " (JSON only: grader.report.html is not available)"), flush=True)
     t_start = time.monotonic()
@@ -612,7 +717,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation))
     stop = threading.Event()
     try:
-        shared = _Shared(grader=grader, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
+        shared = _Shared(grader=grader, plan=plan, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
                          force=bool(getattr(args, "force", False)), timings=timings, audience=audience,
                          html=renderer_probe is not None)
         current = gb.current_ids(assignment)
@@ -660,28 +765,36 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     report = publish(out_dir, gb, assignment, only=[], renderer=renderer_probe, audience=audience)
     html_error = html_error or report.html_error
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {for_terminal(warning, newlines=False)}", file=sys.stderr)
     if html_error:
         print(f"warning: HTML pages were not written ({html_error}); the JSON results and grades.csv are complete",
               file=sys.stderr)
-    graded = sum(o.kind == "graded" for o in outcomes)
+    unread = [o for o in outcomes if o.not_submitted is not None]
+    graded = sum(o.kind == "graded" and o.not_submitted is None for o in outcomes)
     skipped = sum(o.kind == "skipped" for o in outcomes)
     failed = [o for o in outcomes if o.kind == "failed"]
     if getattr(args, "json", None) is not None:
         _write(args.json, _summary_json(outcomes, assignment=assignment, total=len(tasks), interrupted=interrupted))
     rate = len(outcomes) / elapsed if elapsed > 0 else 0.0
-    summary = (f"{graded} graded, {skipped} unchanged, {len(failed)} failed of {len(tasks)} in {elapsed:.1f} s "
+    summary = (f"{graded} graded, {skipped} unchanged, "
+               + (f"{len(unread)} not submitted (empty or unreadable), " if unread else "")
+               + f"{len(failed)} failed of {len(tasks)} in {elapsed:.1f} s "
                f"({rate:.1f}/s); results in {out_dir}/ (grades.csv"
                + (", report.html)" if renderer_probe is not None else ")"))
     if interrupted:
         print(f"interrupted: {summary}; {len(tasks) - len(outcomes)} not recorded: run the same command again to "
               "grade them", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if failed and not quiet:
-        print(f"{len(failed)} submission(s) could not be graded:")
-        for o in failed:
-            print(f"  {o.task.name}: {o.failure}")
+    if (failed or unread) and not quiet:
+        print(f"{len(failed) + len(unread)} submission(s) could not be graded:")
+        for o in sorted(failed + unread, key=lambda o: o.task.name):
+            how = "scored 0 as not submitted: " if o.not_submitted is not None else ""
+            print(f"  {for_terminal(o.task.name, newlines=False)}: {how}{for_terminal(o.failure, newlines=False)}")
     print(f"done: {summary}")
+    if failed or unread:
+        print(f"exit status {EXIT_UNGRADED}: {len(failed) + len(unread)} submission(s) could not be graded "
+              "(see above, and the Status and Reason columns of grades.csv)", file=sys.stderr)
+        return EXIT_UNGRADED
     return EXIT_OK
 
 
@@ -714,7 +827,7 @@ def _store(gb: Gradebook, o: Outcome, *, assignment: str, rubric_hash: str, key:
         current[name] = gb.record(assignment=assignment, student=o.student, submission=name,
                                   content_hash=o.content_hash, rubric_hash=rubric_hash, grading_key=key,
                                   source=str(o.task.path), wall_s=o.wall_s, result_json=o.result_json,
-                                  score=o.score, max_score=o.max_score)
+                                  score=o.score, max_score=o.max_score, failure=o.not_submitted)
         return
     current[name] = gb.record(assignment=assignment, student=name, submission=name, content_hash=o.content_hash,
                               rubric_hash=rubric_hash, grading_key=key, source=str(o.task.path), wall_s=o.wall_s,
@@ -725,11 +838,13 @@ def _summary_json(outcomes: Sequence[Outcome], *, assignment: str, total: int, i
     subs = []
     for o in sorted(outcomes, key=lambda o: o.task.name):
         r = o.rendered
-        subs.append({"submission": o.task.name, "outcome": o.kind, "student": r.student if r else o.task.name,
+        subs.append({"submission": o.task.name, "outcome": "not_submitted" if o.not_submitted is not None else o.kind,
+                     "student": r.student if r else o.task.name,
                      "score": r.score if r else None, "max_score": r.max_score if r else None,
                      "reason": o.failure})
     data = {"assignment": assignment, "total": total, "interrupted": interrupted,
-            "graded": sum(o.kind == "graded" for o in outcomes), "unchanged": sum(o.kind == "skipped" for o in outcomes),
+            "graded": sum(o.kind == "graded" and o.not_submitted is None for o in outcomes),
+            "not_submitted": sum(o.not_submitted is not None for o in outcomes), "unchanged": sum(o.kind == "skipped" for o in outcomes),
             "failed": sum(o.kind == "failed" for o in outcomes), "submissions": subs}
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 

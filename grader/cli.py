@@ -4,7 +4,8 @@
     grade schema                  print the rubric JSON Schema
 
 Exit codes: 0 grading completed (whatever the score), 3 --fail-under not met, 2 usage,
-submission-path or rubric errors, 1 internal error (one-line cause; traceback with --debug).
+submission-path or rubric errors, 1 internal error (one-line cause; traceback with --debug),
+4 class mode completed but some submission could not be graded (see grader.batch).
 """
 
 from __future__ import annotations
@@ -161,6 +162,20 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command with stdout and stderr escaped for a terminal (see
+    ``grader.report.terminal``): whatever a submission holds, nothing it names or writes
+    reaches the TA's terminal as a control sequence."""
+    from grader.report.terminal import TerminalStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalStream(out), TerminalStream(err)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     from grader.device import DeviceError

@@ -20,8 +20,15 @@ CSV columns, in this order::
 - ``Total``: the submission's points (empty where it could not be graded, so that an
   import never turns a grading failure into a zero); ``Max Points``: the rubric's total.
 - ``Status``: ``graded``; ``needs review`` (manual items not scored yet: they count 0 in
-  Total until a TA scores them with ``grade review``); or ``failed``.
+  Total until a TA scores them with ``grade review``); ``not submitted`` (an empty or
+  unreadable submission: every question 0, the reason in Reason; TA overrides apply); or
+  ``failed`` (an internal error: empty scores).
 - ``Reason``: why grading failed, and warnings such as a student id claimed twice.
+
+Formula injection: a text cell (name, id, submission, reason) that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return gets a leading single quote (``'=HYPERLINK(...)``),
+so a spreadsheet or Canvas shows it as text instead of running it; numbers the grader
+writes are never quoted.
 
 Canvas: the first two columns are named as in Canvas's gradebook export, so a Canvas
 gradebook import matches rows to students on ``SIS User ID``. Canvas reads every other
@@ -56,6 +63,7 @@ __all__ = ["ExportRow", "cmd_export", "export_rows", "render_csv", "render_jsonl
 STATUS_GRADED = "graded"
 STATUS_REVIEW = "needs review"
 STATUS_FAILED = "failed"
+STATUS_NOT_SUBMITTED = "not submitted"
 
 
 @dataclass(frozen=True)
@@ -90,8 +98,12 @@ def export_rows(items: Sequence[Effective], *, assignment: str, max_score: float
             continue
         r = e.result
         pending = any(c.status == Status.MANUAL for q in r.questions for c in q.checks)
+        status = STATUS_REVIEW if pending else STATUS_GRADED
+        if e.row.failure:  # graded as not submitted (empty or unreadable): 0, and why
+            status = STATUS_NOT_SUBMITTED
+            reasons.insert(0, e.row.failure)
         rows.append(ExportRow(student=e.student, name=r.student.get("name", "").strip(), submission=e.row.submission,
-                              assignment=assignment, status=STATUS_REVIEW if pending else STATUS_GRADED,
+                              assignment=assignment, status=status,
                               score=r.score, max_score=r.max_score, questions={q.id: q.score for q in r.questions},
                               reason="; ".join(reasons), overrides=ovr))
     return rows
@@ -104,14 +116,40 @@ def fmt_points(x: float | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A text cell safe from formula injection (the OWASP rule): a cell that starts with
+    ``= + - @``, a tab or a carriage return is prefixed with a single quote, which Excel,
+    LibreOffice, Google Sheets and Canvas read as "this is text". Only text cells go
+    through here (names, ids, submission names, reasons, column titles); the numbers the
+    grader writes (:func:`fmt_points`) are never prefixed, so -1.5 stays a number."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+class _Points(str):
+    """A number the grader formatted itself (a cell that stays numeric)."""
+
+
 def render_csv(rows: Sequence[ExportRow], *, question_ids: Sequence[str]) -> str:
+    """The CSV gradebook. Every cell is either a number formatted by the grader or text
+    neutralised by :func:`csv_text`: whatever a student put in their id, name or file
+    names, no cell is a formula."""
+
+    def cells(values: Sequence[str]) -> list[str]:
+        return [v if isinstance(v, _Points) else csv_text(v) for v in values]
+
+    def pts(x: float | None) -> str:
+        return _Points(fmt_points(x))
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(["Student", "SIS User ID", "Submission", *question_ids, "Total", "Max Points", "Status", "Reason"])
+    w.writerow(cells(["Student", "SIS User ID", "Submission", *question_ids, "Total", "Max Points", "Status", "Reason"]))
     for r in rows:
-        w.writerow([r.name or r.student, r.student, r.submission,
-                    *(fmt_points(r.questions.get(q)) if r.questions else "" for q in question_ids),
-                    fmt_points(r.score), fmt_points(r.max_score), r.status, r.reason])
+        w.writerow(cells([r.name or r.student, r.student, r.submission,
+                          *(pts(r.questions.get(q)) if r.questions else "" for q in question_ids),
+                          pts(r.score), pts(r.max_score), r.status, r.reason]))
     return buf.getvalue()
 
 

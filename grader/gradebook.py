@@ -4,9 +4,11 @@
 class run; the per-submission JSON/HTML files, ``grades.csv`` and ``report.html`` beside it
 are projections of it and are rewritten from it on every run.
 
-Schema (version 1)::
+Schema (version 2)::
 
-    meta(key TEXT PRIMARY KEY, value TEXT)       schema_version, assignment, questions, checks, audience
+    meta(key TEXT PRIMARY KEY, value TEXT)       schema_version, assignment, submissions (the
+                                                  resolved path of the submissions folder this results
+                                                  folder belongs to), questions, checks, audience
     results(                                      one row per graded content
         id            INTEGER PRIMARY KEY,
         assignment    TEXT,                       e.g. "hw1"
@@ -20,15 +22,22 @@ Schema (version 1)::
         outcome       TEXT,                       'graded' | 'failed'
         score, max_score REAL,
         result_json   TEXT,                       SubmissionResult.to_json() as graded, before overrides
-        failure       TEXT,                       why a 'failed' submission could not be graded
+        failure       TEXT,                       why a 'failed' submission could not be graded; on a
+                                                  'graded' row, why it was graded as not submitted
         source        TEXT,                       the path it was read from
         wall_s        REAL,                       seconds it took (not part of any result file)
         graded_at     TEXT,                       UTC, ISO 8601
         UNIQUE (assignment, submission, content_hash, grading_key))
     current(assignment, submission, result_id)    the row that stands for each submission now
-    overrides(id, assignment, student, submission, check_id, score, comment, by, at)
+    overrides(id, assignment, student, submission, check_id, score, comment, by, at, digest)
                                                   TA scores; the newest per (student, submission,
-                                                  check) wins; older ones stay as history
+                                                  check) wins; older ones stay as history. digest:
+                                                  grader.review.evidence_digest of the check as the
+                                                  TA saw it (NULL: recorded before version 2)
+
+Version 1 gradebooks (no ``digest`` column) are upgraded in place when opened for writing
+(``ALTER TABLE overrides ADD COLUMN digest``; their overrides keep a NULL digest and apply
+as before); read-only they are read as they are.
 
 The row key is (student, assignment, content hash, rubric) refined with the submission
 name, because two entries can hold the same bytes. **The student key** is ``student.id``
@@ -39,7 +48,8 @@ submissions that claim one student id keep two rows; the batch reports them as a
 **The grading key** is what decides whether a stored result is still valid: a sha256 of
 the rubric file's hash, the set of questions and checks graded (``--public`` changes it),
 the bytes of every file of the reference package (solutions, probes, data), the device,
-``--timings``, and the grader's version. A submission whose content hash and grading key
+``--timings``, the grader's version and the bytes of its own ``.py`` files (a fix to how
+a check scores regrades). A submission whose content hash and grading key
 are unchanged is not regraded; anything else is.
 
 Durability: each submission's row is written in its own transaction as soon as it is
@@ -82,7 +92,8 @@ __all__ = [
 ]
 
 FILENAME = "gradebook.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_READABLE_VERSIONS = ("1", "2")  # 1: no overrides.digest (upgraded when opened for writing)
 _APP_TAG = "dl-grader gradebook"
 _BUSY_TIMEOUT_S = 5.0
 
@@ -126,7 +137,8 @@ CREATE TABLE overrides (
     score      REAL NOT NULL,
     comment    TEXT NOT NULL,
     by         TEXT NOT NULL,
-    at         TEXT NOT NULL
+    at         TEXT NOT NULL,
+    digest     TEXT
 );
 CREATE INDEX overrides_by_student ON overrides (assignment, student);
 """
@@ -171,6 +183,7 @@ class OverrideRow:
     comment: str
     by: str
     at: str
+    digest: str | None = None  # what it scored (grader.review.evidence_digest); None: not known
 
     def applies_to(self, *, student: str, submission: str) -> bool:
         return self.student == student and (self.submission is None or self.submission == submission)
@@ -187,6 +200,8 @@ class Gradebook:
         self.path = path
         self._conn = conn
         self._lock_fd = lock_fd
+        cols = {r[1] for r in conn.execute("PRAGMA table_info(overrides)")}
+        self._digest = "digest" if "digest" in cols else "NULL"
 
     # ------------------------------------------------------------------ opening
 
@@ -208,7 +223,7 @@ class Gradebook:
         try:
             conn = _connect(path, readonly=not create and not exclusive)
             try:
-                _validate_or_init(conn, path, create=create)
+                _validate_or_init(conn, path, create=create, writable=exclusive)
             except BaseException:
                 conn.close()
                 raise
@@ -264,8 +279,8 @@ class Gradebook:
                score: float | None = None, max_score: float | None = None, failure: str | None = None) -> int:
         """Store one outcome and make it the submission's current one, in one transaction."""
         outcome = "graded" if result_json is not None else "failed"
-        if (result_json is None) == (failure is None):
-            raise ValueError("record(): give exactly one of result_json and failure")
+        if result_json is None and failure is None:
+            raise ValueError("record(): give result_json, failure, or both (a not-submitted result and why)")
         with self._transaction():
             cur = self._conn.execute(
                 "INSERT INTO results (assignment, student, submission, content_hash, rubric_hash, grading_key, outcome,"
@@ -316,28 +331,44 @@ class Gradebook:
         with self._transaction():
             for it in items:
                 cur = self._conn.execute(
-                    "INSERT INTO overrides (assignment, student, submission, check_id, score, comment, by, at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    "INSERT INTO overrides (assignment, student, submission, check_id, score, comment, by, at, digest)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (assignment, it["student"], it.get("submission"), it["check_id"], float(it["score"]),
-                     it.get("comment") or "", it["by"], at))
+                     it.get("comment") or "", it["by"], at, it.get("digest")))
                 out.append(OverrideRow(int(cur.fetchone()[0]), assignment, it["student"], it.get("submission"),
-                                       it["check_id"], float(it["score"]), it.get("comment") or "", it["by"], at))
+                                       it["check_id"], float(it["score"]), it.get("comment") or "", it["by"], at,
+                                       it.get("digest")))
         return out
 
     def overrides(self, assignment: str) -> list[OverrideRow]:
         """The effective overrides: the newest per (student, submission, check), in id order."""
         rows = self._conn.execute(
-            "SELECT id, assignment, student, submission, check_id, score, comment, by, at FROM overrides o "
-            "WHERE assignment = ? AND id = (SELECT MAX(id) FROM overrides p WHERE p.assignment = o.assignment "
+            f"SELECT id, assignment, student, submission, check_id, score, comment, by, at, {self._digest} "
+            "FROM overrides o WHERE assignment = ? AND id = (SELECT MAX(id) FROM overrides p WHERE p.assignment = o.assignment "
             "AND p.student = o.student AND p.submission IS o.submission AND p.check_id = o.check_id) ORDER BY id",
             (assignment,))
         return [OverrideRow(*r) for r in rows]
 
     def override_history(self, assignment: str) -> list[OverrideRow]:
         rows = self._conn.execute(
-            "SELECT id, assignment, student, submission, check_id, score, comment, by, at FROM overrides "
-            "WHERE assignment = ? ORDER BY id", (assignment,))
+            f"SELECT id, assignment, student, submission, check_id, score, comment, by, at, {self._digest} "
+            "FROM overrides WHERE assignment = ? ORDER BY id", (assignment,))
         return [OverrideRow(*r) for r in rows]
+
+    def remove_submission(self, assignment: str, submission: str) -> tuple[list[ResultRow], int]:
+        """Take a submission out of the gradebook, in one transaction: its stored results
+        (history included) and the overrides recorded for it by name. Overrides recorded
+        for the student without a submission name stay (they follow the student). Returns
+        the rows removed and how many overrides went with them."""
+        with self._transaction():
+            gone = [ResultRow(*r) for r in self._conn.execute(
+                f"SELECT {_RESULT_COLUMNS} FROM results r WHERE assignment = ? AND submission = ? ORDER BY id",
+                (assignment, submission))]
+            self._conn.execute("DELETE FROM current WHERE assignment = ? AND submission = ?", (assignment, submission))
+            self._conn.execute("DELETE FROM results WHERE assignment = ? AND submission = ?", (assignment, submission))
+            n = self._conn.execute("DELETE FROM overrides WHERE assignment = ? AND submission = ?",
+                                   (assignment, submission)).rowcount
+        return gone, int(n)
 
     # ------------------------------------------------------------------ internals
 
@@ -410,7 +441,7 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
-def _validate_or_init(conn: sqlite3.Connection, path: Path, *, create: bool) -> None:
+def _validate_or_init(conn: sqlite3.Connection, path: Path, *, create: bool, writable: bool = False) -> None:
     """Refuse anything that is not an intact gradebook of our schema version; create the
     tables in a new (empty) database. Nothing is written before the checks pass."""
     try:
@@ -438,11 +469,29 @@ def _validate_or_init(conn: sqlite3.Connection, path: Path, *, create: bool) -> 
     if meta.get("application") != _APP_TAG:
         raise GradebookError(f"{path}: a SQLite database, but not a grader gradebook; it was left as it is")
     version = meta.get("schema_version")
-    if version != str(SCHEMA_VERSION):
-        raise GradebookError(f"{path}: gradebook schema version {version}, but this grader reads version {SCHEMA_VERSION}; "
-                             "it was left as it is: use the grader version that wrote it, or another --out folder")
+    if version not in _READABLE_VERSIONS:
+        raise GradebookError(f"{path}: gradebook schema version {version}, but this grader reads versions "
+                             f"{', '.join(_READABLE_VERSIONS)}; it was left as it is: use the grader version that "
+                             "wrote it, or another --out folder")
     if create:
         _set_pragmas(conn, path)
+    if version != str(SCHEMA_VERSION) and (create or writable):
+        _upgrade(conn, path)
+
+
+def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
+    """Version 1 -> 2: overrides gain their digest column (NULL for the old ones)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        cols = {r[1] for r in conn.execute("PRAGMA table_info(overrides)")}
+        if "digest" not in cols:
+            conn.execute("ALTER TABLE overrides ADD COLUMN digest TEXT")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        conn.execute("COMMIT")
+    except sqlite3.Error as err:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise GradebookError(f"{path}: cannot upgrade the gradebook to version {SCHEMA_VERSION}: {err}") from None
 
 
 def _set_pragmas(conn: sqlite3.Connection, path: Path) -> None:

@@ -5,6 +5,7 @@
     grade review RESULTS --set problem1.q1_1.reason=1 [--set ...] --student s123
                          [--submission NAME] [--comment TEXT] [--by NAME]
     grade review RESULTS --overrides overrides.yaml
+    grade review RESULTS --remove SUBMISSION  take a submission out of the gradebook (below)
 
 An override gives one check of one student's submission a score between 0 and the
 check's points (any check of the rubric: a manual one, or an automatic one a TA regrades
@@ -26,12 +27,29 @@ after a regrade. The result JSON stays deterministic: the overridden check's sta
 becomes pass / partial / fail by its score, its message says it was scored in review with
 the TA's comment, ``details.review`` keeps the automatic status and message, and the
 question and submission totals are recomputed. Who and when are in the gradebook only.
+
+A score belongs to what it scored. Each override records :func:`evidence_digest` of the
+check as the TA saw it (the answer text, the figure's bytes through their sha256, the
+automatic verdict and its evidence; never the rubric's key). When a regrade changes that
+(a resubmission with another answer, another figure), the override is **suspended**: it is
+not applied, the check keeps its automatic status (a manual check is pending again and back
+in the queue), its message and ``details.review`` (``suspended: true``) say so, the batch
+and the review listing print it, and a new ``--set`` scores the new answer. Overrides
+recorded before digests existed (gradebook version 1) apply as before.
+
+    grade review RESULTS --remove SUBMISSION [--remove ...]
+
+takes a submission out of the gradebook (its results, history and the overrides recorded
+for it by name) and its files out of the results folder, then rewrites grades.csv and
+report.html. A submission still in the submissions folder is graded again by the next run.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
+import json
 import math
 import os
 import sys
@@ -41,6 +59,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from grader.gradebook import Gradebook, GradebookError, OverrideRow, ResultRow
+from grader.report.terminal import for_terminal
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, TextView, question_status, round_score
 
 __all__ = [
@@ -83,6 +102,7 @@ class Effective:
     result: SubmissionResult | None  # None: it could not be graded (row.failure says why)
     overrides: tuple[OverrideRow, ...]  # those applied
     warnings: tuple[str, ...]
+    suspended: tuple[OverrideRow, ...] = ()  # not applied: what they scored has changed since
 
 
 def student_key(result: SubmissionResult | None, submission: str) -> str:
@@ -94,10 +114,29 @@ def student_key(result: SubmissionResult | None, submission: str) -> str:
 # --------------------------------------------------------------------------- applying
 
 
+def evidence_digest(check: CheckResult) -> str:
+    """What a TA scores when scoring this check, as a sha256: its automatic status,
+    message, details (a figure's sha256 and size among them) and views (the answer text),
+    without the rubric's key and without any earlier review. Equal digests: the same
+    evidence; a resubmission that changes the answer changes it."""
+    data = check.model_dump(mode="json", include={"status", "message", "details", "views"})
+    data["details"] = {k: v for k, v in data["details"].items() if k != "review"}
+    data["views"] = [{k: v for k, v in view.items() if k != "key"} for view in data["views"]]
+    text = json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def is_suspended(o: OverrideRow, check: CheckResult) -> bool:
+    """The override scored other evidence than the check now holds."""
+    return o.digest is not None and o.digest != evidence_digest(check)
+
+
 def apply_overrides(result: SubmissionResult, overrides: Sequence[OverrideRow]) -> tuple[SubmissionResult, list[str]]:
     """The result with each override (already matched to this submission) applied; the newest
-    override per check wins. Returns the new result and warnings for overrides that name a
-    check the result does not have (the rubric changed since)."""
+    override per check wins. An override whose digest no longer matches the check is
+    suspended instead (see the module docstring). Returns the new result and warnings for
+    overrides that name a check the result does not have (the rubric changed since) or
+    that are suspended."""
     by_check: dict[str, OverrideRow] = {}
     for o in sorted(overrides, key=lambda o: o.id):
         by_check[o.check_id] = o
@@ -110,7 +149,13 @@ def apply_overrides(result: SubmissionResult, overrides: Sequence[OverrideRow]) 
         changed = False
         for c in q.checks:
             found = by_check.pop(f"{q.id}.{c.id}", None)
-            if found is not None:
+            if found is not None and is_suspended(found, c):
+                c = _suspend_check(c, found)
+                warnings.append(f"{result.submission}: the review score of {q.id}.{c.id} ({found.score:g} by "
+                                f"{found.by}) is suspended: what it scored has changed since (a resubmission); "
+                                "it is back in the review queue")
+                changed = True
+            elif found is not None:
                 c, warn = _override_check(c, found, f"{q.id}.{c.id}")
                 warnings += warn
                 changed = True
@@ -124,6 +169,15 @@ def apply_overrides(result: SubmissionResult, overrides: Sequence[OverrideRow]) 
         warnings.append(f"{result.submission}: the override of {cid} (by {o.by}) names no check of this result; not applied")
     total = round_score(sum(q.score for q in questions))
     return result.model_copy(update={"questions": questions, "score": total}), warnings
+
+
+def _suspend_check(c: CheckResult, o: OverrideRow) -> CheckResult:
+    """The check as graded, marked: a review score was given to an earlier answer."""
+    note = (f"an earlier review score ({o.score:g} / {c.max_score:g}) was suspended: the answer changed "
+            "since it was scored")
+    details = {**c.details, "review": {"suspended": True, "score": o.score, "comment": o.comment,
+                                       "reason": "the answer changed since it was scored"}}
+    return c.model_copy(update={"message": f"{c.message} ({note})", "details": details})
 
 
 def _override_check(c: CheckResult, o: OverrideRow, full_id: str) -> tuple[CheckResult, list[str]]:
@@ -157,11 +211,22 @@ def effective_results(gb: Gradebook, assignment: str) -> list[Effective]:
         student = row.student
         mine = tuple(o for o in overrides if o.applies_to(student=student, submission=row.submission))
         warnings: list[str] = []
+        suspended: tuple[OverrideRow, ...] = ()
         if result is not None and mine:
+            raw = _checks_by_id(result)
+            suspended = tuple(o for o in mine if o.check_id in raw and is_suspended(o, raw[o.check_id]))
             result, warnings = apply_overrides(result, mine)
-        out.append(Effective(row=row, student=student, result=result, overrides=mine if result is not None else (),
-                             warnings=tuple(warnings)))
+        elif mine:
+            warnings = [f"{row.submission}: could not be graded ({row.failure or 'no result'}); its "
+                        f"{len(mine)} review score(s) apply once it is"]
+        out.append(Effective(row=row, student=student, result=result,
+                             overrides=tuple(o for o in mine if o not in suspended) if result is not None else (),
+                             warnings=tuple(warnings), suspended=suspended))
     return out
+
+
+def _checks_by_id(result: SubmissionResult) -> dict[str, CheckResult]:
+    return {f"{q.id}.{c.id}": c for q in result.questions for c in q.checks}
 
 
 def duplicate_students(items: Sequence[Effective]) -> dict[str, list[str]]:
@@ -184,6 +249,7 @@ class QueueItem:
     text: str
     key: str | None
     review: OverrideRow | None
+    suspended: OverrideRow | None = None  # a score given to an earlier answer, not applied
 
 
 def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[QueueItem]:
@@ -197,23 +263,27 @@ def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[
         done: dict[str, OverrideRow] = {}
         for ov in sorted(e.overrides, key=lambda ov: ov.id):
             done[ov.check_id] = ov
+        stale = {ov.check_id: ov for ov in e.suspended}
         for q in raw.questions:
             for c in q.checks:
-                if c.status != Status.MANUAL:
-                    continue
                 cid = f"{q.id}.{c.id}"
+                if c.status != Status.MANUAL and cid not in stale:
+                    continue
                 review = done.get(cid)
                 if review is not None and not include_reviewed:
                     continue
                 view = next((v for v in c.views if isinstance(v, TextView)), None)
+                text = view.text if view else ""
+                if c.status != Status.MANUAL:  # an automatic check a TA had scored: its verdict is the evidence
+                    text = f"[{c.status.value}] {c.message}"
                 out.append(QueueItem(submission=e.row.submission, student=e.student, check_id=cid,
-                                     max_score=c.max_score, text=view.text if view else "",
-                                     key=view.key if view else None, review=review))
+                                     max_score=c.max_score, text=text, key=view.key if view else None,
+                                     review=review, suspended=stale.get(cid)))
     return out
 
 
 def _excerpt(text: str, width: int = EXCERPT) -> str:
-    flat = " ".join(text.split())
+    flat = for_terminal(" ".join(text.split()), newlines=False)
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
@@ -223,12 +293,19 @@ def format_queue(queue: Sequence[QueueItem], *, results_dir: Path, assignment: s
     head = f"{results_dir}: {assignment}: {pending} item(s) waiting for review"
     if reviewed:
         head += f", {reviewed} reviewed"
+    suspended = sum(1 for it in queue if it.suspended is not None)
+    if suspended:
+        head += f" ({suspended} of them changed since a TA scored them: their scores are suspended)"
     lines = [head]
     for it in queue:
         who = it.student if it.student == it.submission else f"{it.student} ({it.submission})"
+        who = for_terminal(who, newlines=False)
         state = "pending" if it.review is None else (
             f"reviewed: {it.review.score:g} by {it.review.by} at {it.review.at}"
             + (f": {_excerpt(it.review.comment, 60)}" if it.review.comment else ""))
+        if it.suspended is not None and it.review is None:
+            state = (f"pending: CHANGED since scored {it.suspended.score:g} by {it.suspended.by} at "
+                     f"{it.suspended.at}; that score is suspended")
         lines.append("")
         lines.append(f"{who}  {it.check_id}  [0..{it.max_score:g}]  {state}")
         lines.append(f"  answer: {_excerpt(it.text) if it.text.strip() else '(no text)'}")
@@ -236,7 +313,7 @@ def format_queue(queue: Sequence[QueueItem], *, results_dir: Path, assignment: s
             lines.append(f"  key:    {_excerpt(it.key)}")
     if not queue:
         lines.append("nothing to review")
-    return "\n".join(lines)
+    return "\n".join(for_terminal(line, newlines=False) for line in lines)  # each line stays one line
 
 
 # --------------------------------------------------------------------------- validating
@@ -333,6 +410,11 @@ def resolve_entries(entries: Sequence[dict[str, Any]], *, checks: dict[str, Chec
                     "comment": comment.strip(), "by": by.strip()})
     if problems:
         raise ReviewError(problems)
+    raw = {e.row.submission: _checks_by_id(SubmissionResult.from_json(e.row.result_json))
+           for e in items if e.row.result_json is not None and e.row.submission in {o["target"] for o in out}}
+    for o in out:  # what the TA scored: a later change of it suspends the score
+        check = raw.get(o["target"], {}).get(o["check_id"])
+        o["digest"] = evidence_digest(check) if check is not None else None
     return out
 
 
@@ -399,6 +481,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--comment", default="", help="the TA's comment, shown to the student")
     p.add_argument("--by", help="who scored it (default: the current user)")
     p.add_argument("--overrides", type=Path, metavar="FILE", help="a YAML/JSON/TOML list of {student, check, score, comment, by}")
+    p.add_argument("--remove", action="append", default=None, metavar="SUBMISSION",
+                   help="take a submission (its results and the overrides recorded for it) out of the gradebook "
+                        "and the results folder (repeatable)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return p
 
@@ -412,6 +497,12 @@ def _default_by() -> str:
 
 def cmd_review(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
+    if args.remove:
+        if args.set or args.overrides is not None or args.student or args.submission or args.comment or args.by:
+            return _usage("--remove goes alone (no --set, --overrides, --student, --comment, --by)")
+        if not args.results.is_dir():
+            return _usage(f"{args.results}: no such results folder")
+        return _remove(args.results, args.remove, assignment=args.assignment)
     writing = bool(args.set) or args.overrides is not None
     if not writing and (args.student or args.submission or args.comment or args.by):
         return _usage("--student/--submission/--comment/--by go with --set")
@@ -443,17 +534,53 @@ def cmd_review(argv: Sequence[str]) -> int:
 
             report = publish(args.results, gb, assignment, only=sorted({r["target"] for r in resolved}))
             for w in report.warnings:
-                print(f"warning: {w}", file=sys.stderr)
+                print(f"warning: {for_terminal(w, newlines=False)}", file=sys.stderr)
             scores = {e.row.submission: e for e in effective_results(gb, assignment)}
             for o, r in zip(stored, resolved):
                 e = scores.get(r["target"])
-                total = f"; {r['target']} now {e.result.score:g} / {e.result.max_score:g}" if e and e.result else ""
-                print(f"recorded {o.check_id} = {o.score:g} for {o.student} by {o.by}{total}")
+                if e is not None and e.result is None:
+                    total = (f"; not applied yet: {r['target']} could not be graded ({e.row.failure or 'no result'}); "
+                             "it applies once it is")
+                else:
+                    total = f"; {r['target']} now {e.result.score:g} / {e.result.max_score:g}" if e and e.result else ""
+                print(for_terminal(f"recorded {o.check_id} = {o.score:g} for {o.student} by {o.by}{total}",
+                                   newlines=False))
             return 0
     except ReviewError as err:
         print("error: " + "\n  ".join(err.problems) if len(err.problems) == 1 else
               "error: overrides not recorded:\n  " + "\n  ".join(err.problems), file=sys.stderr)
         return 2
+    except GradebookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _remove(results: Path, names: Sequence[str], *, assignment: str | None) -> int:
+    """`grade review RESULTS --remove NAME ...`: every name is checked before any is removed."""
+    from grader.batch import publish, write_submission_files
+
+    try:
+        with Gradebook.open(results, create=False, exclusive=True) as gb:
+            assignment = assignment or gb.meta("assignment")
+            if assignment is None:
+                return _usage(f"{gb.path}: no submission has been graded into it yet")
+            known = {r.submission: r for r in gb.current(assignment)}
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                shown = ", ".join(sorted(known)[:8]) + (f", ... ({len(known)} in all)" if len(known) > 8 else "")
+                return _usage(f"{results}: no submission named {', '.join(repr(n) for n in unknown)} in {assignment} "
+                              f"(submissions: {shown or 'none'}); nothing removed")
+            for name in dict.fromkeys(names):
+                rows, n_over = gb.remove_submission(assignment, name)
+                write_submission_files(results, name, None)
+                source = gb.meta("submissions")
+                again = f"; it is graded again by the next run if it is still in {source}" if source else ""
+                print(for_terminal(f"removed {name} (student {known[name].student}) from {results}: {len(rows)} "
+                                   f"stored result(s), {n_over} override(s){again}", newlines=False))
+            report = publish(results, gb, assignment, only=[])
+            for w in report.warnings:
+                print(f"warning: {for_terminal(w, newlines=False)}", file=sys.stderr)
+            return 0
     except GradebookError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

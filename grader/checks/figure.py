@@ -1,13 +1,26 @@
-"""`figure`: a figure file is present and readable as an image (what it shows is left to a
-TA). Files are matched by name prefix and extension; content is sniffed, not trusted."""
+"""`figure`: a figure file is present and readable as an image, and what it shows is
+scored by a TA. Files are matched by name prefix and extension; content is sniffed, not
+trusted.
+
+A readable figure is ``manual``: its points wait in the review queue until a TA scores
+it (``grade review``), like free text. What the TA sees: the file name, its type, size
+and dimensions, its sha256 (``details``; the review digest covers it, so a resubmitted
+figure suspends an earlier score), and for a PNG or JPEG of at most ``INLINE_MAX`` bytes
+the image itself (``details.image``, a data URI the feedback page shows). A missing or
+unreadable figure is scored here: 0 with the reason, no review needed."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import struct
-from typing import Literal
+from typing import Any, Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome
 from grader.results import Status, TextView
+
+INLINE_MAX = 128 * 1024  # bytes of a figure shown inline on the feedback page (PNG/JPEG only)
+_MIME = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 
 
 class Spec(CheckSpecBase):
@@ -33,6 +46,23 @@ def sniff(data: bytes, ext: str) -> str | None:
     return "unsupported type"
 
 
+def _describe(name: str, data: bytes, ext: str) -> tuple[str, dict[str, Any]]:
+    """The line a TA reads, and the details that identify the figure."""
+    details: dict[str, Any] = {"file": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    kind = ext.upper() if ext != "jpeg" else "JPG"
+    size = ""
+    if ext == "png":
+        w, h = struct.unpack(">II", data[16:24])
+        details["width"], details["height"] = w, h
+        size = f", {w}x{h}"
+    text = f"{name} ({kind}{size}, {len(data)} bytes)"
+    if ext in _MIME and len(data) <= INLINE_MAX:
+        details["image"] = f"data:{_MIME[ext]};base64,{base64.b64encode(data).decode('ascii')}"
+    else:
+        text += f": open {name} in the submission to see it"
+    return text, details
+
+
 def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     matches = sorted(
         f for f in ctx.files
@@ -43,9 +73,15 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     problems = []
     for name in matches:
         data = ctx.file_bytes(name) if ctx.file_bytes else b""
-        why = sniff(data, name.rsplit(".", 1)[-1].lower())
+        ext = name.rsplit(".", 1)[-1].lower()
+        why = sniff(data, ext)
         if why is None:
-            return outcome(Status.PASS, f"{name} is a readable image; what it shows is left for manual review",
-                           views=[TextView(label="figure", text=name)])
+            text, details = _describe(name, data, ext)
+            others = [m for m in matches if m != name]
+            if others:
+                details["others"] = others
+                text += f"; also submitted: {', '.join(others)}"
+            return outcome(Status.MANUAL, "left for manual review",
+                           details=details, views=[TextView(label="figure", text=text)])
         problems.append(f"{name}: {why}")
     return outcome(Status.FAIL, "; ".join(problems))

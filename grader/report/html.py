@@ -111,6 +111,7 @@ class ManualItem:
     points: float
     text: str = ""
     key: str | None = None
+    suspended: str | None = None  # an earlier review score was suspended: the answer changed
 
 
 def manual_items(results: Iterable[SubmissionResult]) -> list[ManualItem]:
@@ -121,12 +122,14 @@ def manual_items(results: Iterable[SubmissionResult]) -> list[ManualItem]:
     for r in results:
         for q in r.questions:
             for c in q.checks:
-                if c.status != Status.MANUAL:
+                suspended = _suspended_note(c.details)
+                if c.status != Status.MANUAL and suspended is None:
                     continue
                 text = next((v for v in c.views if isinstance(v, TextView)), None)
                 items.append(ManualItem(submission=r.submission, question=q.id, check=c.id,
                                         label=text.label if text else c.id, points=c.max_score,
-                                        text=text.text if text else "", key=text.key if text else None))
+                                        text=text.text if text else (c.message if suspended else ""),
+                                        key=text.key if text else None, suspended=suspended))
     return items
 
 
@@ -154,7 +157,9 @@ class HtmlRenderer:
         if audience not in ("student", "instructor"):
             raise ValueError(f"audience must be 'student' or 'instructor', not {audience!r}")
         page = _feedback_page(result, audience=audience)
-        return self._env.get_template("feedback.html.j2").render(page=page, title=page.title, script_hash=None)
+        img_data = any(m.image for m in page.manual)  # a figure to score: data: images only, nothing fetched
+        return self._env.get_template("feedback.html.j2").render(page=page, title=page.title, script_hash=None,
+                                                                 img_data=img_data)
 
     def class_report(
         self,
@@ -566,6 +571,27 @@ class ManualCard:
     points: float
     text: str
     key: str | None
+    image: str | None = None  # a figure to score (a data: URI of a PNG/JPEG, checked by _figure_uri)
+    suspended: str | None = None  # an earlier review score was given to another answer
+
+
+_FIGURE_URI = re.compile(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/]+={0,2}")
+
+
+def _figure_uri(details: dict[str, Any]) -> str | None:
+    """The inline figure of a `figure` check (grader.checks.figure), only when it is exactly
+    a base64 PNG/JPEG data URI: nothing else reaches an <img src>."""
+    uri = details.get("image")
+    return uri if isinstance(uri, str) and _FIGURE_URI.fullmatch(uri) else None
+
+
+def _suspended_note(details: dict[str, Any]) -> str | None:
+    review = details.get("review")
+    if isinstance(review, dict) and review.get("suspended"):
+        score = review.get("score")
+        shown = f"{score:g}" if isinstance(score, (int, float)) else "?"
+        return f"an earlier review score ({shown}) was suspended: the answer changed since it was scored"
+    return None
 
 
 @dataclass(frozen=True)
@@ -661,7 +687,8 @@ def _feedback_page(result: SubmissionResult, *, audience: Audience) -> FeedbackP
                 manual.append(ManualCard(
                     question=q.id, question_title=q.title, anchor=card.manual_anchor, check=c.id,
                     label=text.label if text else c.id, points=c.max_score, text=text.text if text else "",
-                    key=(text.key if text else None) if audience == "instructor" else None))
+                    key=(text.key if text else None) if audience == "instructor" else None,
+                    image=_figure_uri(c.details), suspended=_suspended_note(c.details)))
         pending = sum(c.max_score for c in q.checks if c.status == Status.MANUAL)
         questions.append(QuestionCard(id=q.id, anchor=_anchor("q", q.id), title=q.title, score=q.score,
                                       max_score=q.max_score, fraction=_fraction(q.score, q.max_score),
@@ -980,7 +1007,8 @@ def _class_page(
             question=qid, check=cid, label=items[0].label, points=items[0].points,
             key=next((it.key for it in items if it.key), None),
             items=[{"submission": it.submission, "student": label_of.get(it.submission, it.submission),
-                    "href": href(it.submission), "excerpt": _excerpt(it.text)} for it in items]))
+                    "href": href(it.submission), "excerpt": _excerpt(it.text), "suspended": it.suspended}
+                   for it in items]))
 
     scores = [r.score for r in results]
     return ClassPage(

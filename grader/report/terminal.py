@@ -1,8 +1,65 @@
-"""Plain-text summary for the terminal: one row per question, then the total."""
+"""What the grader prints to a terminal: the per-question summary of one submission, and
+the one function every printer goes through, :func:`for_terminal`.
+
+Everything printed may carry text a student chose (file and archive entry names, student
+ids and names, answers, messages quoting them). A terminal runs the control sequences in
+it: a window title, a clipboard write (OSC 52), a cleared screen, a line rewritten with
+``\\r``. :func:`for_terminal` turns every control character (C0 but newline, DEL, C1),
+the bidirectional overrides and isolates, the line/paragraph separators and lone
+surrogates (undecodable file names) into visible escapes such as ``\\x1b`` or ``\\u202e``,
+so what a TA sees is text, never a command. ``grader.cli`` also installs
+:class:`TerminalStream` over stdout and stderr, so a printer that forgot to call it is
+still safe.
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any, TextIO
+
 from grader.results import Status, SubmissionResult
+
+__all__ = ["TerminalStream", "for_terminal", "render_summary"]
+
+# C0 but "\n" (kept or escaped by the caller's choice), DEL, C1; ALM (U+061C); LRM/RLM;
+# LRE..RLO (U+202A-U+202E); LRI..PDI (U+2066-U+2069); LS/PS (U+2028/9); lone surrogates.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                      "\ud800-\udfff]")
+_CONTROL_NL = re.compile("[\n\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                         "\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def for_terminal(text: Any, *, newlines: bool = True) -> str:
+    """``text`` safe to write to a terminal: control characters become visible escapes.
+    ``newlines=False`` escapes ``\\n`` too (for a value that must stay on one line)."""
+    s = text if isinstance(text, str) else str(text)
+    return (_CONTROL if newlines else _CONTROL_NL).sub(_escape, s)
+
+
+class TerminalStream:
+    """A text stream that writes everything through :func:`for_terminal` (newlines kept).
+    ``raw`` is the stream below, for the grader's own control sequences (the redrawn
+    progress line)."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(for_terminal(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, ...
+        return getattr(self.raw, name)
+
 
 _MARK = {
     Status.PASS: "pass",
@@ -23,7 +80,7 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
     total = f"total: {result.score:g} / {result.max_score:g}"
     if quiet:
         return total
-    who = result.student.get("id") or result.submission
+    who = for_terminal(result.student.get("id") or result.submission, newlines=False)
     lines = [f"{result.assignment} — {who}", ""]
     idw = max(len(q.id) for q in result.questions)
     for q in result.questions:
@@ -32,12 +89,13 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
         msg = _first_line(pick.message, width - idw - 24)
         if pick.visibility.value == "hidden" and pick.status != Status.PASS:
             msg = "(hidden check)"
-        lines.append(f"  {q.id:<{idw}}  {q.score:>5g}/{q.max_score:<4g} {_MARK[q.status]:<8} {msg}")
+        lines.append(f"  {q.id:<{idw}}  {q.score:>5g}/{q.max_score:<4g} {_MARK[q.status]:<8} "
+                     + for_terminal(msg, newlines=False))
     lines.append("")
     for w in result.warnings:
-        lines.append(f"warning: {w}")
+        lines.append("warning: " + for_terminal(w, newlines=False))
     for n in result.notes:
-        lines.append(f"note: {n}")
+        lines.append("note: " + for_terminal(n, newlines=False))
     manual = sum(1 for q in result.questions for c in q.checks if c.status == Status.MANUAL)
     if manual:
         lines.append(f"{manual} item(s) left for manual review (not included in the total yet)")

@@ -1,5 +1,9 @@
 """Class mode on a varied class: per-submission JSON byte-identical to grading each one
-alone, one CSV row per student (failures included, with their reason), class report."""
+alone, one CSV row per student (failures included, with their reason), class report.
+
+The corrupt archive and the empty folder are scored 0 "not submitted" with their reason
+(issue 12.13: they used to be "failed" with a blank Total), and the run exits 4 because
+they could not be graded (issue 12.15: it used to exit 0)."""
 
 from __future__ import annotations
 
@@ -59,7 +63,7 @@ CLASS = (
     Entry("zoe", "no_bias"),
     Entry("maría josé", "sign_error", "zip"),  # not a plain file name: its outputs get a safe one
 )
-FAILING = {"rupert", "empty"}  # a corrupt archive, an empty folder
+FAILING = {"rupert", "empty"}  # a corrupt archive, an empty folder: scored 0, "not submitted"
 
 
 @dataclass(frozen=True)
@@ -94,20 +98,21 @@ def single(plan: Plan) -> Grader:
         yield g
 
 
-def test_completes_with_exit_0_despite_failures(run: Run) -> None:
-    assert run.rc == 0, run.err
-    assert "2 failed of 23" in run.out
+def test_completes_with_exit_4_when_some_could_not_be_graded(run: Run) -> None:
+    assert run.rc == 4, run.err
+    assert "2 not submitted (empty or unreadable), 0 failed of 23" in run.out
     assert "ignored 1 entry" in run.out and "roster.txt" in run.out
     summary = json.loads((run.results.parent / "summary.json").read_text())
-    assert summary["total"] == 23 and summary["failed"] == 2 and summary["graded"] == 21
-    assert {s["submission"] for s in summary["submissions"] if s["outcome"] == "failed"} == FAILING
+    assert summary["total"] == 23 and summary["failed"] == 0 and summary["graded"] == 21
+    assert summary["not_submitted"] == 2
+    assert {s["submission"] for s in summary["submissions"] if s["outcome"] == "not_submitted"} == FAILING
 
 
 def test_one_log_line_per_submission_when_not_a_terminal(run: Run) -> None:
     lines = [line for line in run.out.splitlines() if line.startswith("[")]
     assert len(lines) == 23
     assert all("/23] " in line for line in lines)
-    assert any("rupert: FAILED: " in line for line in lines)
+    assert any("rupert: 0 / 100, not submitted: " in line for line in lines)
 
 
 def test_json_is_byte_identical_to_grading_each_alone(run: Run, single: Grader) -> None:
@@ -115,7 +120,9 @@ def test_json_is_byte_identical_to_grading_each_alone(run: Run, single: Grader) 
     for e in graded:
         alone = single.grade_path(run.paths[e.name]).to_json()
         assert (run.results / f"{output_stem(e.name)}.json").read_text(encoding="utf-8") == alone, e.name
-    assert not (run.results / "rupert.json").exists() and not (run.results / "empty.json").exists()
+    for name in FAILING:  # scored 0, every check "not submitted" with the reason
+        res = SubmissionResult.from_json((run.results / f"{name}.json").read_text())
+        assert res.score == 0 and all(c.message.startswith("not submitted: ") for q in res.questions for c in q.checks)
     odd = output_stem("maría josé")
     assert odd.startswith("mar_a_jos_-") and json.loads((run.results / f"{odd}.json").read_text())["submission"] == "maría josé"
 
@@ -149,7 +156,7 @@ def test_csv_has_one_row_per_student_including_failures(run: Run, plan: Plan) ->
         assert by_sub[e.name]["SIS User ID"] == e.key, e.name
     for name in FAILING:
         row = by_sub[name]
-        assert row["Status"] == "failed" and row["Total"] == "" and all(row[q] == "" for q in qids)
+        assert row["Status"] == "not submitted" and row["Total"] == "0" and all(row[q] == "0" for q in qids)
     assert "not a valid zip" in by_sub["rupert"]["Reason"] and "rupert.zip" in by_sub["rupert"]["Reason"]
     assert "empty" in by_sub["empty"]["Reason"]
     for e in CLASS:
@@ -175,7 +182,6 @@ def test_html_pages_and_class_report(run: Run) -> None:
     pytest.importorskip("grader.report.html")
     report = (run.results / "report.html").read_text(encoding="utf-8")
     for e in CLASS:
-        if e.name not in FAILING:
-            assert (run.results / f"{output_stem(e.name)}.html").is_file(), e.name
-            assert f'href="{output_stem(e.name)}.html"' in report, e.name
+        assert (run.results / f"{output_stem(e.name)}.html").is_file(), e.name
+        assert f'href="{output_stem(e.name)}.html"' in report, e.name
     assert "rupert" in report and "not a valid zip" in report

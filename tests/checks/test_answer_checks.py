@@ -231,7 +231,9 @@ def test_lab1c_figure(grade_answers):
         b"\x00\x00\x00\x00IEND\xaeB`\x82"
     )
     r = grade_answers("lab1: {analysis: x}\n", extra={"lab1c_plot.png": png})
-    assert check(r, "lab1.c", "figure").status == "pass"
+    fig = check(r, "lab1.c", "figure")  # readable: its points wait for a TA (issue 11.5: it used to pass, 2/2)
+    assert fig.status == "manual" and fig.score == 0 and fig.details["file"] == "lab1c_plot.png"
+    assert "lab1c_plot.png (PNG, 2x2" in fig.views[0].text
     r = grade_answers("lab1: {analysis: x}\n", extra={"lab1c_plot.png": b"not a png at all"})
     c = check(r, "lab1.c", "figure")
     assert c.status == "fail" and "lab1c_plot.png: not a PNG file" in c.message

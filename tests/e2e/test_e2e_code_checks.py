@@ -108,7 +108,8 @@ def test_example_twice_byte_identical_through_cli(tmp_path, capsys):
     assert main([str(EXAMPLE), "--json", str(a), "--quiet"]) == 0
     assert main([str(EXAMPLE), "--json", str(b), "--quiet"]) == 0
     assert a.read_bytes() == b.read_bytes()
-    assert "total: 90 / 100" in capsys.readouterr().out
+    # 88 auto + 12 pending review: the lab1.c figure (2 points) waits for a TA since issue 11.5 (it was 90)
+    assert "total: 88 / 100" in capsys.readouterr().out
 
 
 def test_cuda_without_gpu_is_a_clear_error(capsys):

@@ -184,7 +184,8 @@ def test_example_gets_every_auto_graded_point(baseline):
     auto = [c for q in baseline.questions for c in q.checks if c.status != "manual"]
     assert all(c.status == "pass" for c in auto), [(c.id, c.message) for c in auto if c.status != "pass"]
     manual_points = sum(c.max_score for q in baseline.questions for c in q.checks if c.status == "manual")
-    assert baseline.score == baseline.max_score - manual_points == 90
+    # 88 + 12 pending review: the lab1.c figure waits for a TA since issue 11.5 (it was 90 + 10)
+    assert baseline.score == baseline.max_score - manual_points == 88
 
 
 @pytest.fixture(scope="module")

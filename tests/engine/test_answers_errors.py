@@ -15,7 +15,7 @@ def test_syntax_error_marks_answer_checks_and_keeps_others(grade_answers):
     c = check(r, "problem2.q2_2", "weights")
     assert c.status == "error"
     assert "answers.yaml:3" in c.message
-    assert question(r, "lab1.c").status == "pass"  # a figure check does not read answers
+    assert question(r, "lab1.c").status == "manual"  # a figure check does not read answers (a TA scores it)
     assert check(r, "lab1.a", "course_data").status == "missing"  # code checks untouched
 
 
