@@ -28,6 +28,10 @@ every decompressed byte counts, skipped entries included (``max_total_bytes`` pl
 
 A folder is read in place: its symbolic links are rejected, never followed.
 
+A folder whose only content is one archive (``alice/submission.zip``, as Gradescope and
+LMS downloads deliver it; junk aside) is that archive, under the folder's name; an
+archive beside other files is not unpacked, and a note says so.
+
 A submission made of a single top folder (``hw1/...``) is the content of that
 folder, for archives and folders alike; ``__MACOSX/``, ``.DS_Store``, ``Thumbs.db``,
 AppleDouble ``._*`` files, ``__pycache__/``, ``.git/`` and ``.ipynb_checkpoints/``
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import _compression
 import bz2
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -307,7 +312,29 @@ def _open_folder(path: Path, limits: _Limits) -> Submission:
             raise SubmissionError(
                 f"{display}: the files add up to more than {format_size(limits.max_total_bytes)}, the limit"
             )
-    return _finish(display, path.resolve().name, path, files, rejected, junk, None, "folder")
+    prefix, inner = _descend(sorted(files))
+    if len(inner) == 1 and inner[0].lower().endswith(_ARCHIVE_SUFFIXES):
+        return _open_lone_archive(path, display, prefix + inner[0], rejected, junk, limits)
+    sub = _finish(display, path.resolve().name, path, files, rejected, junk, None, "folder")
+    archives = [f for f in sub.files if f.lower().endswith(_ARCHIVE_SUFFIXES)]
+    if archives:
+        note = (f"not unpacked: {', '.join(archives)} "
+                "(an archive is opened only when it is the folder's only content)")
+        sub = dataclasses.replace(sub, notes=(*sub.notes, note))
+    return sub
+
+
+def _open_lone_archive(
+    path: Path, display: str, rel: str, rejected: list[Rejected], junk: set[str], limits: _Limits
+) -> Submission:
+    """A folder whose only content is one archive (``alice/submission.zip``, as Gradescope
+    and LMS downloads deliver it) is that archive, under the folder's name; the folder's
+    junk and rejected entries are reported with the archive's own."""
+    sub = _open_archive(path / rel, limits, display=f"{display}{rel}", name=path.resolve().name)
+    notes = [f"the folder holds only {rel}: graded what it contains"]
+    if junk:
+        notes.append("ignored " + ", ".join(sorted(junk)))
+    return dataclasses.replace(sub, rejected=(*rejected, *sub.rejected), notes=(*notes, *sub.notes))
 
 
 def _walk(root: Path, display: str, junk: set[str]) -> Iterator[tuple[str, os.stat_result]]:
