@@ -26,9 +26,10 @@ limit (``report.pdf: took longer than 20 s to read``), which the loader turns in
 "could not read the write-up (...)" for the answers the write-up backs; code checks and
 everything else are graded as usual.
 
-The limits are the constants of :data:`DEFAULT_LIMITS` (documented in the README's
-write-up section); a caller can pass others (the tests do). Forking costs a few
-milliseconds: the child already has the grader's imports (pypdf, the rubric's plan).
+The limits are the constants of :data:`DEFAULT_LIMITS` (also in the README's
+write-up section); a caller can pass others (the tests do). The child costs about
+25 ms a write-up (measured on the sample PDF and Markdown write-ups): it is forked,
+so it already has the grader's imports (pypdf, the rubric's plan).
 """
 
 from __future__ import annotations
@@ -207,7 +208,11 @@ def _confine(limits: WriteupLimits, prepared: tuple[Any, bytes] | None) -> None:
     except (OSError, AttributeError):
         pass
     import faulthandler
+    import gc
 
+    # What the grader had allocated is never collected here: a cycle it left for its own
+    # collector may hold finalizers (a temporary folder's removal) that must not run twice.
+    gc.freeze()
     faulthandler.disable()  # a crash of the reader is reported by its exit status, not on the terminal
     devnull = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):  # nothing a reader prints reaches the grader's terminal

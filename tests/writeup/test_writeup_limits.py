@@ -145,3 +145,29 @@ def test_a_pdf_read_in_the_child_gives_what_reading_here_gives(plan: Plan, tmp_p
     with open_submission(folder(tmp_path, {"report.pdf": pdf})) as sub:
         here = extract(read_text(pdf, filename="report.pdf"), plan=plan, support=support_names(plan))
         assert here.items and read_writeup(sub, "report.pdf", plan=plan) == here
+
+
+def test_the_child_never_runs_the_graders_pending_finalizers(tmp_path: Path) -> None:
+    """Garbage the grader has not collected yet (a cycle holding a temporary folder's
+    finalizer) must not be collected, and the folder removed, by the reading child."""
+    import gc
+    import shutil
+    import weakref
+
+    keep = tmp_path / "view"
+    keep.mkdir()
+
+    class Node:
+        pass
+
+    gc.disable()
+    try:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: freed only by the collector
+        weakref.finalize(a, shutil.rmtree, keep, True)
+        del a, b
+        assert run_limited(lambda: gc.collect() >= 0, filename="report.md") is True
+        assert keep.exists()
+    finally:
+        gc.enable()
+        gc.collect()
