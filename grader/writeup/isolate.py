@@ -28,7 +28,7 @@ everything else are graded as usual.
 
 The limits are the constants of :data:`DEFAULT_LIMITS` (also in the README's
 write-up section); a caller can pass others (the tests do). The child costs about
-25 ms a write-up (measured on the sample PDF and Markdown write-ups): it is forked,
+30 ms a write-up (measured on the sample PDF and Markdown write-ups): it is forked,
 so it already has the grader's imports (pypdf, the rubric's plan).
 """
 
