@@ -14,8 +14,23 @@ counted while the bytes are written, never taken from the archive's headers:
 - ``max_ratio``: an entry that expands more than this many times (beyond its first
   MiB) is rejected, as is any entry once the whole archive has expanded more than
   this many times the compressed bytes read so far (overlapping zip entries).
+- ``max_archive_bytes`` (default ``max_total_bytes``): a larger archive is refused
+  before a byte of it is parsed.
+
+An archive is sized before it is parsed. A zip's entry count is read from its end
+record (ZIP64's where there is one) and its central directory is walked header by
+header, counting, before ``zipfile`` builds an object per entry: too many entries, or a
+directory over 1 KiB per allowed entry, is refused in a few reads. A tar (plain, .gz,
+.bz2, .xz, told apart by content) is streamed: entries are counted as they come, a
+header larger than 1 MiB (a long name, pax data) is refused before it is read, and
+every decompressed byte counts, skipped entries included (``max_total_bytes`` plus
+4 MiB for headers).
 
 A folder is read in place: its symbolic links are rejected, never followed.
+
+A folder whose only content is one archive (``alice/submission.zip``, as Gradescope and
+LMS downloads deliver it; junk aside) is that archive, under the folder's name; an
+archive beside other files is not unpacked, and a note says so.
 
 A submission made of a single top folder (``hw1/...``) is the content of that
 folder, for archives and folders alike; ``__MACOSX/``, ``.DS_Store``, ``Thumbs.db``,
@@ -26,12 +41,18 @@ into the sandbox (the engine stages exactly ``files``: what runs is what was gra
 
 from __future__ import annotations
 
+import _compression
+import bz2
+import dataclasses
+import gzip
 import hashlib
+import io
 import lzma
 import os
 import re
 import shutil
 import stat
+import struct
 import tarfile
 import tempfile
 import zipfile
@@ -143,10 +164,16 @@ def open_submission(
     max_total_bytes: int = 256 * 2**20,
     max_file_bytes: int = 64 * 2**20,
     max_ratio: float = 200.0,
+    max_archive_bytes: int | None = None,
 ) -> Submission:
-    """Open a folder or archive; raises :class:`SubmissionError` when nothing usable is there."""
+    """Open a folder or archive; raises :class:`SubmissionError` when nothing usable is there.
+
+    ``max_archive_bytes`` (default: ``max_total_bytes``) caps an archive's own size,
+    checked before a byte of it is parsed.
+    """
     path = Path(path)
-    limits = _Limits(max_files, max_total_bytes, max_file_bytes, max_ratio)
+    archive_cap = max_total_bytes if max_archive_bytes is None else max_archive_bytes
+    limits = _Limits(max_files, max_total_bytes, max_file_bytes, max_ratio, archive_cap)
     if not os.path.lexists(path):
         raise SubmissionError(f"{path}: no such file or directory")
     if path.is_dir():
@@ -183,6 +210,7 @@ class _Limits:
     max_total_bytes: int
     max_file_bytes: int
     max_ratio: float
+    max_archive_bytes: int
 
 
 def _safe_parts(name: str) -> list[str] | str:
@@ -285,7 +313,29 @@ def _open_folder(path: Path, limits: _Limits) -> Submission:
             raise SubmissionError(
                 f"{display}: the files add up to more than {format_size(limits.max_total_bytes)}, the limit"
             )
-    return _finish(display, path.resolve().name, path, files, rejected, junk, None, "folder")
+    prefix, inner = _descend(sorted(files))
+    if len(inner) == 1 and inner[0].lower().endswith(_ARCHIVE_SUFFIXES):
+        return _open_lone_archive(path, display, prefix + inner[0], rejected, junk, limits)
+    sub = _finish(display, path.resolve().name, path, files, rejected, junk, None, "folder")
+    archives = [f for f in sub.files if f.lower().endswith(_ARCHIVE_SUFFIXES)]
+    if archives:
+        note = (f"not unpacked: {', '.join(archives)} "
+                "(an archive is opened only when it is the folder's only content)")
+        sub = dataclasses.replace(sub, notes=(*sub.notes, note))
+    return sub
+
+
+def _open_lone_archive(
+    path: Path, display: str, rel: str, rejected: list[Rejected], junk: set[str], limits: _Limits
+) -> Submission:
+    """A folder whose only content is one archive (``alice/submission.zip``, as Gradescope
+    and LMS downloads deliver it) is that archive, under the folder's name; the folder's
+    junk and rejected entries are reported with the archive's own."""
+    sub = _open_archive(path / rel, limits, display=f"{display}{rel}", name=path.resolve().name)
+    notes = [f"the folder holds only {rel}: graded what it contains"]
+    if junk:
+        notes.append("ignored " + ", ".join(sorted(junk)))
+    return dataclasses.replace(sub, rejected=(*rejected, *sub.rejected), notes=(*notes, *sub.notes))
 
 
 def _walk(root: Path, display: str, junk: set[str]) -> Iterator[tuple[str, os.stat_result]]:
@@ -472,36 +522,98 @@ def _reason(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
-def _open_archive(path: Path, limits: _Limits) -> Submission:
-    display = str(path)
-    name, kind = _archive_name(path)
+def _open_archive(path: Path, limits: _Limits, *, display: str | None = None, name: str | None = None) -> Submission:
+    """Extract an archive; sized before it is parsed: its bytes against ``max_archive_bytes``,
+    a zip's entry count and directory size from its end record (:func:`_check_zip_directory`),
+    a tar's headers and decompressed bytes while it streams (:class:`_TarSource`)."""
+    display = display or str(path)
+    archive_name, kind = _archive_name(path)
+    name = name or archive_name
     try:
         with open(path, "rb") as f:
-            f.read(1)
+            size = os.fstat(f.fileno()).st_size
+            head = f.read(6)
     except OSError as e:
         raise SubmissionError(f"{display}: cannot be read ({_reason(e)})") from None
+    if size > limits.max_archive_bytes:
+        raise SubmissionError(
+            f"{display}: the archive is {format_size(size)}, more than the {format_size(limits.max_archive_bytes)} limit"
+        )
     try:
-        is_zip = zipfile.is_zipfile(path)
-        is_tar = not is_zip and tarfile.is_tarfile(path)
-    except (OSError, EOFError, zlib.error, lzma.LZMAError):
-        is_zip = is_tar = False
-    if not (is_zip or is_tar):
-        if not kind:
-            raise SubmissionError(f"{display}: not a folder or a .zip, .tar, .tar.gz or .tgz archive")
-        raise SubmissionError(f"{display}: not a valid {kind} archive")
+        is_zip = zipfile.is_zipfile(path)  # reads the end record only
+    except (OSError, EOFError):
+        is_zip = False
     tmpdir = Path(tempfile.mkdtemp(prefix="grader-submission-"))
     dest = tmpdir / "files"
     dest.mkdir()
     try:
-        ex = _Extractor(display, dest, limits, path.stat().st_size)
+        ex = _Extractor(display, dest, limits, size)
         if is_zip:
+            _check_zip_directory(path, ex)
             _extract_zip(path, ex)
-        else:
-            _extract_tar(path, ex)
+        elif not _extract_tar(path, head, ex):
+            if not kind:
+                raise SubmissionError(f"{display}: not a folder or a .zip, .tar, .tar.gz or .tgz archive")
+            raise SubmissionError(f"{display}: not a valid {kind} archive")
         return _finish(display, name, dest, ex.files, ex.rejected, ex.junk, tmpdir, "archive")
     except BaseException:
         shutil.rmtree(tmpdir, ignore_errors=True)
         raise
+
+
+_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")  # zipfile.structCentralDir
+_MIN_DIRECTORY_CAP = 1 << 20
+_DIRECTORY_BYTES_PER_ENTRY = 1024
+
+
+def _check_zip_directory(path: Path, ex: _Extractor) -> None:
+    """Refuse a zip whose central directory is too big to parse, before ``zipfile`` reads it.
+
+    ``zipfile.ZipFile`` reads the whole directory and makes an object per entry: a
+    million-entry directory cost 2.2 GB. Here the end record's entry count (ZIP64's where
+    there is one) is checked first (a few bytes); then the directory's byte size (at most
+    :data:`_DIRECTORY_BYTES_PER_ENTRY` per allowed entry, at least 1 MiB); then its entries
+    are counted header by header, exactly as ``zipfile`` will walk them, so a forged low
+    count cannot let a long directory through. Nothing is kept but counters.
+    """
+    lim = ex.limits
+    cap = max(_MIN_DIRECTORY_CAP, lim.max_files * _DIRECTORY_BYTES_PER_ENTRY)
+    with open(path, "rb") as f:
+        try:
+            end = zipfile._EndRecData(f)  # type: ignore[attr-defined]  # what ZipFile itself reads
+        except (OSError, EOFError, struct.error):
+            end = None
+        if not end:
+            raise SubmissionError(f"{ex.display}: not a valid zip archive")
+        declared = end[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]
+        if declared > lim.max_files:
+            raise SubmissionError(
+                f"{ex.display}: more than {lim.max_files} entries, the limit (the archive says it has {declared})"
+            )
+        size_cd = end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
+        if size_cd > cap:
+            raise SubmissionError(
+                f"{ex.display}: the archive's list of entries is {format_size(size_cd)}, "
+                f"more than the {format_size(cap)} limit"
+            )
+        start = end[zipfile._ECD_LOCATION] - size_cd  # type: ignore[attr-defined]
+        if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+            start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
+        if start < 0:
+            return  # zipfile reports the bad offset
+        f.seek(start)
+        total = entries = 0
+        while total < size_cd:
+            header = f.read(_CENTRAL_HEADER.size)
+            if len(header) != _CENTRAL_HEADER.size or header[:4] != b"PK\x01\x02":
+                return  # a damaged directory: zipfile says so
+            fields = _CENTRAL_HEADER.unpack(header)
+            rest = fields[12] + fields[13] + fields[14]  # name, extra field and comment lengths
+            total += _CENTRAL_HEADER.size + rest
+            entries += 1
+            if entries > lim.max_files:
+                raise SubmissionError(f"{ex.display}: more than {lim.max_files} entries, the limit")
+            f.seek(rest, os.SEEK_CUR)
 
 
 def _extract_zip(path: Path, ex: _Extractor) -> None:
@@ -537,18 +649,85 @@ def _extract_zip(path: Path, ex: _Extractor) -> None:
                     ex.write(info.filename, parts, source, packed=info.compress_size, consumed=lambda: ex.archive_size)
 
 
-def _extract_tar(path: Path, ex: _Extractor) -> None:
+_MAX_HEADER_BYTES = 1 << 20  # a long name or pax header bigger than this is no student's file
+_HEADER_ROOM = 4 << 20  # decompressed bytes allowed beyond max_total_bytes: headers and padding
+_TAR_COMPRESSIONS: tuple[tuple[bytes, Callable[[BinaryIO], IO[bytes]]], ...] = (
+    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
+    (b"BZh", lambda raw: bz2.BZ2File(raw, mode="rb")),
+    (b"\xfd7zXZ\x00", lambda raw: _xz_reader(raw)),
+)
+_XZ_MEMORY = 96 << 20  # xz -9 needs 65 MiB to decompress; a header may ask for up to 4 GiB
+
+
+def _xz_reader(raw: BinaryIO) -> IO[bytes]:
+    """An .xz stream decompressed with a memory limit (``LZMAFile`` has none)."""
+    reader = _compression.DecompressReader(
+        raw, lzma.LZMADecompressor, trailing_error=lzma.LZMAError, memlimit=_XZ_MEMORY
+    )
+    return io.BufferedReader(reader)
+
+
+class _TarSource:
+    """The tar's (decompressed) bytes as ``tarfile`` reads them, counted and forward only.
+
+    Every byte decompressed counts, headers and skipped entries included (``tarfile``
+    seeks past an entry it does not extract, which in a compressed stream means
+    decompressing it), up to ``max_total_bytes`` plus :data:`_HEADER_ROOM`. A single
+    read larger than :data:`_MAX_HEADER_BYTES` is a header (entry data is read in small
+    chunks) that ``tarfile`` would hold whole in memory: it is refused before reading.
+    """
+
+    def __init__(self, stream: IO[bytes], ex: _Extractor) -> None:
+        self._stream = stream
+        self._display = ex.display
+        self._budget = ex.limits.max_total_bytes + _HEADER_ROOM
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0 or n > _MAX_HEADER_BYTES:
+            shown = "of unknown size" if n is None or n < 0 else format_size(n)
+            raise SubmissionError(
+                f"{self._display}: an entry's header is {shown}, more than the {format_size(_MAX_HEADER_BYTES)} limit"
+            )
+        if self._pos + n > self._budget:
+            n = max(self._budget - self._pos + 1, 0)
+        data = self._stream.read(n)
+        self._pos += len(data)
+        if self._pos > self._budget:
+            raise SubmissionError(f"{self._display}: expands to more than {format_size(self._budget)}, the limit")
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        target = offset if whence == os.SEEK_SET else self._pos + offset
+        if whence not in (os.SEEK_SET, os.SEEK_CUR) or target < self._pos:
+            raise OSError("the archive cannot be read backwards")
+        while self._pos < target:
+            if not self.read(min(target - self._pos, _CHUNK)):
+                break
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+def _extract_tar(path: Path, head: bytes, ex: _Extractor) -> bool:
+    """Extract a tar (plain, .gz, .bz2 or .xz, by content); False when it is not a tar at all."""
     with open(path, "rb") as raw:
+        opener = next((open_ for magic, open_ in _TAR_COMPRESSIONS if head.startswith(magic)), None)
         try:
-            tf = tarfile.open(fileobj=raw, mode="r:*")
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise SubmissionError(f"{ex.display}: not a valid tar archive ({_reason(e)})") from None
+            stream: IO[bytes] = opener(raw) if opener is not None else raw
+            tf = tarfile.open(fileobj=_TarSource(stream, ex), mode="r:")  # type: ignore[call-overload]
+        except SubmissionError:
+            raise
+        except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError, ValueError):
+            return False
         with tf:
             try:
                 for member in tf:
                     _extract_member(tf, member, raw, ex)
-            except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as e:
+            except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as e:
                 raise SubmissionError(f"{ex.display}: corrupt archive ({_reason(e)})") from None
+    return True
 
 
 def _extract_member(tf: tarfile.TarFile, member: tarfile.TarInfo, raw: BinaryIO, ex: _Extractor) -> None:

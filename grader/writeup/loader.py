@@ -24,13 +24,15 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.answers import Answers, load_answers
 from grader.docio import Document
 from grader.submission import Submission, SubmissionError
 from grader.writeup.code import module_names
 from grader.writeup.extract import LOW_CONFIDENCE, Extraction, extract
+from grader.writeup import isolate
+from grader.writeup.isolate import WriteupLimits, extraction_from_json, extraction_to_json, run_limited
 from grader.writeup.source import WRITEUP_SUFFIXES, WriteupError, read_text
 
 if TYPE_CHECKING:
@@ -67,15 +69,35 @@ def support_names(plan: "Plan") -> dict[str, set[str]]:
     return out
 
 
-def read_writeup(sub: Submission, name: str, *, plan: "Plan") -> Extraction:
-    """Read and extract one write-up of the submission; WriteupError or SubmissionError if unreadable."""
+def read_writeup(sub: Submission, name: str, *, plan: "Plan", limits: WriteupLimits | None = None) -> Extraction:
+    """Read and extract one write-up of the submission; WriteupError or SubmissionError if unreadable.
+
+    The reading (the PDF's text, then the extraction) runs in a child with CPU, memory and
+    wall-clock ``limits`` (:mod:`grader.writeup.isolate`; its ``DEFAULT_LIMITS`` when None):
+    the write-up is untrusted input.
+    """
     raw = sub.read_bytes(name, max_bytes=MAX_WRITEUP_BYTES)
-    return extract(read_text(raw, filename=name), plan=plan, support=support_names(plan))
+    support = support_names(plan)  # the assignment's own files: read here, trusted
+
+    def work() -> dict[str, Any]:
+        return extraction_to_json(extract(read_text(raw, filename=name), plan=plan, support=support))
+
+    data = run_limited(work, filename=name, limits=limits or isolate.DEFAULT_LIMITS)
+    try:
+        return extraction_from_json(data)
+    except ValueError as err:
+        raise WriteupError(f"{name}: cannot be read ({err})") from None
 
 
-def load_answers_or_writeup(sub: Submission, *, plan: "Plan") -> tuple[Answers, Submission]:
+def load_answers_or_writeup(
+    sub: Submission, *, plan: "Plan", limits: WriteupLimits | None = None
+) -> tuple[Answers, Submission]:
     """The submission's answers (from its answers file, else from its write-up) and the
-    submission to grade (a view with the write-up's code as modules, where it has code)."""
+    submission to grade (a view with the write-up's code as modules, where it has code).
+
+    A write-up that cannot be read (not a PDF, encrypted, over a reading limit) is the
+    answers' error, "could not read the write-up (report.pdf: ...)", which every answer
+    check reports; the code checks are graded as usual."""
     answers = load_answers(sub, known_paths=plan.known_paths)
     if answers.data is not None or answers.error is not None:
         return answers, sub
@@ -88,9 +110,10 @@ def load_answers_or_writeup(sub: Submission, *, plan: "Plan") -> tuple[Answers, 
         return Answers(data=None, filename=None, error=error, warnings=answers.warnings), sub
     name = found[0]
     try:
-        ex = read_writeup(sub, name, plan=plan)
+        ex = read_writeup(sub, name, plan=plan, limits=limits)
     except (WriteupError, SubmissionError) as err:
-        return Answers(data=None, filename=name, error=str(err), warnings=answers.warnings), sub
+        error = f"could not read the write-up ({err})"
+        return Answers(data=None, filename=name, error=error, warnings=answers.warnings), sub
     return to_answers(ex, prior_warnings=answers.warnings), _view(sub, ex)
 
 

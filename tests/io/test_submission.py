@@ -352,12 +352,12 @@ def test_archive_limits(tmp_path: Path) -> None:
     many = make_zip(tmp_path / "many.zip", [(f"f{i}.py", b"x") for i in range(11)])
     with pytest.raises(SubmissionError) as e:
         open_submission(many, max_files=10)
-    assert str(e.value) == f"{many}: more than 10 entries, the limit"
+    assert str(e.value) == f"{many}: more than 10 entries, the limit (the archive says it has 11)"
     archive = make_zip(tmp_path / "s1.zip", [*FILES.items(), ("big.bin", os.urandom(5000))])
     sub = open_submission(archive, max_file_bytes=4000)
     assert sub.rejected == (Rejected("big.bin", "larger than 4.0 kB, the per-file limit"),)
     with pytest.raises(SubmissionError, match=r"s1.zip: the files add up to more than 3.0 kB, the limit"):
-        open_submission(archive, max_total_bytes=3000)
+        open_submission(archive, max_total_bytes=3000, max_archive_bytes=10_000)
 
 
 def test_archive_with_only_rejected_entries(tmp_path: Path) -> None:
