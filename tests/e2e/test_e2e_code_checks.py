@@ -86,6 +86,19 @@ def test_transposed_jacobian_partial_credit(grader, tmp_path):
     assert "'W1'" in c.message
 
 
+def test_all_zero_problem3_scores_nothing(grader, tmp_path):
+    """The probe echoes each case's sizes (n_in, n_out): they are not the student's work."""
+    sub = _with(tmp_path, **{"problem3.py": "problem3_zeros.py"})
+    answers = (sub / "answers.yaml").read_text()
+    start, end = answers.index("\nproblem3:"), answers.index("\nproblem4:")
+    (sub / "answers.yaml").write_text(answers[:start] + answers[end:])  # only the code can score
+    r = grader.grade_path(sub)
+    for qid, cid in (("problem3.q3_1", "jacobians"), ("problem3.q3_2", "gradients")):
+        c = check(r, qid, cid)
+        assert c.status == "fail" and c.score == 0, (qid, c.score, c.message)
+        assert c.details["matched"] == 0
+
+
 def test_notebook_in_place_of_module_skips_magics(grader, tmp_path):
     sub = _with(tmp_path, **{"lab1.py": None})
     code = (EXAMPLE / "lab1.py").read_text().split('if __name__ == "__main__":')[0]
