@@ -99,6 +99,16 @@ def test_all_zero_problem3_scores_nothing(grader, tmp_path):
         assert c.details["matched"] == 0
 
 
+def test_long_curve_is_refused_with_its_size_and_bloats_nothing(grader, tmp_path):
+    r = grader.grade_path(_with(tmp_path, **{"lab1.py": "lab1_long_curve.py"}))
+    assert check(r, "lab1.b", "final_w").status == "pass"
+    for qid, cid in (("lab1.b", "mse_curve"), ("lab1.d", "r_0_1"), ("lab1.d", "r_1")):
+        c = check(r, qid, cid)
+        assert c.status == "fail" and "500000 numbers" in c.message and "expected 20" in c.message, c.message
+        assert not c.views
+    assert len(r.to_json()) < 200_000  # 6 calls of 4 MB each made a 120 MB results file
+
+
 def test_notebook_in_place_of_module_skips_magics(grader, tmp_path):
     sub = _with(tmp_path, **{"lab1.py": None})
     code = (EXAMPLE / "lab1.py").read_text().split('if __name__ == "__main__":')[0]
