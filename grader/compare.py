@@ -320,7 +320,7 @@ def _same_label(got: Any, exp: Any) -> bool:
         return type(got) is type(exp) and got == exp
     try:
         e = np.asarray(exp)
-        if e.dtype.kind not in "biu":
+        if e.dtype.kind not in "biu" and e.size:
             return type(got) is type(exp) and got == exp  # a list mixing names and numbers
         if isinstance(got, (bool, np.bool_)) or (isinstance(got, (list, tuple)) and any(isinstance(v, bool) for v in got)):
             return False

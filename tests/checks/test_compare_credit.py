@@ -160,3 +160,10 @@ def test_a_float_scalar_is_computed_and_counts():
     exp = {"loss": np.float64(0.5), "w": np.ones(3), "name": "fc1"}
     cmp = compare_values({"loss": 0.5, "w": np.zeros(3), "name": "fc1"}, exp, TOL)
     assert (cmp.leaves_ok, cmp.leaves) == (1, 2)
+
+
+def test_an_empty_label_matches_an_empty_array():
+    exp = {"names": [], "w": np.ones(2)}
+    assert compare_values({"names": np.zeros((0,)), "w": np.ones(2)}, exp, TOL).ok
+    cmp = compare_values({"names": [1.0], "w": np.ones(2)}, exp, TOL)
+    assert not cmp.ok and (cmp.leaves_ok, cmp.leaves) == (1, 2)
