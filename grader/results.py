@@ -59,6 +59,8 @@ MAX_DETAIL_ITEMS = 100  # items of one list or mapping in details
 MAX_DETAIL_NODES = 2_000  # values in all of details
 MAX_DETAIL_DEPTH = 8  # nesting of details
 MAX_DETAIL_TEXT = 4_000  # characters of one string in details
+MAX_LINES = 200  # warnings or notes of one submission
+MAX_LINE = 2_000  # characters of one warning or note
 
 
 def clip_text(text: str, limit: int) -> str:
@@ -407,6 +409,16 @@ class SubmissionResult(_Frozen):
     timings: dict[str, float] | None = None
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("warnings", "notes", mode="before")
+    @classmethod
+    def _bound_lines(cls, v: Any) -> Any:
+        if not isinstance(v, (list, tuple)):
+            return v
+        lines = [clip_text(x, MAX_LINE) if isinstance(x, str) else x for x in v[:MAX_LINES]]
+        if len(v) > MAX_LINES:
+            lines[-1] = f"... and {len(v) - MAX_LINES + 1} more"
+        return lines
 
     def to_json(self) -> str:
         """Stable JSON: sorted keys, no timings unless they were recorded on purpose."""

@@ -190,7 +190,9 @@ def test_bounded_results_read_back_byte_identical():
     c = CheckResult(id="c", status=Status.FAIL, score=0, max_score=1, message="m" * 50_000, views=views,
                     details={"got": [[["deep"] * 300] * 300] * 300, "tail": "o" * 10**6, **{f"k{i}": i for i in range(500)}})
     q = QuestionResult(id="q", title="q", score=0, max_score=1, status=Status.FAIL, checks=[c])
-    r = SubmissionResult(assignment="hw1", submission="s", score=0, max_score=1, questions=[q])
+    r = SubmissionResult(assignment="hw1", submission="s", score=0, max_score=1, questions=[q],
+                         warnings=[f"entry{i}: not extracted" for i in range(100_000)], notes=["n" * 100_000])
+    assert len(r.warnings) == 200 and r.warnings[-1] == "... and 99801 more"
     text = r.to_json()  # non-finite values became None: allow_nan=False does not raise
     assert len(text) < 1_000_000, len(text)
     assert SubmissionResult.from_json(text).to_json() == text
