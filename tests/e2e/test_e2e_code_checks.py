@@ -86,6 +86,13 @@ def test_transposed_jacobian_partial_credit(grader, tmp_path):
     assert "'W1'" in c.message
 
 
+def test_one_gradient_of_ten_earns_a_tenth(grader, tmp_path):
+    r = grader.grade_path(_with(tmp_path, **{"lab3.py": "lab3_one_gradient.py"}))
+    c = check(r, "lab3.b", "gradients")
+    assert c.status == "partial" and c.score == pytest.approx(0.8), (c.score, c.message)
+    assert "missing keys" in c.message and c.details == {"compared": 10, "matched": 1}
+
+
 def test_all_zero_problem3_scores_nothing(grader, tmp_path):
     """The probe echoes each case's sizes (n_in, n_out): they are not the student's work."""
     sub = _with(tmp_path, **{"problem3.py": "problem3_zeros.py"})
