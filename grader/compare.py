@@ -139,7 +139,8 @@ def to_array(x: Any, *, limit: int = MAX_ELEMENTS, depth: int = MAX_DEPTH) -> np
         return np.asarray(to_number(x), dtype=np.float64)
     shape = _nominal_shape(x, depth)
     n = math.prod(shape)
-    if n > limit:
+    # the lists to walk count too: 10**7 empty rows hold no number but cost as much
+    if max(n, *(math.prod(shape[:k]) for k in range(1, len(shape) + 1))) > limit:
         raise NotNumeric(_shown_size(n, shape, "a list"))
     flat: list[float] = []
     ndim = len(shape)

@@ -79,6 +79,15 @@ def test_ragged_huge_list_stops_at_the_cap():
     assert "different lengths" in str(err.value)
 
 
+def test_many_empty_rows_are_refused_unread():
+    CountingList.reads = 0
+    rows = CountingList([[]] * 1_000_000)
+    with pytest.raises(NotNumeric) as err:
+        to_array(rows, limit=10)
+    assert "(1000000, 0)" in str(err.value)
+    assert CountingList.reads < 100
+
+
 def test_deep_nesting_is_refused_without_recursion():
     deep: list = [1.0]
     for _ in range(100_000):
