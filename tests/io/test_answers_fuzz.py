@@ -138,6 +138,14 @@ def test_odd_values_in_a_truth_table_after_right_weights(answers_grader, bad):
     assert c.status in ("partial", "pass") and c.score > 0, c.message
 
 
+@pytest.mark.parametrize("formula", ["x" * 5_000, "x_1" * 150, "(" * 240 + "x_1" + ")" * 240, 10**4000, "W_2^{99999999999}"])
+def test_odd_formulas_are_left_for_review_or_graded(answers_grader, formula):
+    r = grade(answers_grader, "answers.yaml", WRITERS["answers.yaml"]({"problem3": {"q3_2": {"dW1": formula}}}))
+    assert_sound(r)
+    c = check(r, "problem3.q3_2", "gradients")
+    assert c.status in ("manual", "fail", "partial"), c.message
+
+
 # --------------------------------------------------------------------------- any value at any key
 
 ANSWER_PATHS = [
