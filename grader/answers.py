@@ -175,20 +175,32 @@ class _KnownKeys:
         return f" ({', '.join(shown)})"
 
 
+MAX_UNKNOWN_KEY_WARNINGS = 20
+"""Unknown keys named one by one (with a suggestion each); the rest are counted in one line,
+so a file of thousands of stray keys neither floods the feedback nor costs a fuzzy match each."""
+
+
 def _unknown_keys(doc: Document, known: _KnownKeys) -> list[str]:
     out: list[str] = []
+    more = 0
     if known.root.open:
         return out
 
     def walk(value: dict[str, Any], trie: _Trie, path: tuple[str, ...]) -> None:
+        nonlocal more
         for key, child in value.items():
             sub = trie.children.get(key)
             if sub is None:
-                out.append(_unknown_message(doc, path, key, trie))
+                if len(out) < MAX_UNKNOWN_KEY_WARNINGS:
+                    out.append(_unknown_message(doc, path, key, trie))
+                else:
+                    more += 1
             elif not sub.open and isinstance(child, dict):
                 walk(child, sub, path + (key,))
 
     walk(doc.data, known.root, ())
+    if more:
+        out.append(f"{doc.filename}: and {more} more unknown key{'s' if more != 1 else ''} (not listed)")
     return out
 
 

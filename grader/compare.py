@@ -48,14 +48,42 @@ def describe(x: Any) -> str:
     return f"a {type(x).__name__}"
 
 
+MAX_ELEMENTS = 10_000_000
+"""The most numbers one value may hold when no expected size says otherwise."""
+
+MAX_DEPTH = 32
+"""The deepest nesting of lists read as an array (numpy itself stops at 64 dimensions)."""
+
+
+def size_limit(expected_size: int) -> int:
+    """How many numbers a value compared with `expected_size` ones may hold before it is
+    refused unread: a few times the expected size, so a slightly wrong shape still gets
+    its "returned shape ..., expected ..." message, while the cost of reading a value stays
+    proportional to what the check needs, whatever the student sent."""
+    return min(MAX_ELEMENTS, 4 * int(expected_size) + 1024)
+
+
+def _too_large_int(x: int) -> NotNumeric:
+    digits = int(x.bit_length() * 0.30103) + 1
+    return NotNumeric(f"an integer too large to be a number (about {digits} digits)")
+
+
 def to_number(x: Any) -> float:
-    """Read one number: ints, floats, numeric strings ("1.5", "-1/4", "1e-4"); not bools."""
-    if isinstance(x, bool) or x is None:
+    """Read one number: ints, floats, numeric strings ("1.5", "-1/4", "1e-4"); not bools.
+    An integer beyond float range is NotNumeric (it would overflow), never OverflowError."""
+    if isinstance(x, (bool, np.bool_)) or x is None:
         raise NotNumeric(describe(x))
-    if isinstance(x, (int, float, np.integer, np.floating)):
+    if isinstance(x, (int, np.integer)):
+        try:
+            return float(x)
+        except OverflowError:
+            raise _too_large_int(int(x)) from None
+    if isinstance(x, (float, np.floating)):
         return float(x)
     if isinstance(x, str):
         s = x.strip().replace("\u2212", "-")
+        if len(s) > 100:  # no number is written with more characters; don't parse essays
+            raise NotNumeric(describe(x))
         try:
             return float(s)
         except ValueError:
@@ -64,28 +92,76 @@ def to_number(x: Any) -> float:
             num, den = s.split("/")
             try:
                 return float(num) / float(den)
-            except (ValueError, ZeroDivisionError):
+            except (ValueError, ZeroDivisionError, OverflowError):
                 pass
         if s.lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
             return float(s)
     raise NotNumeric(describe(x))
 
 
-def to_array(x: Any) -> np.ndarray:
-    """Read a (nested) list of numbers, or an array, as a float64 array; ragged is refused."""
+def _nominal_shape(x: Any, depth: int) -> tuple[int, ...]:
+    """The shape a nested list claims along its first items (len and [0] only: O(depth)).
+    A ragged list is caught later, while its items are read against this shape."""
+    dims: list[int] = []
+    node = x
+    while isinstance(node, (list, tuple)):
+        if len(dims) >= depth:
+            raise NotNumeric(f"a list nested more than {depth} levels deep")
+        dims.append(len(node))
+        if not node:
+            return tuple(dims)
+        node = node[0]
+    if isinstance(node, np.ndarray):
+        dims.extend(node.shape)
+    return tuple(dims)
+
+
+def _shown_size(n: int, shape: tuple[int, ...], what: str) -> str:
+    return f"{what} of {n} numbers (shape {shape})"
+
+
+def to_array(x: Any, *, limit: int = MAX_ELEMENTS, depth: int = MAX_DEPTH) -> np.ndarray:
+    """Read a (nested) list of numbers, or an array, as a float64 array; ragged is refused.
+
+    The size is checked before anything is converted: an array's from its shape, a list's
+    from the shape its first items claim (a few `len` calls), and more than `limit` numbers
+    is NotNumeric naming the size. Only then are the items read, each list checked against
+    the claimed shape as it is met (so a ragged list stops at the first wrong row), into
+    one flat list that numpy converts in one go: time and memory stay proportional to
+    `limit`, never to what the student sent."""
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "biuf":
             raise NotNumeric(describe(x))
+        if x.size > limit:
+            raise NotNumeric(_shown_size(int(x.size), tuple(x.shape), "an array"))
         return x.astype(np.float64)
-    if isinstance(x, (list, tuple)):
-        rows = [to_array(v) if isinstance(v, (list, tuple)) else np.asarray(to_number(v)) for v in x]
-        if not rows:
-            return np.zeros((0,), dtype=np.float64)
-        shapes = {r.shape for r in rows}
-        if len(shapes) != 1:
-            raise NotNumeric("rows of different lengths")
-        return np.stack(rows).astype(np.float64)
-    return np.asarray(to_number(x), dtype=np.float64)
+    if not isinstance(x, (list, tuple)):
+        return np.asarray(to_number(x), dtype=np.float64)
+    shape = _nominal_shape(x, depth)
+    n = math.prod(shape)
+    # the lists to walk count too: 10**7 empty rows hold no number but cost as much
+    if max(n, *(math.prod(shape[:k]) for k in range(1, len(shape) + 1))) > limit:
+        raise NotNumeric(_shown_size(n, shape, "a list"))
+    flat: list[float] = []
+    ndim = len(shape)
+    stack: list[tuple[Any, int]] = [(x, 0)]
+    while stack:  # depth-first, items in order; explicit stack: no recursion on odd input
+        node, level = stack.pop()
+        if isinstance(node, (list, tuple)):
+            if level >= ndim or len(node) != shape[level]:
+                raise NotNumeric("rows of different lengths")
+            stack.extend((item, level + 1) for item in reversed(node))
+        elif isinstance(node, np.ndarray):
+            if node.dtype.kind not in "biuf" or tuple(node.shape) != shape[level:]:
+                raise NotNumeric("rows of different lengths" if node.dtype.kind in "biuf" else describe(node))
+            flat.extend(node.astype(np.float64).reshape(-1).tolist())
+        else:
+            if level != ndim:
+                raise NotNumeric("rows of different lengths")
+            flat.append(to_number(node))
+        if len(flat) > limit:  # cannot happen for a list that matches its claimed shape
+            raise NotNumeric(f"more than {limit} numbers")
+    return np.array(flat, dtype=np.float64).reshape(shape)
 
 
 def fmt(v: float) -> str:
@@ -96,11 +172,18 @@ def fmt(v: float) -> str:
 
 @dataclass
 class Comparison:
-    """The outcome of comparing two (possibly nested) values."""
+    """The outcome of comparing two (possibly nested) values.
+
+    `leaves` counts the parts that can earn credit: every floating-point value or array of
+    the expected output (what the student's code computed: probes return it as float64),
+    plus one failed part for every structural problem that is not already such a part
+    (an extra key or list item, a label that differs). Labels the probe itself wrote into
+    its output (integers such as case sizes, strings, booleans, None) must match but
+    earn nothing. So `leaves_ok == leaves` exactly when the comparison is `ok`."""
 
     groups: list[MismatchGroup] = field(default_factory=list)  # value mismatches
     structural: list[str] = field(default_factory=list)  # type/shape/dtype/key problems
-    leaves: int = 0  # number of arrays compared
+    leaves: int = 0  # number of parts compared (see above)
     leaves_ok: int = 0
 
     @property
@@ -121,9 +204,46 @@ class Comparison:
             out.append(line.strip())
         return out
 
+    def fail(self, message: str, parts: int = 1) -> None:
+        """A structural problem that costs `parts` parts (at least one: it cannot pass)."""
+        self.structural.append(message)
+        self.leaves += max(parts, 1)
+
 
 def _path(parent: str, key: Any) -> str:
     return f"{parent}[{key!r}]" if isinstance(key, str) else f"{parent}[{key}]"
+
+
+def _keys(keys: Any, limit: int = 10) -> str:
+    shown = sorted(map(str, keys))
+    return str(shown[:limit])[:-1] + (f", ... {len(shown) - limit} more]" if len(shown) > limit else "]")
+
+
+def is_label(exp: Any) -> bool:
+    """True for an expected value that holds no floating-point number: an integer (or a
+    list of them, or an integer array), a string, a boolean, None. Probes convert whatever
+    the student's code returns to float64, so such values are what the probe itself wrote
+    (case sizes, names): structure to match, not results to credit."""
+    if exp is None or isinstance(exp, (bool, str, int, np.bool_, np.integer)):
+        return True
+    if isinstance(exp, np.ndarray):
+        return exp.dtype.kind not in "fc"
+    if isinstance(exp, (list, tuple)):
+        return all(is_label(v) for v in exp)
+    return False
+
+
+def _is_cases(exp: Any) -> bool:
+    return isinstance(exp, list) and bool(exp) and isinstance(exp[0], dict)
+
+
+def count_parts(exp: Any) -> int:
+    """How many parts of `exp` can earn credit (its floating-point values and arrays)."""
+    if isinstance(exp, dict):
+        return sum(count_parts(v) for v in exp.values())
+    if _is_cases(exp):
+        return sum(count_parts(v) for v in exp)
+    return 0 if is_label(exp) else 1
 
 
 def compare_values(
@@ -137,7 +257,9 @@ def compare_values(
     name: str = "the value",
 ) -> Comparison:
     """Compare the student's value with the expected one, walking dicts and lists.
-    Structural problems are named from `name` (e.g. "closed_form") and the path."""
+    Structural problems are named from `name` (e.g. "closed_form") and the path. Every
+    expected part is counted once, whether the student's value has it or not: a missing
+    key, item or part is a failed part, so partial credit never exceeds what matched."""
     cmp = Comparison()
     _walk(got, expected, tol, path, cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
     return cmp
@@ -148,33 +270,36 @@ def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squ
     where = f"{name}{path}" if path else f"{name}"
     if isinstance(exp, dict):
         if not isinstance(got, dict):
-            cmp.structural.append(f"{where}: expected a mapping with keys {sorted(exp)}, got {describe(got)}")
+            cmp.fail(f"{where}: expected a mapping with keys {_keys(exp)}, got {describe(got)}", count_parts(exp))
             return
         missing = [k for k in exp if k not in got]
         if missing:
-            cmp.structural.append(f"{where}: missing keys {sorted(map(str, missing))}")
+            cmp.fail(f"{where}: missing keys {_keys(missing)}", sum(count_parts(exp[k]) for k in missing))
+        extra = [k for k in got if k not in exp]
+        if extra:
+            cmp.fail(f"{where}: unexpected keys {_keys(extra)}", len(extra))
         for k in exp:
             if k in got:
                 _walk(got[k], exp[k], tol, _path(path, k), cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
         return
-    if isinstance(exp, list) and exp and isinstance(exp[0], dict):
-        if not isinstance(got, list) or len(got) != len(exp):
-            cmp.structural.append(f"{where}: expected {len(exp)} items, got {describe(got)}")
+    if _is_cases(exp):
+        if not isinstance(got, list):
+            cmp.fail(f"{where}: expected {len(exp)} items, got {describe(got)}", count_parts(exp))
             return
+        if len(got) != len(exp):
+            lost = sum(count_parts(e) for e in exp[len(got):])
+            cmp.fail(f"{where}: expected {len(exp)} items, got {len(got)}", lost + max(len(got) - len(exp), 0))
         for i, (g, e) in enumerate(zip(got, exp)):
             _walk(g, e, tol, _path(path, i), cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
         return
-    if isinstance(exp, str) or isinstance(exp, bool) or exp is None:
-        cmp.leaves += 1
-        if got == exp and type(got) is type(exp):
-            cmp.leaves_ok += 1
-        else:
-            cmp.structural.append(f"{where}: expected {describe(exp)}, got {describe(got)}")
+    if is_label(exp):
+        if not _same_label(got, exp):
+            cmp.fail(f"{where}: expected {_show_label(exp)}, got {_show_label(got)}")
         return
     cmp.leaves += 1
     e = np.asarray(exp)
     try:
-        g = to_array(got)
+        g = to_array(got, limit=size_limit(e.size))
     except NotNumeric as err:
         cmp.structural.append(f"{where}: expected numbers of shape {tuple(e.shape)}, got {err}")
         return
@@ -189,6 +314,27 @@ def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squ
         cmp.leaves_ok += 1
     else:
         cmp.groups.append(group)
+
+
+def _same_label(got: Any, exp: Any) -> bool:
+    if exp is None or isinstance(exp, (bool, str, np.bool_)):
+        return type(got) is type(exp) and got == exp
+    try:
+        e = np.asarray(exp)
+        if e.dtype.kind not in "biu" and e.size:
+            return type(got) is type(exp) and got == exp  # a list mixing names and numbers
+        if isinstance(got, (bool, np.bool_)) or (isinstance(got, (list, tuple)) and any(isinstance(v, bool) for v in got)):
+            return False
+        g = to_array(got, limit=size_limit(e.size))
+    except (NotNumeric, ValueError, TypeError):
+        return False
+    return g.shape == e.shape and bool(np.array_equal(g, e.astype(np.float64)))
+
+
+def _show_label(x: Any) -> str:
+    if isinstance(x, (list, tuple)) and len(x) <= 8 and all(isinstance(v, (int, float, str)) for v in x):
+        return "[" + ", ".join(describe(v) for v in x) + "]"
+    return describe(x)
 
 
 def compare_arrays(

@@ -2,8 +2,18 @@
 
 Structure first (type, keys, shape), then values with the tolerance from the table
 (keyed by dtype and device) or the rubric. Every failing array is reported with its
-path, mismatch count, greatest differences and where. With `partial: true`, credit is
-the share of compared arrays that match (e.g. Problem 3 cases of several shapes)."""
+path, mismatch count, greatest differences and where.
+
+With `partial: true`, credit is matched / compared parts, where the parts are:
+  - every floating-point value or array of the reference's output: what the student's
+    code computed (a probe returns it as float64), e.g. each Jacobian of each Problem 3
+    case, each parameter's gradient in Lab 3. Each counts once whether the student's
+    output has it or not: a missing key, list item or value is a failed part;
+  - one failed part for each other structural problem: an extra key or list item, or a
+    label that differs.
+Labels the probe writes itself (integers such as the case sizes n_in and n_out, strings,
+booleans, None) must match but never earn credit, so echoing the inputs back scores 0.
+Anything structurally wrong cannot reach full credit."""
 
 from __future__ import annotations
 
@@ -16,7 +26,7 @@ from grader.results import MismatchView, Status
 
 class Spec(CheckSpecBase):
     kind: Literal["allclose"]
-    partial: bool = False
+    partial: bool = False  # credit per matched computed part (see the module docstring)
     squeeze: bool = False  # accept shapes equal up to size-1 dimensions, e.g. (3, 1) for (3,)
     what: str | None = None  # how to name the value in messages, e.g. "closed_form(X, y)"
 

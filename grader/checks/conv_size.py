@@ -26,8 +26,8 @@ def _int(d: dict, key: str, lo: int) -> int:
         v = to_number(d[key])
     except NotNumeric as err:
         raise ValueError(f"{key}: expected a whole number, got {err}") from None
-    if v != int(v) or v < lo or v > MAX_SIZE:
-        raise ValueError(f"{key}: expected a whole number from {lo} to {MAX_SIZE}, got {d[key]!r}")
+    if not lo <= v <= MAX_SIZE or v != int(v):  # NaN and infinities fail the range test first
+        raise ValueError(f"{key}: expected a whole number from {lo} to {MAX_SIZE}, got {describe(d[key])}")
     return int(v)
 
 

@@ -8,6 +8,7 @@ against the student's own table (`model_vs_answer`)."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Literal
 
@@ -56,7 +57,7 @@ def _shape(v: Any) -> tuple[int, ...] | None:
                 x = to_number(p)
             except NotNumeric:
                 return None
-            if x != int(x):
+            if not math.isfinite(x) or x != int(x):
                 return None
             out.append(int(x))
         return tuple(out)
@@ -70,7 +71,7 @@ def _count(v: Any) -> int | None:
         x = to_number(v)
     except NotNumeric:
         return None
-    return int(x) if x == int(x) else None
+    return int(x) if math.isfinite(x) and x == int(x) else None
 
 
 def _kind(v: Any) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Tolerance, outcome, precheck, where
-from grader.compare import NotNumeric, compare_arrays, describe, fmt, to_array
+from grader.compare import NotNumeric, compare_arrays, describe, fmt, size_limit, to_array
 from grader.results import MismatchView, Status
 
 
@@ -30,7 +30,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if isinstance(value, dict) and len(value) == exp.size and spec.labels and all(k in value for k in spec.labels):
         value = [value[k] for k in spec.labels]
     try:
-        got = to_array(value)
+        got = to_array(value, limit=size_limit(exp.size))
     except NotNumeric as err:
         want = "a number" if exp.ndim == 0 else f"a list of {exp.size} numbers" + (f" [{', '.join(spec.labels)}]" if spec.labels else "")
         return outcome(Status.FAIL, f"{where(ctx, spec.answer)}: expected {want}, got {err}")

@@ -90,13 +90,13 @@ def _check_table(table: Any, rows: list[dict[str, Any]], n: int) -> list[str]:
         except NotNumeric as err:
             problems.append(f"row {k + 1}: not a number ({err})")
             continue
-        x = tuple(int(v) for v in vals[:n])
-        if x not in by_x or any(v not in (-1.0, 1.0) for v in vals[:n]):
+        if any(v not in (-1.0, 1.0) for v in vals[:n]):  # before int(): NaN and infinities are not inputs
             problems.append(f"row {k + 1}: inputs must be ±1")
             continue
+        x = tuple(int(v) for v in vals[:n])
         seen.add(x)
         r = by_x[x]
-        if abs(vals[n] - r["s"]) > 1e-6 * max(1.0, abs(r["s"])):
+        if not abs(vals[n] - r["s"]) <= 1e-6 * max(1.0, abs(r["s"])):  # NaN is wrong, not right
             problems.append(f"row {fmt_row(x)}: s = {vals[n]:g}, your weights give {r['s']:g}")
         if vals[n + 1] != r["y"]:
             problems.append(f"row {fmt_row(x)}: y = {vals[n + 1]:g}, your weights give {r['y']:+d}")

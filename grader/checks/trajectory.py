@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
-from grader.compare import NotNumeric, compare_arrays, fmt, to_array
+from grader.compare import NotNumeric, compare_arrays, fmt, size_limit, to_array
 from grader.results import CurvesView, MismatchView, Series, Status
 
 
@@ -42,13 +42,13 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
         return pre
     exp = np.asarray(ctx.expected, dtype=np.float64).reshape(-1)
     try:
-        got = to_array(ctx.actual.value).reshape(-1)
+        got = to_array(ctx.actual.value, limit=size_limit(exp.size)).reshape(-1)
     except NotNumeric as err:
         return outcome(Status.FAIL, f"{spec.label}: expected {exp.size} numbers (one per epoch), got {err}")
+    if got.size != exp.size:  # refused before any chart is drawn: the chart's size is the reference's
+        return outcome(Status.FAIL, f"{spec.label}: {got.size} values, expected {exp.size} (one per epoch)")
     view = CurvesView(title=spec.label, x_label="epoch", y_label="value", log_y=spec.log_y,
                       series=[_series("yours", got), _series("reference", exp)])
-    if got.size != exp.size:
-        return outcome(Status.FAIL, f"{spec.label}: {got.size} values, expected {exp.size} (one per epoch)", views=[view])
     if diverges(exp, spec.divergence_factor):
         if diverges(got, spec.divergence_factor):
             return outcome(Status.PASS, f"{spec.label}: diverges, as the reference does", views=[view])

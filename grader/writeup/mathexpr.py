@@ -24,6 +24,7 @@ meant by which one is consistent; the grammar only lists them.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -565,7 +566,7 @@ def unparse(expr: Expr) -> str:
     reader could hesitate (every product of products is bracketed)."""
     if isinstance(expr, Num):
         v = expr.value
-        return str(int(v)) if v == int(v) else repr(v)
+        return str(int(v)) if math.isfinite(v) and v == int(v) else repr(v)  # "1e999" reads as inf
     if isinstance(expr, Sym):
         return show_symbol(expr.name)
     if isinstance(expr, Unary):

@@ -86,6 +86,36 @@ def test_transposed_jacobian_partial_credit(grader, tmp_path):
     assert "'W1'" in c.message
 
 
+def test_one_gradient_of_ten_earns_a_tenth(grader, tmp_path):
+    r = grader.grade_path(_with(tmp_path, **{"lab3.py": "lab3_one_gradient.py"}))
+    c = check(r, "lab3.b", "gradients")
+    assert c.status == "partial" and c.score == pytest.approx(0.8), (c.score, c.message)
+    assert "missing keys" in c.message and c.details == {"compared": 10, "matched": 1}
+
+
+def test_all_zero_problem3_scores_nothing(grader, tmp_path):
+    """The probe echoes each case's sizes (n_in, n_out): they are not the student's work."""
+    sub = _with(tmp_path, **{"problem3.py": "problem3_zeros.py"})
+    answers = (sub / "answers.yaml").read_text()
+    start, end = answers.index("\nproblem3:"), answers.index("\nproblem4:")
+    (sub / "answers.yaml").write_text(answers[:start] + answers[end:])  # only the code can score
+    r = grader.grade_path(sub)
+    for qid, cid in (("problem3.q3_1", "jacobians"), ("problem3.q3_2", "gradients")):
+        c = check(r, qid, cid)
+        assert c.status == "fail" and c.score == 0, (qid, c.score, c.message)
+        assert c.details["matched"] == 0
+
+
+def test_long_curve_is_refused_with_its_size_and_bloats_nothing(grader, tmp_path):
+    r = grader.grade_path(_with(tmp_path, **{"lab1.py": "lab1_long_curve.py"}))
+    assert check(r, "lab1.b", "final_w").status == "pass"
+    for qid, cid in (("lab1.b", "mse_curve"), ("lab1.d", "r_0_1"), ("lab1.d", "r_1")):
+        c = check(r, qid, cid)
+        assert c.status == "fail" and "500000 numbers" in c.message and "expected 20" in c.message, c.message
+        assert not c.views
+    assert len(r.to_json()) < 200_000  # 6 calls of 4 MB each made a 120 MB results file
+
+
 def test_notebook_in_place_of_module_skips_magics(grader, tmp_path):
     sub = _with(tmp_path, **{"lab1.py": None})
     code = (EXAMPLE / "lab1.py").read_text().split('if __name__ == "__main__":')[0]

@@ -206,3 +206,12 @@ def test_answers_in_a_single_top_folder_count(tmp_path: Path) -> None:
 def test_max_bytes_is_passed_through(tmp_path: Path) -> None:
     a = answers_from(tmp_path, {"answers.yaml": "lab1: {analysis: " + "x" * 300 + "}\n"}, max_bytes=100)
     assert a.error is not None and a.error.startswith("answers.yaml: file is") and "the limit is 100 bytes" in a.error
+
+
+def test_thousands_of_unknown_keys_are_counted_not_listed(tmp_path):
+    text = "problem1:\n" + "".join(f"  q1_{i}x: 1\n" for i in range(5000))
+    a = answers_from(tmp_path, {"answers.yaml": text})
+    assert a.error is None
+    assert len(a.warnings) == 21
+    assert "unknown key problem1.q1_0x" in a.warnings[0]
+    assert a.warnings[-1] == "answers.yaml: and 4980 more unknown keys (not listed)"
