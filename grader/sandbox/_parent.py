@@ -416,8 +416,10 @@ class Sandbox:
         try:
             proc = subprocess.Popen(
                 # -s -P rather than -I: -I would also ignore PYTHONHASHSEED; the environment
-                # is built here from nothing, so no other PYTHON* variable reaches it
-                [self._python, "-s", "-P", "-c", _BOOTSTRAP, str(_CHILD_DIR), json.dumps(config)],
+                # is built here from nothing, so no other PYTHON* variable reaches it. -B: the
+                # zygote loads the rubric's probes and support modules from the course's (or a
+                # student kit's) folder and must leave no __pycache__ there
+                [self._python, "-B", "-s", "-P", "-c", _BOOTSTRAP, str(_CHILD_DIR), json.dumps(config)],
                 pass_fds=[theirs.fileno()],
                 env=env,
                 cwd=self._tmp,
