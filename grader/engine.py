@@ -187,6 +187,12 @@ class Grader:
                 isolation=isolation,  # type: ignore[arg-type]
                 default_limits=sandbox_limits(plan.rubric.limits),
             )
+            if sandbox.cuda_error:  # never grade every GPU check as the student's error
+                sandbox.close()
+                from grader.device import DeviceError
+
+                raise DeviceError(f"--device {device}: CUDA does not work inside the sandbox on this machine "
+                                  f"({sandbox.cuda_error}); grade with --device cpu")
             if sandbox.fallback_note:
                 notes.append(sandbox.fallback_note)
         return cls(plan=plan, device=device, sandbox=sandbox, ref_outputs=ref, notes=notes, oracles=oracles)

@@ -347,6 +347,13 @@ class Sandbox:
         return [layer for layer in (*ALL_LAYERS, "caps") if layer in active]
 
     @property
+    def cuda_error(self) -> str | None:
+        """On CUDA: why a GPU matrix product failed inside a self-test child (None when it
+        worked, and always None on the CPU). Grading on CUDA then would fail every GPU check."""
+        error = self._ready.get("cuda_error")
+        return str(error) if error else None
+
+    @property
     def fallback_note(self) -> str | None:
         """One line saying what is missing and why, when isolation is degraded."""
         missing: dict[str, str] = {k: v for k, v in self._ready["missing"].items() if k in ALL_LAYERS}

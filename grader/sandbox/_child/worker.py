@@ -151,6 +151,7 @@ class Layout:
         self.layers: list[str] = []
         self.skipped: dict[str, str] = {}
         self.checks: dict[str, bool] = {}
+        self.cuda_error: str | None = None  # a self-test on CUDA: why a GPU product fails inside
 
 
 def _optional(layout: Layout, plan: Mapping[str, Any], layer: str, apply: Any) -> None:
@@ -290,6 +291,22 @@ def _self_checks(plan: Mapping[str, Any], where: Layout) -> dict[str, bool]:
         "work_writable": works(write_probe),
         "grader_hidden": not works(lambda: os.listdir(plan["run_dir"])),
     }
+
+
+def _cuda_check() -> str | None:
+    """None when a matrix product on the GPU works inside the sandbox, as a student's model
+    needs (cuBLAS included), else why not. A layer that stops CUDA must never turn into
+    every GPU check of every student failing: the grader refuses to grade on CUDA instead."""
+    try:
+        import torch
+
+        ones = torch.ones((2, 2), device="cuda")
+        if float((ones @ ones).sum().item()) != 8.0:
+            return "a 2x2 matrix product on the GPU gave a wrong result"
+    except Exception as exc:  # noqa: BLE001 - reported to the instructor, plainly
+        first = (str(exc).splitlines() or [""])[0][:300]
+        return f"{type(exc).__name__}: {first}"
+    return None
 
 
 # --------------------------------------------------------------------------------------
@@ -466,10 +483,13 @@ def main(
             _environment(plan, where)
             if plan.get("selftest"):
                 where.checks = _self_checks(plan, where)
+                if plan.get("device") == "cuda":
+                    where.cuda_error = _cuda_check()
         except BaseException as exc:  # noqa: BLE001 - reported, then nothing runs
             report = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         else:
-            report = {"ok": True, "layers": where.layers, "skipped": where.skipped, "checks": where.checks}
+            report = {"ok": True, "layers": where.layers, "skipped": where.skipped, "checks": where.checks,
+                      "cuda_error": where.cuda_error}
         _write_all(SETUP_FD, json.dumps(report).encode())
         os.close(SETUP_FD)
         if not report["ok"] or plan.get("selftest"):

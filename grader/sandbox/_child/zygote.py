@@ -199,6 +199,7 @@ class Zygote:
         self.probes: types.ModuleType | None = None
         self.support_modules: dict[str, types.ModuleType] = {}
         self.base: dict[str, Any] = {}
+        self.cuda_error: str | None = None  # from the last self-test on CUDA: why the GPU fails inside
 
     # -- start-up
 
@@ -272,7 +273,9 @@ class Zygote:
             "module": "",
             "calls": [],
             "import": {"wall_s": 10, "cpu_s": 10, "output_bytes": 4096, "result_bytes": 4096},
-            "limits": {"memory_mb": 512, "file_size_mb": 1, "nproc": 16, "nofile": 64},
+            # on CUDA the self-test also runs a GPU product, which needs the memory a real child has
+            "limits": {"memory_mb": 4096 if self.config["device"] == "cuda" else 512, "file_size_mb": 1,
+                       "nproc": 64 if self.config["device"] == "cuda" else 16, "nofile": 64},
             "cpu_total": 10,
             "tmp_mb": 4,
             "work_mb": 4,
@@ -307,6 +310,8 @@ class Zygote:
             ours.close()
             os.waitpid(pid, 0)
             self.children.discard(pid)
+        if report.get("ok"):
+            self.cuda_error = report.get("cuda_error")
         return report
 
     def choose_layers(self) -> dict[str, Any]:
@@ -414,6 +419,7 @@ def main(config_json: str) -> None:
         ready = {
             "ok": True,
             **chosen,
+            "cuda_error": zygote.cuda_error,
             "probes": probe_names(zygote.probes),  # type: ignore[arg-type]
             "threads": len(os.listdir("/proc/self/task")),
             "pid": os.getpid(),
