@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from writeup_helpers import make_pdf, markdown_as_printed, paginate
+from writeup_helpers import assemble_pdf, make_pdf, markdown_as_printed, paginate
 
 from grader.engine import Grader
 from grader.rubric import Plan
@@ -36,16 +36,7 @@ def pdf_with_content(content: bytes) -> bytes:
         b"/Contents 5 0 R >>",
         f"<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode() + data + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def slow_pdf() -> bytes:

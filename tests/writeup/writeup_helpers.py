@@ -36,6 +36,12 @@ def make_pdf(pages: list[list[str]], *, compress: bool = True) -> bytes:
             objects.append(f"<< /Length {len(data)} /Filter /FlateDecode >>\nstream\n".encode() + data + b"\nendstream")
         else:
             objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"endstream")
+    return assemble_pdf(objects)
+
+
+def assemble_pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects (numbered from 1, the first the catalog), with its
+    cross-reference table and trailer."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
