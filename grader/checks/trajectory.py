@@ -2,7 +2,9 @@
 
 Where the reference converges, the curve is compared value by value. Where it diverges
 (non-finite, or beyond `divergence_factor` times its first value by the last epoch), the
-check is that the student's curve diverges too. NaN matches only NaN."""
+check is that the student's curve diverges too, and matches the reference at every epoch
+where the reference is still finite (a curve of NaN from the start never was a number; a
+curve that blows up some other way is another algorithm). NaN matches only NaN."""
 
 from __future__ import annotations
 
@@ -50,6 +52,20 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     view = CurvesView(title=spec.label, x_label="epoch", y_label="value", log_y=spec.log_y,
                       series=[_series("yours", got), _series("reference", exp)])
     if diverges(exp, spec.divergence_factor):
+        # the same algorithm blows up the same way: where the reference is still a number the
+        # curve must match it (rounding stays ~1e-13 relative on this linear recursion), so
+        # neither a curve of NaN nor a copied curve from other inputs passes as "diverging"
+        finite = np.isfinite(exp)
+        if finite.any():
+            group = compare_arrays(got[finite], exp[finite], ctx.tolerance, path=spec.label)
+            if group is not None:
+                with np.errstate(all="ignore"):
+                    close = np.abs(got[finite] - exp[finite]) <= ctx.tolerance.atol + ctx.tolerance.rtol * np.abs(exp[finite])
+                i = int(np.flatnonzero(finite)[int(np.argmin(close))])  # the first epoch that differs
+                return outcome(Status.FAIL, f"{spec.label}: the reference diverges, but before it does, {group.mismatched} "
+                               f"of {group.total} epochs differ, from epoch {i + 1}: got {fmt(float(got[i]))}, expected "
+                               f"{fmt(float(exp[i]))} (allowed: rtol={group.rtol:g}, atol={group.atol:g})",
+                               views=[view, MismatchView(groups=[group])])
         if diverges(got, spec.divergence_factor):
             return outcome(Status.PASS, f"{spec.label}: diverges, as the reference does", views=[view])
         return outcome(Status.FAIL, f"{spec.label}: the reference diverges (last value {fmt(float(exp[-1]))}) but yours "
