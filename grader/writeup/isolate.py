@@ -233,26 +233,27 @@ def _confine(limits: WriteupLimits, prepared: tuple[Any, bytes] | None) -> None:
 
 
 @functools.cache
-def _network_filter() -> tuple[Any, bytes] | None:
-    """(the sandbox's syscalls module, its seccomp program refusing every socket family),
-    built once in the grader, so a child pays neither the import nor the build; None
-    where the architecture has no filter."""
+def _network_filter() -> tuple[Any, Any] | None:
+    """(the sandbox's syscalls and seccomp modules), imported once in the grader so a child
+    does not pay the import; None where the architecture has no filter. The program itself
+    is built in the child: it names the child's own pid (signals to itself stay allowed),
+    and a child forked after a pid wrap-around has a smaller pid than the grader's."""
     try:
         from grader.sandbox._child import seccomp, syscalls
 
-        return syscalls, seccomp.build_filter(own_pid=os.getpid(), allow_unix_sockets=False)
+        seccomp.build_filter(own_pid=os.getpid(), allow_unix_sockets=False)  # builds here, or fails here
+        return syscalls, seccomp
     except Exception:  # noqa: BLE001 - another architecture: the rlimits still hold
         return None
 
 
-def _no_network(prepared: tuple[Any, bytes] | None) -> None:
-    """Install the filter on this child, where the kernel has seccomp."""
+def _no_network(prepared: tuple[Any, Any] | None) -> None:
+    """Install the filter (no socket of any family) on this child, where the kernel has seccomp."""
     if prepared is None:
         return
-    syscalls, program = prepared
+    syscalls, seccomp = prepared
     try:
-        from grader.sandbox._child import seccomp
-
+        program = seccomp.build_filter(own_pid=os.getpid(), allow_unix_sockets=False)
         syscalls.set_no_new_privs()
         seccomp.install(program)
     except Exception:  # noqa: BLE001 - an older kernel: the rlimits still hold

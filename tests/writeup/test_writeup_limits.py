@@ -162,3 +162,21 @@ def test_the_child_never_runs_the_graders_pending_finalizers(tmp_path: Path) -> 
     finally:
         gc.enable()
         gc.collect()
+
+
+def test_a_reader_forked_after_a_pid_wrap_around_can_still_signal_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The full suite failed here once: the no-network filter was built in the grader naming
+    the grader's pid, and a reader forked after the pids wrapped around (a smaller pid than
+    the grader's) was refused a signal to itself. The filter now names the reader's own pid."""
+    import os
+    import signal
+
+    isolate._network_filter.cache_clear()
+    with monkeypatch.context() as patch:  # the grader as if its pid were near the top
+        patch.setattr(os, "getpid", lambda: (1 << 22) - 1)
+        isolate._network_filter()
+    try:
+        with pytest.raises(WriteupError, match=r"^a\.pdf: cannot be read \(the reader was stopped by signal 11\)$"):
+            run_limited(lambda: os.kill(os.getpid(), signal.SIGSEGV), filename="a.pdf")
+    finally:
+        isolate._network_filter.cache_clear()
