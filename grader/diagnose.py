@@ -112,9 +112,12 @@ def relate(actual: Any, expected: Any, rtol: float, atol: float) -> Relation | N
             if abs(abs(c) - nice) <= 1e-6 * nice:
                 c = nice if c > 0 else -nice
             return Relation("factor", f"your values are exactly {_fmt(c)}x the reference's, every one of them")
-    if all(a.ndim == 2 and e.ndim == 2 and a.shape == e.shape[::-1] for a, e in zip(la, le)):
-        if all(_close(a, e.T, rtol, atol) for a, e in zip(la, le)):
-            return Relation("transpose", "your matrix is the reference's transposed (rows and columns swapped)")
+    # every array that differs is the reference's transposed (e.g. dW = x delta^T for delta x^T)
+    flips = [a.ndim == 2 and e.ndim == 2 and a.shape == e.shape[::-1] and _close(a, e.T, rtol, atol)
+             for a, e in zip(la, le)]
+    if any(flips) and all(f or _close(a, e, rtol, atol) for f, a, e in zip(flips, la, le)):
+        what = "your matrix is" if len(la) == 1 else f"{sum(flips)} of your {len(la)} arrays are"
+        return Relation("transpose", f"{what} the reference's transposed (rows and columns swapped)")
     if len(la) == 1:
         a, e = la[0].ravel(), le[0].ravel()
         if a.shape == e.shape and a.size >= 3:

@@ -80,6 +80,14 @@ def closed_form_no_bias(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64).reshape(-1), rcond=None)[0]
 
 
+# ------------------------------------------------------------------------------ Problem 2
+
+
+def negated_outputs(expected: Any) -> Any:
+    """The opposite logic function (OR for NOR): every weight's sign flipped."""
+    return [-y for y in expected]
+
+
 # ------------------------------------------------------------------------------ Problem 3
 
 
@@ -199,6 +207,11 @@ MISTAKES: dict[str, dict[str, Any]] = {
         "replace": {"lab1.closed_form": closed_form_no_bias},
         "explain": "this is least squares without the column of ones, so there is no bias b; "
                    "solve with A = [X, 1] to get w = [w1, w2, b]",
+    },
+    "weights_negated": {
+        "derive": negated_outputs,
+        "explain": "your weights compute the opposite function (every output flipped): "
+                   "flip the sign of every weight, the bias weight w0 included",
     },
     "jacobian_transposed": {
         "replace": {"problem3.sigmoid_layer_jacobians": jacobians_dx_transposed},

@@ -28,6 +28,13 @@ def test_a_transpose():
     assert relate(sq.T, sq, RT, AT).kind == "transpose"
 
 
+def test_transposed_arrays_beside_right_ones():
+    W, b = np.arange(6.0).reshape(2, 3) + 1, np.array([1.0, 2.0])
+    r = relate({"W": W.T, "b": b}, {"W": W, "b": b}, RT, AT)
+    assert r is not None and r.kind == "transpose" and "1 of your 2 arrays" in r.evidence
+    assert relate({"W": W.T, "b": b + 1}, {"W": W, "b": b}, RT, AT) is None  # another error too: not only a transpose
+
+
 def test_a_curve_shifted_by_one():
     late = np.concatenate([[5.0], E[:-1]])
     assert relate(late, E, RT, AT).kind == "shift" and "late" in relate(late, E, RT, AT).evidence
