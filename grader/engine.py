@@ -454,18 +454,30 @@ def diagnosed(spec: Any, ctx: CheckContext, res: CheckOutcome, known: Any,
         relation = relate(given, ctx.expected, ctx.tolerance.rtol, ctx.tolerance.atol)
     except Exception:  # noqa: BLE001 - odd student values: no relation, never a lost submission
         relation = None
-    matches = []
+    matches, partial = [], []
     for use, mistake, value in known:
         r = _safe_grade(grade, spec, dataclasses.replace(ctx, expected=value))
         if r.status == Status.PASS:
             matches.append((use, mistake))
+        elif r.status == Status.PARTIAL and r.fraction > res.fraction:  # the mistake explains more than the reference does
+            partial.append((r.fraction, use, mistake))
+    in_part = not matches and bool(partial)
+    if in_part:
+        best = max(partial, key=lambda p: p[0])  # ties: the rubric's order
+        matches = [(best[1], best[2])]
     if matches:
         use, mistake = max(matches, key=lambda m: m[0].credit or 0.0)  # ties: the rubric's order
-        evidence = relation.evidence if relation else "your output matches this mistake's on every input the grader tried"
+        if in_part:
+            evidence = (f"part of your output matches this mistake's ({best[0]:.0%} of this check against it, "
+                        f"{res.fraction:.0%} against the reference)")
+        else:
+            evidence = relation.evidence if relation else "your output matches this mistake's on every input the grader tried"
         diagnosis: dict[str, Any] = {"mistake": mistake.name, "explain": mistake.explain, "evidence": evidence}
-        if relation:
+        if in_part:
+            diagnosis["in_part"] = True
+        if relation and not in_part:
             diagnosis["relation"] = relation.kind
-        if use.credit is not None:
+        if use.credit is not None and not in_part:  # credit for a full match only
             diagnosis["credit"] = use.credit
             fraction = max(res.fraction, use.credit)
             status = Status.PASS if fraction >= 1.0 else Status.PARTIAL if fraction > 0 else res.status

@@ -35,6 +35,20 @@ def lms_batch_gradient(X: np.ndarray, y: np.ndarray, lr: float = lab1.LEARNING_R
     return w, history
 
 
+def lms_update_sign(X: np.ndarray, y: np.ndarray, lr: float = lab1.LEARNING_RATE, epochs: int = lab1.EPOCHS):
+    """The update with the wrong sign, w <- w - lr (y_i - w . a_i) a_i: a step up the error."""
+    A = lab1._augment(X)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    w = np.zeros(A.shape[1])
+    history = np.empty(epochs)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            for a_i, y_i in zip(A, y):
+                w = w - lr * (y_i - w @ a_i) * a_i
+            history[epoch] = np.mean((A @ w - y) ** 2)
+    return w, history
+
+
 def lms_no_bias(X: np.ndarray, y: np.ndarray, lr: float = lab1.LEARNING_RATE, epochs: int = lab1.EPOCHS):
     """Per-sample LMS on X itself: no column of ones, so no b."""
     A = np.asarray(X, dtype=np.float64)
@@ -184,6 +198,11 @@ MISTAKES: dict[str, dict[str, Any]] = {
         "replace": {"lab1.lms": lms_batch_gradient},
         "explain": "this is batch gradient descent (one update per epoch with the gradient over all rows); "
                    "the handout asks for LMS: one update per row, rows in order",
+    },
+    "lms_update_sign": {
+        "replace": {"lab1.lms": lms_update_sign},
+        "explain": "your update has the wrong sign, so each step goes up the error and the weights blow up; "
+                   "LMS adds lr (y_i - w . a_i) a_i",
     },
     "lms_no_bias": {
         "replace": {"lab1.lms": lms_no_bias},

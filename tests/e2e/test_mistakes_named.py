@@ -50,6 +50,8 @@ SLIPS: dict[str, list[tuple[str, str, str]]] = {
                   "w: [1, 1, 1]\n    truth_table: [[-1, -1, -1, -1], [-1, 1, 1, 1], [1, -1, 1, 1], [1, 1, 3, 1]]")],
     "no_bias": [("lab1.py", "def lms(X, y, lr=0.01, epochs=20):\n    A = _augment(X)\n    w = np.zeros(3)",
                  "def lms(X, y, lr=0.01, epochs=20):\n    A = X\n    w = np.zeros(2)")],
+    "sign": [("lab1.py", "w = w + lr * (yi - w @ xi) * xi", "w = w - lr * (yi - w @ xi) * xi")],
+    "negated_w_only": [("answers.yaml", "w: [-1, -1, -1]", "w: [1, 1, 1]")],
     "epochs19": [("lab1.py", "for _ in range(epochs):", "for _ in range(1, epochs):")],
     "shuffled": [("lab1.py", "            for xi, yi in zip(A, y):",
                   "            for i in np.random.permutation(len(y)):\n                xi, yi = A[i], y[i]")],
@@ -71,6 +73,7 @@ NAMED = [
     ("table_macs_with_bias", "b", "lab2.b", "table"),
     ("weights_negated", "negated", "problem2.q2_2", "weights"),
     ("lms_no_bias", "no_bias", "lab1.b", "final_w"),
+    ("lms_update_sign", "sign", "lab1.b", "mse_curve"),
     ("lms_19_epochs", "epochs19", "lab1.b", "final_w_unconverged"),
     ("lms_shuffled_rows", "shuffled", "lab1.b", "mse_curve"),
 ]
@@ -112,6 +115,15 @@ def test_half_mse_names_the_factor(graded):
     c = check(graded("a"), "lab1.b", "mse_curve")
     assert "exactly 0.5x the reference" in c.message and "1/2 factor" in c.message
     assert c.score == 0  # a diagnosis never changes the score where the rubric does not say so
+
+
+def test_a_mistake_that_explains_part_of_a_check_is_named_in_part(graded):
+    # the weights are negated, the truth table (left as NOR's) disagrees with them: against
+    # the negated function the check scores 3 of 4 (table penalty), against NOR 0
+    c = check(graded("negated_w_only"), "problem2.q2_2", "weights")
+    assert (c.status, c.score) == ("fail", 0)
+    d = c.details["diagnosis"]
+    assert d["mistake"] == "weights_negated" and d["in_part"] is True and "part of your output matches" in d["evidence"]
 
 
 def test_every_known_mistake_has_a_test(grader):

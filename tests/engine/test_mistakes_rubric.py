@@ -34,7 +34,7 @@ def _half_mse_submission(tmp_path: Path) -> Path:
 
 def test_a_mistake_equal_to_the_reference_is_a_rubric_error(tmp_path):
     # on the course data 20 epochs have converged: w after 19 epochs is the reference's
-    p = _rubric(tmp_path, "mistakes: [{name: lms_batch_gradient}, {name: lms_no_bias}, {name: lms_shuffled_rows}]",
+    p = _rubric(tmp_path, "mistakes: [{name: lms_batch_gradient}, {name: lms_update_sign}, {name: lms_no_bias}, {name: lms_shuffled_rows}]",
                 "mistakes: [{name: lms_batch_gradient}, {name: lms_19_epochs}]")
     with pytest.raises(RubricError) as err:
         Grader.create(load_plan(p), with_sandbox=False)
