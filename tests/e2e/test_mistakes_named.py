@@ -160,5 +160,25 @@ def test_typical_mistakes_fixtures_are_named(grader, tmp_path, fixture, target, 
     assert c.details["diagnosis"]["mistake"] == mistake, c.message
 
 
+def test_a_fixture_with_a_different_padding_mistake_is_named_in_part(grader, tmp_path):
+    # padding 2 on both convolutions: lenet_padding_2 (conv1 only) explains part of the table
+    sub = tmp_path / "sub"
+    shutil.copytree(EXAMPLE, sub)
+    shutil.copy(MISTAKES / "lab2_wrong_fc.py", sub / "lab2.py")
+    r = grader.grade_path(sub)
+    d = check(r, "lab2.b", "model").details["diagnosis"]
+    assert d["mistake"] == "lenet_padding_2" and d["in_part"] is True
+    assert "diagnosis" not in check(r, "lab2.a", "param_count").details  # one number: no relation to name
+
+
+@pytest.mark.parametrize("fixture,target", [("lab1_normal_equations.py", "lab1.py"), ("lab2_plain_conv.py", "lab2.py")])
+def test_fixtures_without_a_known_mistake_get_no_diagnosis(grader, tmp_path, fixture, target):
+    sub = tmp_path / "sub"
+    shutil.copytree(EXAMPLE, sub)
+    shutil.copy(MISTAKES / fixture, sub / target)
+    r = grader.grade_path(sub)
+    assert not [c.id for q in r.questions for c in q.checks if "diagnosis" in c.details]
+
+
 def test_the_results_stay_plain_json(graded):
     json.dumps(graded("a").model_dump(mode="json"), allow_nan=False)

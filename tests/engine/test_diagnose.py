@@ -60,6 +60,7 @@ def test_no_relation_for_right_or_unrelated_or_odd_values():
     assert relate([1.0, None], E, RT, AT) is None
     assert relate(np.full(6, np.nan), E, RT, AT) is None
     assert relate(E, np.zeros(6), RT, AT) is None
+    assert relate(136286, 61706, RT, AT) is None and relate([2.0, 4.0], [1.0, 2.0], RT, AT) is None  # too few values
     assert relate(np.zeros(2_000_000), np.zeros(2_000_000), RT, AT) is None  # too many values: not looked at
 
 
