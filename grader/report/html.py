@@ -931,9 +931,9 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
             d = c.details.get("diagnosis")
             if isinstance(d, dict) and isinstance(d.get("mistake"), str):  # named: not also listed as an unnamed wrong answer
                 link = href(r.submission)
-                named.setdefault((c.id, d["mistake"]), []).append(
+                named.setdefault((c.id, d["mistake"][:100]), []).append(
                     (_student_label(r), f"{link}#{_anchor('q', qid, c.id)}" if link else None))
-                explain.setdefault(d["mistake"], str(d.get("explain", ""))[:300])
+                explain.setdefault(d["mistake"][:100], str(d.get("explain", ""))[:300])
                 continue
             w = wrong_answer(c)
             if w is not None:
