@@ -121,6 +121,12 @@ def jacobians_derivative_at_preactivation(W, b, x):
     return d[:, None] * W, db[:, :, None] * x[None, None, :], db
 
 
+def two_layer_outer_transposed(W1, b1, W2, b2, x1, t):
+    """dW = x delta^T instead of delta x^T: the weight gradients shaped like W^T."""
+    grads = problem3.two_layer_grads(W1, b1, W2, b2, x1, t)
+    return {**grads, "W1": grads["W1"].T, "W2": grads["W2"].T}
+
+
 def two_layer_derivative_at_preactivation(W1, b1, W2, b2, x1, t):
     """sigma'(y1) taken as y1 (1 - y1), at the pre-activation y1 = W1 x1 + b1."""
     W1 = problem3._f64(W1)
@@ -240,6 +246,11 @@ MISTAKES: dict[str, dict[str, Any]] = {
         "replace": {"problem3.sigmoid_layer_jacobians": jacobians_derivative_at_preactivation},
         "explain": "the sigmoid's derivative is s (1 - s) with s = sigmoid(z), the layer's output; "
                    "you took z (1 - z) at the pre-activation z = W x + b",
+    },
+    "two_layer_outer_transposed": {
+        "replace": {"problem3.two_layer_grads": two_layer_outer_transposed},
+        "explain": "your weight gradients are transposed: dL/dW is (error signal) times (layer input)^T, "
+                   "shaped like W (n_out, n_in), not x delta^T",
     },
     "two_layer_derivative_at_preactivation": {
         "replace": {"problem3.two_layer_grads": two_layer_derivative_at_preactivation},
