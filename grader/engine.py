@@ -8,6 +8,7 @@ computed here, after the student's processes are gone.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import time
@@ -65,23 +66,54 @@ def reference_outputs(plan: Plan, device: str) -> dict[ProbeKey, Any]:
         return {}
     if plan.frozen_file is not None:
         return load_frozen_outputs(plan.frozen_file, plan.probe_keys, rubric_path=plan.rubric_path)
-    probes = _load_probes(plan)
+    run = probe_runner(plan)
     ctx = ReferenceContext(plan, device)
     out: dict[ProbeKey, Any] = {}
-    from grader.sandbox._child.seeding import seeder
-
-    seed = seeder()
     for key in plan.probe_keys:
-        fn = getattr(probes, key.probe, None)
-        if fn is None:
-            raise RubricError([f"{plan.rubric_path}: probe {key.probe!r} is not defined in {plan.probes_file}"])
         try:
-            seed(plan.rubric.seed)  # as the sandbox does before the student's call
-            out[key] = fn(ctx, **key.args)
+            out[key] = run(ctx, key)
+        except RubricError:
+            raise
         except Exception as err:
             raise RubricError([f"{plan.rubric_path}: the reference fails probe {key.probe}({key.args_json}): "
                                f"{type(err).__name__}: {err}"]) from err
     return out
+
+
+def probe_runner(plan: Plan) -> Callable[[Any, ProbeKey], Any]:
+    """run(ctx, key): one probe call on the trusted side, seeded as the sandbox seeds the
+    student's call (the reference, or a known mistake's variant of it)."""
+    probes = _load_probes(plan)
+    from grader.sandbox._child.seeding import seeder
+
+    seed = seeder()
+
+    def run(ctx: Any, key: ProbeKey) -> Any:
+        fn = getattr(probes, key.probe, None)
+        if fn is None:
+            raise RubricError([f"{plan.rubric_path}: probe {key.probe!r} is not defined in {plan.probes_file}"])
+        seed(plan.rubric.seed)  # as the sandbox does before the student's call
+        return fn(ctx, **key.args)
+
+    return run
+
+
+def plan_mistakes(plan: Plan, device: str, oracles: ModuleType | None, ref: dict[Any, Any]) -> dict[Any, Any]:
+    """Per check, its known mistakes with the values they give on the check's inputs
+    (computed once per plan, on the trusted side); {} for a rubric without mistakes or a
+    student kit (which never holds them)."""
+    from grader.mistakes import load_mistakes, mistake_values
+
+    if plan.frozen_file is not None or plan.rubric.reference is None:
+        return {}
+    mistakes = load_mistakes(plan)
+    if not mistakes:
+        return {}
+
+    def derive(key: ProbeKey, name: str, raw: Any) -> Any:
+        return getattr(oracles, name)(raw, key.args)
+
+    return mistake_values(plan, device, mistakes, ref, probe_runner(plan), ReferenceContext(plan, device), derive)
 
 
 OracleKey = tuple[ProbeKey, str]  # a probe call's output as one oracle derives it
@@ -163,6 +195,7 @@ class Grader:
     ref_outputs: dict[Any, Any] = field(default_factory=dict)  # by ProbeKey, and by (ProbeKey, oracle) as derived
     notes: list[str] = field(default_factory=list)
     oracles: ModuleType | None = None
+    mistakes: dict[Any, Any] = field(default_factory=dict)  # per check path: (use, mistake, value it gives)
     call_limits: dict[ProbeKey, Any] = field(init=False)  # per probe call, worked out once
 
     def __post_init__(self) -> None:
@@ -175,6 +208,7 @@ class Grader:
         ref: dict[Any, Any] = dict(reference_outputs(plan, device))
         oracles = plan_oracles(plan)
         ref.update(derive_reference(plan, oracles, ref))
+        mistakes = plan_mistakes(plan, device, oracles, ref)
         sandbox = None
         notes: list[str] = [plan.rubric.notice] if plan.rubric.notice else []  # a student kit's: not a grade
         if plan.probe_keys and with_sandbox:
@@ -195,7 +229,8 @@ class Grader:
                                   f"({sandbox.cuda_error}); grade with --device cpu")
             if sandbox.fallback_note:
                 notes.append(sandbox.fallback_note)
-        return cls(plan=plan, device=device, sandbox=sandbox, ref_outputs=ref, notes=notes, oracles=oracles)
+        return cls(plan=plan, device=device, sandbox=sandbox, ref_outputs=ref, notes=notes, oracles=oracles,
+                   mistakes=mistakes)
 
     def close(self) -> None:
         if self.sandbox is not None:
@@ -360,8 +395,7 @@ class Grader:
         if pc.alternatives:
             res = self._best_of(pc, sub, answers, probe_out)
         else:
-            ctx = self._context(pc, sub, answers, probe_out)
-            res = _safe_grade(REGISTRY[spec.kind].grade, spec, ctx)
+            res = self._graded(pc, (pc.question_id, spec.id), sub, answers, probe_out)
         fraction = min(max(res.fraction, 0.0), 1.0)
         return CheckResult(
             id=spec.id,
@@ -380,8 +414,7 @@ class Grader:
     def _best_of(self, pc: PlannedCheck, sub: Submission, answers: Answers, probe_out: dict[Any, ProbeOutput]) -> CheckOutcome:
         graded = []
         for alt in pc.alternatives:
-            ctx = self._context(alt, sub, answers, probe_out)
-            graded.append((alt, _safe_grade(REGISTRY[alt.spec.kind].grade, alt.spec, ctx)))
+            graded.append((alt, self._graded(alt, (pc.question_id, pc.spec.id, alt.spec.id), sub, answers, probe_out)))
         # a wrong attempt in one form ranks below one left for a TA in another form
         order = {Status.PASS: 5, Status.PARTIAL: 4, Status.MANUAL: 3, Status.FAIL: 2, Status.ERROR: 1, Status.MISSING: 0}
         best_alt, best = max(graded, key=lambda g: (g[1].fraction, order[g[1].status]))
@@ -395,6 +428,77 @@ class Grader:
             msg += " | not counted: " + "; ".join(others)
         return CheckOutcome(status=best.status, fraction=best.fraction, message=msg,
                             details={**best.details, **details}, views=best.views)
+
+    def _graded(self, pc: PlannedCheck, path: tuple[str, ...], sub: Submission, answers: Answers,
+                probe_out: dict[Any, ProbeOutput]) -> CheckOutcome:
+        """One check's verdict, with the mistake named where a failing output matches one."""
+        ctx = self._context(pc, sub, answers, probe_out)
+        grade = REGISTRY[pc.spec.kind].grade
+        res = _safe_grade(grade, pc.spec, ctx)
+        if res.status not in (Status.FAIL, Status.PARTIAL) or pc.spec.expected_from == "answer":
+            return res
+        return diagnosed(pc.spec, ctx, res, self.mistakes.get(path, ()), grade)
+
+
+def diagnosed(spec: Any, ctx: CheckContext, res: CheckOutcome, known: Any,
+              grade: Callable[..., CheckOutcome]) -> CheckOutcome:
+    """A failing verdict with its diagnosis: the known mistake the student's output matches
+    (graded by the check itself against the value the mistake gives, so within the check's
+    tolerance), else a generic relation to the reference (a factor, a transpose, ...), else
+    the verdict unchanged. The score moves only where the rubric gives the mistake `credit`."""
+    from grader.diagnose import relate
+
+    if spec.code is not None:
+        if ctx.actual is None or ctx.actual.status != "ok":
+            return res
+        given = ctx.actual.value
+    else:
+        given = ctx.answer
+        if isinstance(given, Missing):
+            return res
+    try:
+        relation = relate(given, ctx.expected, ctx.tolerance.rtol, ctx.tolerance.atol)
+    except Exception:  # noqa: BLE001 - odd student values: no relation, never a lost submission
+        relation = None
+    matches, partial = [], []
+    for use, mistake, value in known:
+        r = _safe_grade(grade, spec, dataclasses.replace(ctx, expected=value))
+        if r.status == Status.PASS:
+            matches.append((use, mistake))
+        elif r.status == Status.PARTIAL and r.fraction > res.fraction:  # the mistake explains more than the reference does
+            partial.append((r.fraction, use, mistake))
+    in_part = not matches and bool(partial)
+    if in_part:
+        best = max(partial, key=lambda p: p[0])  # ties: the rubric's order
+        matches = [(best[1], best[2])]
+    if matches:
+        use, mistake = max(matches, key=lambda m: m[0].credit or 0.0)  # ties: the rubric's order
+        if in_part:
+            evidence = (f"part of your output matches this mistake's ({best[0]:.0%} of this check against it, "
+                        f"{res.fraction:.0%} against the reference)")
+        else:
+            evidence = relation.evidence if relation else "your output matches this mistake's on every input the grader tried"
+        diagnosis: dict[str, Any] = {"mistake": mistake.name, "explain": mistake.explain, "evidence": evidence}
+        if in_part:
+            diagnosis["in_part"] = True
+        if relation and not in_part:
+            diagnosis["relation"] = relation.kind
+        if use.credit is not None and not in_part:  # credit for a full match only
+            diagnosis["credit"] = use.credit
+            fraction = max(res.fraction, use.credit)
+            status = Status.PASS if fraction >= 1.0 else Status.PARTIAL if fraction > 0 else res.status
+            accepted = "an accepted convention" if use.credit >= 1.0 else f"accepted for {use.credit:.0%} of the points"
+            message = f"{res.message}. This matches {mistake.name}, {accepted}: {evidence}: {mistake.explain}"
+            return CheckOutcome(status=status, fraction=fraction, message=message,
+                                details={**res.details, "diagnosis": diagnosis}, views=res.views)
+        message = f"{res.message}. Likely mistake ({mistake.name}): {evidence}: {mistake.explain}"
+        return CheckOutcome(status=res.status, fraction=res.fraction, message=message,
+                            details={**res.details, "diagnosis": diagnosis}, views=res.views)
+    if relation is not None:
+        return CheckOutcome(status=res.status, fraction=res.fraction, message=f"{res.message}. Note: {relation.evidence}",
+                            details={**res.details, "diagnosis": {"relation": relation.kind, "evidence": relation.evidence}},
+                            views=res.views)
+    return res
 
 
 def _present(value: Any) -> bool:

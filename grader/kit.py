@@ -199,7 +199,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
                 if (doc := _kit_check(alt, left_out)) is not None]
         if not alts:
             return None
-        doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"checks"})
+        doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"checks", "mistakes"})
         return {"id": doc.pop("id"), "kind": spec.kind, **doc, "checks": alts}  # type: ignore[attr-defined]
     if spec.code:
         # without public inputs, or with an expected value derived on the grader's side (an
@@ -208,7 +208,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
             left_out.append(label)
             return None
         doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True,
-                              exclude={"args", "public_args", "expected", "answer"})
+                              exclude={"args", "public_args", "expected", "answer", "mistakes"})
         if getattr(spec, "answer", None) is not None:  # a code check that also reads an answer compares with it
             raise KitError(f"check {label}: a code check that reads an answer ({spec.answer}) cannot be in the kit")
         return {"id": doc.pop("id"), "kind": spec.kind, **doc, "args": spec.public_args}  # type: ignore[attr-defined]
@@ -217,7 +217,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
         doc = {"id": spec.id, "kind": "form", "points": spec.points, "answer": spec.answer,
                "form": form.model_dump(mode="json", exclude_none=True)}
         return doc
-    doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"mistakes"})
     if "expected" in doc:
         raise KitError(f"check {label} ({spec.kind}) holds an expected value and reads no answer or code")
     return {"id": doc.pop("id"), "kind": spec.kind, **doc}  # type: ignore[attr-defined]

@@ -82,6 +82,8 @@ class Rubric(BaseModel):
     probes: str = Field("probes.py", description="file in the reference package holding the probe functions")
     oracles: str | None = Field(None, description="file in the reference package holding the oracles (checks' `oracle`), "
                                 "run in the grader's process only, never shipped to the sandbox or a student kit")
+    mistakes: str | None = Field(None, description="file in the reference package holding the known mistakes (checks' `mistakes`): "
+                                 "variants of the reference run in the grader's process only, never shipped")
     support_files: dict[str, str] = Field(default_factory=dict, description="name seen by student code -> path in the reference package")
     limits: SandboxLimits = SandboxLimits()
     seed: int = Field(0, ge=0, lt=2**32, description="seeds random, numpy's global RNG and torch before each probe call, on both sides: "

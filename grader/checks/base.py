@@ -30,6 +30,18 @@ class Missing:
         return f"Missing({self.reason!r})"
 
 
+class MistakeUse(BaseModel):
+    """A known mistake (a variant in the rubric's `mistakes` file) that this check names in
+    its feedback when a student's failing output matches it. `credit` (a share of the
+    check's points) makes it an accepted convention: 1.0 grades it as right; without
+    `credit` the diagnosis never changes the score."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z_][\w]*$")
+    credit: float | None = Field(default=None, ge=0, le=1)
+
+
 class CheckSpecBase(BaseModel):
     """Fields every check has. Sources: `answer` (a dotted path into the answers file) or
     `code` ("lab1.py:closed_form", the student file and function the probe exercises) with
@@ -62,6 +74,8 @@ class CheckSpecBase(BaseModel):
     # student's own answer at `answer` (what they reported against what their code does,
     # e.g. a parameter count against their own model's).
     expected_from: Literal["reference", "answer"] = "reference"
+    # Known mistakes named in the feedback of this check (grader side only, never in a kit).
+    mistakes: list[MistakeUse] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _tolerance_pair(self) -> "CheckSpecBase":
@@ -75,6 +89,11 @@ class CheckSpecBase(BaseModel):
             raise ValueError("`oracle` derives from a probe's output: it needs `code` and `probe`")
         if self.expected_from == "answer" and (self.answer is None or self.code is None):
             raise ValueError("expected_from: answer compares the student's code with their answer: it needs `code` and `answer`")
+        if self.mistakes and self.expected_from == "answer":
+            raise ValueError("`mistakes` compare with the reference: a check graded against the student's own answer has none")
+        names = [m.name for m in self.mistakes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"`mistakes` name a mistake twice: {names}")
         return self
 
     @property

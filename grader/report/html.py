@@ -29,8 +29,8 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
 from urllib.parse import quote, urlsplit
 
 import jinja2
@@ -546,6 +546,7 @@ class CheckCard:
     views: list[dict[str, Any]]
     manual: bool  # waiting for a TA: its text is in the manual-review section
     raw_details: str | None  # instructors only
+    diagnosis: dict[str, str] | None = None  # the named mistake or relation: "mistake", "explain", "evidence", "credit"
 
 
 @dataclass(frozen=True)
@@ -663,8 +664,20 @@ def _check_card(q: QuestionResult, c: CheckResult, *, audience: Audience) -> Che
         source=_source_label(c.source),
         traceback=[str(t) for t in tb] if isinstance(tb, list) else ([tb] if isinstance(tb, str) else []),
         output_tail=_output_tail(c.details), limit=None if limit is None else str(limit),
-        views=views, manual=manual, raw_details=raw,
+        views=views, manual=manual, raw_details=raw, diagnosis=_diagnosis(c),
     )
+
+
+def _diagnosis(c: CheckResult) -> dict[str, str] | None:
+    """The diagnosis of a check (grader.engine.diagnosed) as short strings for the page."""
+    d = c.details.get("diagnosis")
+    if not isinstance(d, dict) or not isinstance(d.get("evidence"), str):
+        return None
+    out = {k: str(d[k])[:600] if isinstance(d.get(k), str) else "" for k in ("mistake", "explain", "evidence")}
+    credit = d.get("credit")
+    out["credit"] = "" if not isinstance(credit, (int, float)) else \
+        "an accepted convention" if credit >= 1 else f"accepted for {credit:.0%} of the points"
+    return out
 
 
 def _feedback_page(result: SubmissionResult, *, audience: Audience) -> FeedbackPage:
@@ -756,6 +769,8 @@ def wrong_answer(c: CheckResult) -> str | None:
         if isinstance(g, str):
             return " ".join(g.split()).casefold() or '""'
         return fmt_number(g) if isinstance(g, (int, float, bool)) else json.dumps(g, sort_keys=True)
+    if isinstance(d.get("table_problems"), list):  # right weights, only the truth table disagrees with them
+        return f"truth table disagrees with the weights ({len(d['table_problems'])} problem{'s' if len(d['table_problems']) != 1 else ''})"
     if isinstance(d.get("weights"), list):
         return "w = [" + ", ".join(fmt_number(v) for v in d["weights"]) + "]"
     for v in c.views:
@@ -795,6 +810,19 @@ class QuestionStats:
     low_discrimination: bool
     pending: int  # answers waiting for manual review
     wrong: list[WrongAnswer]
+    mistakes: list["NamedMistake"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NamedMistake:
+    """A known mistake of the rubric, with the students whose output matched it."""
+
+    check: str
+    name: str
+    explain: str
+    count: int
+    share: float
+    students: list[tuple[str, str | None]]  # (label, href of their page at the check)
 
 
 @dataclass(frozen=True)
@@ -876,12 +904,15 @@ def _level(fraction: float) -> int:
     return 4 if fraction >= 0.999 else 3 if fraction >= 0.66 else 2 if fraction >= 0.33 else 1 if fraction > 0 else 0
 
 
-def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult]) -> QuestionStats:
+def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
+                    href: Callable[[str], str | None] = lambda sub: None) -> QuestionStats:
     scores: list[float] = []
     rest: list[float] = []
     max_score = 0.0
     passed = eligible = missing = errored = pending = 0
     wrong: Counter[tuple[str, str]] = Counter()
+    named: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    explain: dict[str, str] = {}
     for r in results:
         q = next((x for x in r.questions if x.id == qid), None)
         if q is None:
@@ -897,6 +928,13 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult]) -
         errored += any(c.status == Status.ERROR for c in q.checks)
         pending += sum(c.status == Status.MANUAL for c in q.checks)
         for c in q.checks:
+            d = c.details.get("diagnosis")
+            if isinstance(d, dict) and isinstance(d.get("mistake"), str):  # named: not also listed as an unnamed wrong answer
+                link = href(r.submission)
+                named.setdefault((c.id, d["mistake"][:100]), []).append(
+                    (_student_label(r), f"{link}#{_anchor('q', qid, c.id)}" if link else None))
+                explain.setdefault(d["mistake"][:100], str(d.get("explain", ""))[:300])
+                continue
             w = wrong_answer(c)
             if w is not None:
                 wrong[(c.id, w)] += 1
@@ -914,6 +952,9 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult]) -
         low_discrimination=disc is not None and disc < LOW_DISCRIMINATION,
         pending=pending,
         wrong=[WrongAnswer(check=k[0], answer=k[1], count=v, share=v / n) for k, v in top],
+        mistakes=[NamedMistake(check=k[0], name=k[1], explain=explain[k[1]], count=len(v), share=len(v) / n,
+                               students=sorted(v, key=lambda s: s[0]))
+                  for k, v in sorted(named.items(), key=lambda kv: (-len(kv[1]), kv[0]))],
     )
 
 
@@ -1023,7 +1064,7 @@ def _class_page(
         low=min(scores, default=None),
         high=max(scores, default=None),
         histogram=histogram(scores, max_score),
-        questions=[_question_stats(qid, order[qid], results) for qid in qids],
+        questions=[_question_stats(qid, order[qid], results, href) for qid in qids],
         students_by_name=by_name,
         students_by_score=by_score,
         question_ids=qids,
