@@ -42,6 +42,7 @@ def test_a_sandbox_where_cuda_fails_is_refused_with_the_reason(monkeypatch: pyte
     # this machine may have no GPU: the reference side is not what is tested here
     monkeypatch.setattr(grader.engine, "reference_outputs", lambda plan, device: {})
     monkeypatch.setattr(grader.engine, "derive_reference", lambda plan, oracles, ref: {})
+    monkeypatch.setattr(grader.engine, "plan_mistakes", lambda plan, device, oracles, ref: {})
     plan = load_plan(RUBRIC)
     with pytest.raises(DeviceError) as err:
         Grader.create(plan, device="cuda")
