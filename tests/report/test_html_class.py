@@ -91,11 +91,15 @@ def test_per_question_mean_pass_rate_and_discrimination(report: str, results: li
             assert "—" in row
 
 
-def test_most_common_wrong_answers(report: str, classroom: Classroom) -> None:
+def test_most_common_wrong_answers(report: str, classroom: Classroom, failing_result: SubmissionResult) -> None:
+    """Wrong answers not named as a known mistake (those are counted in their own section)."""
     section = element(report, "wrong")
     checked = 0
+    results = [*classroom.results, failing_result]
     for name, m in MUTATIONS.items():
-        n = classroom.wrong_count(name) + m.carried_by(failing_answers())
+        named = sum(any(c.details.get("diagnosis") for q in r.questions if q.id == m.question for c in q.checks)
+                    for r in results)
+        n = classroom.wrong_count(name) + m.carried_by(failing_answers()) - named
         if m.shown_as is None or n == 0:
             continue
         row = page_text(section[section.index(f"<b>{m.question}</b>"):])
