@@ -28,7 +28,7 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import codec, supervisor
+from . import codec, supervisor, worker
 
 SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What of /etc a child reads where no mount namespace can hide the rest (basic mode).
@@ -218,6 +218,7 @@ class Zygote:
         for name, path in self.config["support_modules"].items():
             self.support_modules[name] = _load_by_path(name, path)
         self.probes = _load_by_path("_grader_probes", self.config["probes_file"])
+        worker.remember_library_state()
         collapse_memory()
         self.base = {
             "device": self.config["device"],
