@@ -716,7 +716,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
               + ("" if renderer_probe is not None else " (JSON only: grader.report.html is not available)"), flush=True)
     t_start = time.monotonic()
     isolation = getattr(args, "isolation", "auto")
-    grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation))
+    grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation, many=True))
     stop = threading.Event()
     try:
         shared = _Shared(grader=grader, plan=plan, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),

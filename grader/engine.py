@@ -261,6 +261,71 @@ def module_file(files: tuple[str, ...], module: str) -> str | None:
     return None
 
 
+_PRESTARTED: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+
+
+def _sandbox_key(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Any,
+                 many: bool) -> tuple[Any, ...]:
+    return (str(Path(probes_file).resolve()), tuple(sorted((n, str(Path(p).resolve())) for n, p in support_files.items())),
+            device, isolation, repr(limits), many)
+
+
+def _start_sandbox(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Any,
+                   many: bool) -> tuple[Any, dict[str, Any]]:
+    """A thread starting a Sandbox (its zygote is a process importing torch: this process
+    goes on meanwhile), and where it puts the sandbox ("box") or the error ("error")."""
+    import threading
+
+    from grader.sandbox import Sandbox
+
+    starting: dict[str, Any] = {}
+
+    def start() -> None:
+        try:
+            starting["box"] = Sandbox(probes_file=probes_file, support_files=support_files, device=device,
+                                      isolation=isolation, default_limits=limits,  # type: ignore[arg-type]
+                                      collapse_memory=many)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            starting["error"] = err
+
+    thread = threading.Thread(target=start, name="sandbox-start", daemon=True)
+    thread.start()
+    return thread, starting
+
+
+def prestart(rubric_path: Path, *, device: str, isolation: str = "auto", many: bool = False) -> None:
+    """Start the sandbox a rubric will need now, in the background, before the rubric is
+    compiled (which imports the reference and torch): `Grader.create` with the same
+    probes, support files, device, isolation and limits takes it over. Best effort: any
+    problem here is left for the real path to report."""
+    try:
+        from grader.rubric import _package_dir, load_rubric
+
+        rubric = load_rubric(rubric_path)
+        if not rubric.reference:
+            return
+        package = _package_dir(rubric.reference, str(rubric_path))
+        probes = package / rubric.probes
+        support = {name: package / rel for name, rel in rubric.support_files.items()}
+        if not probes.is_file() or not all(p.is_file() for p in support.values()):
+            return
+        limits = sandbox_limits(rubric.limits)
+    except Exception:  # noqa: BLE001 - reported by load_plan, precisely
+        return
+    key = _sandbox_key(probes, support, device, isolation, limits, many)
+    if key not in _PRESTARTED:
+        _PRESTARTED[key] = _start_sandbox(probes, support, device, isolation, limits, many)
+
+
+def _discard_prestarted() -> None:
+    """Sandboxes started ahead that no grader took over (a guess that proved wrong)."""
+    while _PRESTARTED:
+        _, (thread, starting) = _PRESTARTED.popitem()
+        thread.join()
+        if starting.get("box") is not None:
+            starting["box"].close()
+
+
 @dataclass
 class Grader:
     """A plan bound to a device, a sandbox and the reference outputs (computed once)."""
@@ -279,27 +344,20 @@ class Grader:
             self.oracles = plan_oracles(self.plan)
 
     @classmethod
-    def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True) -> "Grader":
+    def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True,
+               many: bool = False) -> "Grader":
+        """`many`: this grader will grade a class (a batch), not one submission: the sandbox
+        then spends a fraction of a second at start-up to make every later fork cheaper."""
         # The sandbox's zygote (a process importing torch) starts while this process
         # computes (or reads) the reference outputs: the two overlap on a cold start.
         starting: dict[str, Any] = {}
         thread = None
         if plan.probe_keys and with_sandbox:
-            import threading
-
-            from grader.sandbox import Sandbox
-
             limits = sandbox_limits(plan.rubric.limits)
-
-            def start() -> None:
-                try:
-                    starting["box"] = Sandbox(probes_file=plan.probes_file, support_files=plan.support_files, device=device,
-                                              isolation=isolation, default_limits=limits)  # type: ignore[arg-type]
-                except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
-                    starting["error"] = err
-
-            thread = threading.Thread(target=start, name="sandbox-start", daemon=True)
-            thread.start()
+            key = _sandbox_key(plan.probes_file, plan.support_files, device, isolation, limits, many)
+            thread, starting = _PRESTARTED.pop(key, None) or _start_sandbox(
+                plan.probes_file, plan.support_files, device, isolation, limits, many)
+        _discard_prestarted()
         try:
             ref: dict[Any, Any] = dict(reference_outputs(plan, device))
             oracles = plan_oracles(plan)

@@ -219,7 +219,8 @@ class Zygote:
             self.support_modules[name] = _load_by_path(name, path)
         self.probes = _load_by_path("_grader_probes", self.config["probes_file"])
         worker.remember_library_state()
-        collapse_memory()
+        if self.config.get("collapse", True):
+            collapse_memory()
         self.base = {
             "device": self.config["device"],
             "support_names": list(self.config["support_names"]),
