@@ -424,16 +424,18 @@ def _remove(path: Path) -> None:
         pass
 
 
-def write_submission_files(out_dir: Path, name: str, rendered: Rendered | None) -> None:
-    """A graded submission's JSON and HTML; for one that failed, remove stale ones."""
+def write_submission_files(out_dir: Path, name: str, rendered: Rendered | None) -> bool:
+    """A graded submission's JSON and HTML (when rendered); for one that failed, remove
+    stale ones. True when the JSON changed (or was removed)."""
     stem = output_stem(name)
     if rendered is None:
         _remove(out_dir / f"{stem}.json")
         _remove(out_dir / f"{stem}.html")
-        return
-    _write(out_dir / f"{stem}.json", rendered.json_text)
+        return True
+    changed = _write(out_dir / f"{stem}.json", rendered.json_text)
     if rendered.html_text is not None:
         _write(out_dir / f"{stem}.html", rendered.html_text)
+    return changed
 
 
 @dataclass
@@ -714,7 +716,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
               + ("" if renderer_probe is not None else " (JSON only: grader.report.html is not available)"), flush=True)
     t_start = time.monotonic()
     isolation = getattr(args, "isolation", "auto")
-    grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation))
+    grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation, many=True))
     stop = threading.Event()
     try:
         shared = _Shared(grader=grader, plan=plan, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
@@ -731,6 +733,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
         progress = Progress(len(tasks), stream=sys.stdout, tty=tty, quiet=quiet)
         html_error: str | None = None
         outcomes: list[Outcome] = []
+        pages: list[Outcome] = []  # whose feedback page to render once grading is over
         interrupted = False
         try:
             for w in workers:
@@ -747,9 +750,10 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
                     assert o.error is not None
                     raise o.error
                 _store(gb, o, assignment=assignment, rubric_hash=plan.rubric_hash, key=key, current=current)
-                write_submission_files(out_dir, o.task.name, o.rendered)
-                if o.rendered is not None and o.rendered.html_error and html_error is None:
-                    html_error = o.rendered.html_error
+                json_changed = write_submission_files(out_dir, o.task.name, o.rendered)
+                if o.rendered is not None and renderer_probe is not None and (
+                        json_changed or not (out_dir / f"{output_stem(o.task.name)}.html").is_file()):
+                    pages.append(o)
                 outcomes.append(o)
                 progress.add(o)
                 if o.traceback and getattr(args, "debug", False):
@@ -762,6 +766,11 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
         stop.set()
         grader.close()
     elapsed = time.monotonic() - t_start
+    # The feedback pages and the class report are rendered here, after grading (not on each
+    # submission's path, where they cost CPU the sandbox could use): a page only where its
+    # JSON changed or the page is missing, so a re-run where nothing changed renders none.
+    if renderer_probe is not None:
+        html_error = _render_pages(out_dir, pages, renderer_probe, audience) or html_error
     report = publish(out_dir, gb, assignment, only=[], renderer=renderer_probe, audience=audience)
     html_error = html_error or report.html_error
     for warning in report.warnings:
@@ -798,8 +807,23 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     return EXIT_OK
 
 
+def _render_pages(out_dir: Path, outcomes: Sequence[Outcome], renderer: Any, audience: str) -> str | None:
+    """The feedback page of each outcome, from the JSON just written (overrides applied);
+    the first error, if a page could not be rendered."""
+    error = None
+    for o in outcomes:
+        assert o.rendered is not None
+        try:
+            text = renderer.feedback(SubmissionResult.from_json(o.rendered.json_text), audience=audience)
+        except Exception as err:  # noqa: BLE001 - reported once by the batch; the JSON is complete
+            error = error or f"{type(err).__name__}: {err}"
+            continue
+        _write(out_dir / f"{output_stem(o.task.name)}.html", text)
+    return error
+
+
 def _worker(todo: "queue.Queue[Task]", done: "queue.Queue[Outcome]", stop: threading.Event, shared: _Shared) -> None:
-    renderer = _html_renderer() if shared.html else None
+    renderer = None  # the feedback pages are rendered after grading (see _run)
     while not stop.is_set():
         try:
             task = todo.get_nowait()

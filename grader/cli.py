@@ -69,6 +69,25 @@ def load_plan_for(args: argparse.Namespace):  # -> Plan
     return load_plan(path)
 
 
+def _prestart(args: argparse.Namespace) -> None:
+    """One submission: start the sandbox while the rubric is compiled (issue 20: a cold
+    start close to a bare torch import). The device is guessed without importing torch
+    (no NVIDIA device node: the CPU); a wrong guess only costs the sandbox started ahead."""
+    import os
+
+    from grader.engine import prestart
+    from grader.rubric import find_rubric
+
+    try:
+        path = args.rubric if args.rubric else find_rubric(args.assignment)
+    except Exception:  # noqa: BLE001 - reported by load_plan_for
+        return
+    if args.public or not path.is_file():
+        return
+    device = args.device if args.device != "auto" else ("cuda" if os.path.exists("/dev/nvidia0") else "cpu")
+    prestart(path, device=device, isolation=args.isolation)
+
+
 def cmd_grade(argv: Sequence[str]) -> int:
     args = _grade_parser().parse_args(argv)
     from grader.device import resolve_device
@@ -78,6 +97,8 @@ def cmd_grade(argv: Sequence[str]) -> int:
 
     if not args.path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
+    if args.out is None and not _is_class_folder(args.path):
+        _prestart(args)
     plan = load_plan_for(args)  # rubric errors surface before any student code runs
     if args.public:
         plan = plan.public_only()

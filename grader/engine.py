@@ -58,14 +58,122 @@ def _load_probes(plan: Plan) -> ModuleType:
     return importlib.import_module(f"{plan.rubric.reference}.{plan.rubric.probes.removesuffix('.py')}")
 
 
-def reference_outputs(plan: Plan, device: str) -> dict[ProbeKey, Any]:
+CACHE_ENV = "GRADER_CACHE_DIR"
+
+
+def cache_dir() -> Path | None:
+    """Where reference outputs are cached: $GRADER_CACHE_DIR ("off": nowhere), else
+    $XDG_CACHE_HOME/dl-grader, else ~/.cache/dl-grader."""
+    import os
+
+    if os.environ.get(CACHE_ENV) == "off":
+        return None
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dl-grader"
+
+
+def reference_key(plan: Plan, device: str) -> str:
+    """What the reference outputs depend on: the rubric, every file of the reference
+    package (reference, probes, oracles, data), the probe calls, the seed, the device, the
+    grader's own code and the versions of Python, numpy and torch."""
+    import hashlib
+    import importlib.metadata
+    import sys
+
+    h = hashlib.sha256()
+
+    def feed(part: str | bytes) -> None:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big") + data)
+
+    feed("grader.reference-cache/v1")
+    feed(plan.rubric_hash)
+    feed(json.dumps([[k.module, k.probe, k.args_json] for k in plan.probe_keys]))
+    feed(f"{plan.rubric.seed} {device} {sys.version}")
+    for dist in ("numpy", "torch"):
+        try:
+            feed(f"{dist} {importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            feed(f"{dist} -")
+    for root in (plan.package_dir, Path(__file__).resolve().parent):
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc"):
+                feed(p.relative_to(root).as_posix())
+                feed(p.read_bytes())
+    return h.hexdigest()
+
+
+def reference_outputs(plan: Plan, device: str, *, cache: bool = True) -> dict[ProbeKey, Any]:
     """Run every probe of the plan on the reference. A reference that raises is the
     instructor's error: RubricError naming the probe, raised before any student code runs.
-    A plan with `frozen_file` (a student kit) reads them from that file instead."""
+    A plan with `frozen_file` (a student kit) reads them from that file instead.
+
+    Outputs are cached on disk (`cache_dir()`), keyed by `reference_key`: a miss computes
+    them, a cache file that cannot be read is ignored (and replaced), and outputs that
+    cannot be frozen (not plain data and numeric arrays) are simply not cached."""
     if not plan.probe_keys:
         return {}
     if plan.frozen_file is not None:
         return load_frozen_outputs(plan.frozen_file, plan.probe_keys, rubric_path=plan.rubric_path)
+    path = None
+    if cache:
+        try:
+            folder = cache_dir()
+            path = folder / f"reference-{reference_key(plan, device)}.npz" if folder is not None else None
+            if path is not None and path.is_file():
+                return load_frozen_outputs(path, plan.probe_keys, rubric_path=plan.rubric_path)
+        except Exception:  # noqa: BLE001 - unreadable or corrupt, whatever the error: computed again below, and rewritten
+            pass
+    out = _compute_reference(plan, device)
+    if path is not None:
+        _store_cache(out, path, plan.probe_keys)
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Exactly the same data: types, array dtypes, shapes and bytes (a cached output must
+    grade exactly as a computed one)."""
+    import numpy as np
+
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return repr(a) == repr(b)
+    return bool(a == b)
+
+
+def _store_cache(outputs: dict[ProbeKey, Any], path: Path, keys: tuple[ProbeKey, ...]) -> None:
+    """Write the cache file through a temporary file and a rename (a concurrent reader sees
+    the old file or the whole new one); any failure leaves no cache, and so do outputs
+    that would not read back exactly as they are (a tuple, a numpy scalar...)."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            freeze_outputs(outputs, Path(tmp), sort_keys=False)
+            back = load_frozen_outputs(Path(tmp), keys)
+            if all(_same(outputs[k], back[k]) for k in keys):
+                os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except (OSError, TypeError, ValueError, RubricError):
+        pass
+
+
+def _compute_reference(plan: Plan, device: str) -> dict[ProbeKey, Any]:
     run = probe_runner(plan)
     ctx = ReferenceContext(plan, device)
     out: dict[ProbeKey, Any] = {}
@@ -185,6 +293,71 @@ def module_file(files: tuple[str, ...], module: str) -> str | None:
     return None
 
 
+_PRESTARTED: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+
+
+def _sandbox_key(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Any,
+                 many: bool) -> tuple[Any, ...]:
+    return (str(Path(probes_file).resolve()), tuple(sorted((n, str(Path(p).resolve())) for n, p in support_files.items())),
+            device, isolation, repr(limits), many)
+
+
+def _start_sandbox(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Any,
+                   many: bool) -> tuple[Any, dict[str, Any]]:
+    """A thread starting a Sandbox (its zygote is a process importing torch: this process
+    goes on meanwhile), and where it puts the sandbox ("box") or the error ("error")."""
+    import threading
+
+    from grader.sandbox import Sandbox
+
+    starting: dict[str, Any] = {}
+
+    def start() -> None:
+        try:
+            starting["box"] = Sandbox(probes_file=probes_file, support_files=support_files, device=device,
+                                      isolation=isolation, default_limits=limits,  # type: ignore[arg-type]
+                                      collapse_memory=many)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            starting["error"] = err
+
+    thread = threading.Thread(target=start, name="sandbox-start", daemon=True)
+    thread.start()
+    return thread, starting
+
+
+def prestart(rubric_path: Path, *, device: str, isolation: str = "auto", many: bool = False) -> None:
+    """Start the sandbox a rubric will need now, in the background, before the rubric is
+    compiled (which imports the reference and torch): `Grader.create` with the same
+    probes, support files, device, isolation and limits takes it over. Best effort: any
+    problem here is left for the real path to report."""
+    try:
+        from grader.rubric import _package_dir, load_rubric
+
+        rubric = load_rubric(rubric_path)
+        if not rubric.reference:
+            return
+        package = _package_dir(rubric.reference, str(rubric_path))
+        probes = package / rubric.probes
+        support = {name: package / rel for name, rel in rubric.support_files.items()}
+        if not probes.is_file() or not all(p.is_file() for p in support.values()):
+            return
+        limits = sandbox_limits(rubric.limits)
+    except Exception:  # noqa: BLE001 - reported by load_plan, precisely
+        return
+    key = _sandbox_key(probes, support, device, isolation, limits, many)
+    if key not in _PRESTARTED:
+        _PRESTARTED[key] = _start_sandbox(probes, support, device, isolation, limits, many)
+
+
+def _discard_prestarted() -> None:
+    """Sandboxes started ahead that no grader took over (a guess that proved wrong)."""
+    while _PRESTARTED:
+        _, (thread, starting) = _PRESTARTED.popitem()
+        thread.join()
+        if starting.get("box") is not None:
+            starting["box"].close()
+
+
 @dataclass
 class Grader:
     """A plan bound to a device, a sandbox and the reference outputs (computed once)."""
@@ -204,23 +377,38 @@ class Grader:
             self.oracles = plan_oracles(self.plan)
 
     @classmethod
-    def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True) -> "Grader":
-        ref: dict[Any, Any] = dict(reference_outputs(plan, device))
-        oracles = plan_oracles(plan)
-        ref.update(derive_reference(plan, oracles, ref))
-        mistakes = plan_mistakes(plan, device, oracles, ref)
+    def create(cls, plan: Plan, *, device: str = "cpu", isolation: str = "auto", with_sandbox: bool = True,
+               many: bool = False) -> "Grader":
+        """`many`: this grader will grade a class (a batch), not one submission: the sandbox
+        then spends a fraction of a second at start-up to make every later fork cheaper."""
+        # The sandbox's zygote (a process importing torch) starts while this process
+        # computes (or reads) the reference outputs: the two overlap on a cold start.
+        starting: dict[str, Any] = {}
+        thread = None
+        if plan.probe_keys and with_sandbox:
+            limits = sandbox_limits(plan.rubric.limits)
+            key = _sandbox_key(plan.probes_file, plan.support_files, device, isolation, limits, many)
+            thread, starting = _PRESTARTED.pop(key, None) or _start_sandbox(
+                plan.probes_file, plan.support_files, device, isolation, limits, many)
+        _discard_prestarted()
+        try:
+            ref: dict[Any, Any] = dict(reference_outputs(plan, device))
+            oracles = plan_oracles(plan)
+            ref.update(derive_reference(plan, oracles, ref))
+            mistakes = plan_mistakes(plan, device, oracles, ref)
+        except BaseException:
+            if thread is not None:
+                thread.join()
+                if starting.get("box") is not None:
+                    starting["box"].close()
+            raise
         sandbox = None
         notes: list[str] = [plan.rubric.notice] if plan.rubric.notice else []  # a student kit's: not a grade
-        if plan.probe_keys and with_sandbox:
-            from grader.sandbox import Sandbox
-
-            sandbox = Sandbox(
-                probes_file=plan.probes_file,
-                support_files=plan.support_files,
-                device=device,
-                isolation=isolation,  # type: ignore[arg-type]
-                default_limits=sandbox_limits(plan.rubric.limits),
-            )
+        if thread is not None:
+            thread.join()
+            if "error" in starting:
+                raise starting["error"]
+            sandbox = starting["box"]
             if sandbox.cuda_error:  # never grade every GPU check as the student's error
                 sandbox.close()
                 from grader.device import DeviceError
@@ -581,8 +769,9 @@ def _safe_grade(fn: Callable[..., CheckOutcome], spec: Any, ctx: CheckContext) -
 FROZEN_SCHEMA = "grader.frozen/v1"
 
 
-def freeze_outputs(outputs: dict[ProbeKey, Any], path: Path) -> None:
-    """Write probe outputs (plain data and numeric numpy arrays) to `path`."""
+def freeze_outputs(outputs: dict[ProbeKey, Any], path: Path, *, sort_keys: bool = True) -> None:
+    """Write probe outputs (plain data and numeric numpy arrays) to `path`; with
+    sort_keys=False, dicts keep their order (the reference cache)."""
     import math
     import zipfile
 
@@ -613,7 +802,7 @@ def freeze_outputs(outputs: dict[ProbeKey, Any], path: Path) -> None:
 
     index = {"schema": FROZEN_SCHEMA,
              "outputs": [{"module": k.module, "probe": k.probe, "args": k.args, "value": encode(v)} for k, v in outputs.items()]}
-    entries = {"index": np.frombuffer(json.dumps(index, sort_keys=True, allow_nan=False).encode("utf-8"), dtype=np.uint8), **arrays}
+    entries = {"index": np.frombuffer(json.dumps(index, sort_keys=sort_keys, allow_nan=False).encode("utf-8"), dtype=np.uint8), **arrays}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
         for name, arr in entries.items():
             with zf.open(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as fh:

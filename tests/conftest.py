@@ -3,6 +3,7 @@ that grades a submission made of the given files through the real engine."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -14,6 +15,10 @@ from grader.results import SubmissionResult
 from grader.rubric import Plan, load_plan
 
 from hw1_testing import RUBRIC
+
+# No reference cache in the tests (a test that changes the reference in-process would
+# otherwise read another test's outputs); tests/engine/test_reference_cache.py turns it on.
+os.environ.setdefault("GRADER_CACHE_DIR", "off")
 
 
 @pytest.fixture(scope="session")

@@ -159,3 +159,33 @@ def test_an_internal_error_on_one_submission_is_recorded_and_the_batch_goes_on(g
     assert (out / "ben.json").is_file()
     rc, log, err = grade_cli([klass, "--out", out, "--force"], capsys)
     assert _outcomes(log) == {"ann": "graded", "ben": "graded", "cal": "graded"}
+
+
+def test_feedback_pages_are_rendered_after_grading_and_only_where_changed(graded: tuple[Path, Path], capsys,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20.2: no HTML on a submission's grading path; a re-run where nothing changed
+    renders no page, a regraded submission or a missing page is rendered again."""
+    from grader.report.html import HtmlRenderer
+
+    klass, out = graded
+    rendered: list[str] = []
+    real = HtmlRenderer.feedback
+
+    def feedback(self, result, **kw):  # type: ignore[no-untyped-def]
+        rendered.append(result.submission)
+        return real(self, result, **kw)
+
+    monkeypatch.setattr(HtmlRenderer, "feedback", feedback)
+    rc, log, err = grade_cli([klass, "--out", out], capsys)
+    assert rc == 0, err
+    assert rendered == []
+    assert (out / "report.html").is_file() and (out / "ann.html").is_file()
+
+    (out / "ben.html").unlink()
+    answers = klass / "ann" / "answers.yaml"
+    answers.write_text(answers.read_text().replace("w: [-1, -1, -1]", "w: [1, 1, 1]"))
+    rc, log, err = grade_cli([klass, "--out", out], capsys)
+    assert rc == 0, err
+    assert sorted(rendered) == ["ann", "ben"]
+    assert b'"fail"' in (out / "ann.json").read_bytes() and "fail" in (out / "ann.html").read_text()
+    assert (out / "ben.html").is_file()

@@ -145,6 +145,11 @@ class Pins:
         """Also watch `namespace` (every name), e.g. the probe context the child builds."""
         self._watched = (*self._watched, _Watched(label, namespace))
 
+    def forget(self, label: str) -> None:
+        """Stop watching what was watched under `label` (a probe context the child no
+        longer hands to any probe: the next module gets a fresh one)."""
+        self._watched = tuple(w for w in self._watched if w.label != label or w.only is not None)
+
     def function(self, name: str) -> Any:
         """The probe `name`, bound to the private globals."""
         return self.globals[name]

@@ -1,4 +1,4 @@
-"""The supervisor: one process per (submission, student module, batch of calls), forked by
+"""The supervisor: one process per (submission, batch of calls on its modules), forked by
 the zygote. It forks the child that runs student code (the first process of a new PID
 namespace where the kernel allows), then watches it from outside: wall-clock and CPU
 limits per phase, the output cap, the size and framing of results. It relays the child's
@@ -37,8 +37,9 @@ OUTPUT_KILL_FACTOR = 1024
 class _Phase:
     """The import (index -1) or one call (index i): its limits and what it printed."""
 
-    def __init__(self, index: int, limits: Mapping[str, Any]) -> None:
+    def __init__(self, index: int, limits: Mapping[str, Any], group: int = 0) -> None:
         self.index = index
+        self.group = group
         self.wall_s = float(limits["wall_s"])
         self.cpu_s = float(limits["cpu_s"])
         self.output_bytes = int(limits["output_bytes"])
@@ -53,12 +54,18 @@ class _Watch:
     def __init__(self, conn: socket.socket, pid: int, plan: Mapping[str, Any], pipes: Mapping[str, int]) -> None:
         self.conn, self.pid, self.plan = conn, pid, plan
         self.result_r, self.output_r, self.setup_r = pipes["result"], pipes["output"], pipes["setup"]
-        self.nonce = bytes.fromhex(plan["nonce"])
-        self.phases = [_Phase(-1, plan["import"])] + [_Phase(i, c) for i, c in enumerate(plan["calls"])]
+        # one nonce per module: frames and output markers a module's code sent beyond
+        # its own phases are dropped, never taken for the next module's
+        self.nonces = [bytes.fromhex(g.get("nonce", plan["nonce"])) for g in worker.groups_of(plan)]
+        self.phases = [
+            phase
+            for g, group in enumerate(worker.groups_of(plan))
+            for phase in [_Phase(-1, group["import"], g)] + [_Phase(i, c, g) for i, c in enumerate(group["calls"])]
+        ]
         self.current = 0
         self.out_phase = 0
         self.out_carry = b""
-        self.marker = worker.output_marker(self.nonce)
+        self.markers = [worker.output_marker(n) for n in self.nonces]
         self.deadline = 0.0
         self.cpu_start = 0.0
         self.frames = bytearray()
@@ -132,16 +139,27 @@ class _Watch:
             if not chunk:
                 return False
             data = self.out_carry + chunk
+            prefix, size = worker.MARKER_PREFIX, len(self.markers[0])
             while True:
-                at = data.find(self.marker)
+                at = data.find(prefix)
                 if at < 0:
-                    keep = len(self.marker) - 1
+                    keep = len(prefix) - 1
                     self._file_output(data[:-keep] if len(data) > keep else b"")
                     self.out_carry = data[-keep:] if len(data) > keep else data
                     break
                 self._file_output(data[:at])
-                self.out_phase += 1
-                data = data[at + len(self.marker) :]
+                if len(data) - at < size:
+                    self.out_carry = data[at:]
+                    break
+                candidate = data[at : at + size]
+                group = self.phases[min(self.out_phase, len(self.phases) - 1)].group
+                if candidate == self.markers[group]:
+                    self.out_phase += 1
+                elif candidate not in self.markers[:group]:  # an earlier module's marker is dropped
+                    self._file_output(prefix)  # not a marker: the code printed this
+                    data = data[at + len(prefix) :]
+                    continue
+                data = data[at + size :]
             if self.killed_for is not None:
                 return False
         return True
@@ -175,9 +193,19 @@ class _Watch:
         size = codec.FRAME_PREFIX.size
         while len(self.frames) >= size and self.killed_for is None:
             magic, nonce, head_len, blob_len = codec.FRAME_PREFIX.unpack_from(self.frames)
-            if magic != codec.FRAME_MAGIC or nonce != self.nonce:
+            group = self.phases[min(self.current, len(self.phases) - 1)].group
+            stale = nonce in self.nonces[:group]  # an earlier module's code sent more frames than it had calls
+            if magic != codec.FRAME_MAGIC or (nonce != self.nonces[group] and not stale):
                 self.kill("bad_frame", "the result channel carried bytes that are not a result frame")
                 return False
+            if stale:
+                if head_len + blob_len > self.phases[min(self.current, len(self.phases) - 1)].result_bytes + (1 << 20):
+                    self.kill("too_big", str(head_len + blob_len))
+                    return False
+                if len(self.frames) < size + head_len + blob_len:
+                    return True
+                del self.frames[: size + head_len + blob_len]
+                continue
             if self.current >= len(self.phases):
                 self.kill("bad_frame", "a result frame came after the last call")
                 return False
@@ -194,7 +222,7 @@ class _Watch:
             if self.out_phase <= self.current:  # the marker never came (fd 1 was replaced)
                 self.out_phase = self.current + 1
             phase = self.phases[self.current]
-            self.send({"t": "frame", "phase": phase.index, **self._output_text(phase)}, head, blob)
+            self.send({"t": "frame", "group": phase.group, "phase": phase.index, **self._output_text(phase)}, head, blob)
             self.current += 1
             if self.current < len(self.phases):
                 self.start_phase()
@@ -283,7 +311,13 @@ class _Watch:
             reason, detail = self.killed_for or _describe_status(status)
             if self.killed_for is None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
                 reason, detail = "cpu", "total"
-            self.send({"t": "died", "phase": phase.index, "reason": reason, "detail": detail, **self._output_text(phase)})
+            retired = (self.killed_for is None and phase.index == -1 and phase.group > 0
+                       and os.WIFEXITED(status) and 0 <= os.WEXITSTATUS(status) - worker.RETIRED < len(worker.RETIRE_REASONS))
+            if retired:  # between two modules: the grader runs the rest in a fresh child
+                self.send({"t": "retired", "group": phase.group, "why": worker.RETIRE_REASONS[os.WEXITSTATUS(status) - worker.RETIRED]})
+            else:
+                self.send({"t": "died", "group": phase.group, "phase": phase.index, "reason": reason, "detail": detail,
+                           **self._output_text(phase)})
         _reap_all()
         self.send({"t": "end"})
 

@@ -328,10 +328,13 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+MARKER_PREFIX = b"\x00\x1b[sandbox output boundary "
+
+
 def output_marker(nonce: bytes) -> bytes:
     """What the child writes to its output before each frame, so the supervisor can tell
     which call printed what."""
-    return b"\x00\x1b[sandbox output boundary " + nonce.hex().encode() + b"]\x00"
+    return MARKER_PREFIX + nonce.hex().encode() + b"]\x00"
 
 
 def send_frame(nonce: bytes, header: dict[str, Any], arrays: Sequence[bytes] = ()) -> None:
@@ -360,25 +363,244 @@ def _failure(kind: str, exc: BaseException, where: Layout, **extra: Any) -> dict
     return {"kind": kind, "status": status, "limit": limit, "message": message, "traceback": lines, **extra}
 
 
-def serve(
+RETIRED = 72  # the child ended between two modules, so that a fresh one runs the next (72 + reason)
+RETIRE_REASONS = ("tampered", "no way to see changes to the libraries", "library changed", "library settings", "threads",
+                  "timers", "tracing", "import hooks", "limits", "signals", "processes")
+
+# The dicts of every library module and class loaded before any student code (filled in
+# the zygote, shared by every child): a module that changes one of them (replaces
+# F.cross_entropy, torch.Tensor.backward, ...) ends its child before the next module.
+_LIBRARY_DICTS: list[dict[str, Any]] = []
+_LIBRARY_TAGS: list[int] = []  # their version tags then
+_LIBRARY_ITEMS: list[tuple[tuple[str, Any], ...]] = []  # and their contents then
+# What normal use of a library changes in it, which no module's result depends on: a
+# counter of hook handles. A new attribute holding a submodule (imported on first use)
+# is allowed too.
+_COUNTERS = frozenset({"next_id"})
+_TAG_OFFSET = 24  # PyDictObject: refcount, type, ma_used, then ma_version_tag (CPython 3.11/3.12, 64-bit)
+
+
+def _version_tag(d: dict[str, Any]) -> int:
+    """The dict's version tag, which CPython changes on every change of the dict (PEP 509)."""
+    import ctypes
+
+    return ctypes.c_uint64.from_address(id(d) + _TAG_OFFSET).value
+
+
+def _tags_work() -> bool:
+    import ctypes
+
+    if sys.implementation.name != "cpython" or sys.version_info[:2] not in ((3, 11), (3, 12)) or ctypes.sizeof(ctypes.c_void_p) != 8:
+        return False
+    probe: dict[str, Any] = {}
+    before = _version_tag(probe)
+    probe["x"] = 1
+    middle = _version_tag(probe)
+    probe["x"] = 2
+    return before != middle != _version_tag(probe)
+
+
+def remember_library_state() -> None:
+    """In the zygote, once everything is imported: the dicts to watch. Where version tags
+    cannot be read, nothing is watched and every module gets its own child (as before)."""
+    import gc
+
+    _LIBRARY_DICTS.clear()
+    _LIBRARY_TAGS.clear()
+    _LIBRARY_ITEMS.clear()
+    if not _tags_work():
+        return
+    seen: set[int] = set()
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if type(namespace) is not dict or id(namespace) in seen:
+            continue
+        seen.add(id(namespace))
+        _LIBRARY_DICTS.append(namespace)
+        for value in list(namespace.values()):
+            if issubclass(type(value), type):
+                for cls in value.__mro__[:-1]:
+                    inner = [r for r in gc.get_referents(cls.__dict__) if type(r) is dict]
+                    if inner and id(inner[0]) not in seen:
+                        seen.add(id(inner[0]))
+                        _LIBRARY_DICTS.append(inner[0])
+    _LIBRARY_TAGS.extend(_version_tag(d) for d in _LIBRARY_DICTS)
+    _LIBRARY_ITEMS.extend(tuple(d.items()) for d in _LIBRARY_DICTS)
+
+
+def _harmless(before: tuple[tuple[str, Any], ...], now: dict[str, Any]) -> bool:
+    """Whether a library dict's change since `before` is one a library makes in normal use."""
+    old = dict(before)
+    for key, value in list(now.items()):
+        if key in old:
+            if old[key] is not value and not (key in _COUNTERS and type(value) is int and type(old[key]) is int):
+                return False
+        elif not isinstance(value, types.ModuleType):
+            return False
+    return all(key in now for key in old)
+
+
+def _global_settings() -> tuple[Any, ...]:
+    """Library settings kept outside any dict, which a module's code could change for the next."""
+    import warnings
+
+    found: list[Any] = [sys.getrecursionlimit(), sys.getswitchinterval(), list(warnings.filters)]
+    np = sys.modules.get("numpy")
+    if np is not None:
+        found += [np.geterr(), np.get_printoptions()]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        found += [torch.get_default_dtype(), torch.is_grad_enabled(), torch.is_inference_mode_enabled(),
+                  torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(), torch.is_anomaly_enabled()]
+        for getter in ("get_default_device",):
+            if hasattr(torch, getter):
+                found.append(str(getattr(torch, getter)()))
+        c = getattr(torch, "_C", None)
+        for getter in ("_get_cudnn_enabled", "_get_cudnn_benchmark", "_get_cudnn_deterministic", "_get_mkldnn_enabled",
+                       "_get_warnAlways", "_jit_get_profiling_mode"):
+            if hasattr(c, getter):
+                try:
+                    found.append(getattr(c, getter)())
+                except Exception:  # noqa: BLE001 - a getter this build lacks
+                    pass
+    return tuple(found)
+
+
+def groups_of(plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The plan's modules, each with its import limits and calls (a self-test's plan has
+    one empty group)."""
+    if "groups" in plan:
+        return list(plan["groups"])
+    return [{"module": plan.get("module", ""), "import": plan["import"], "calls": plan.get("calls", [])}]
+
+
+class _State:
+    """What one module's code may leave behind that would reach the next module run in
+    the same process. `unclean` says why this process must not run another module; the
+    rest is put back as the sandbox set it up."""
+
+    def __init__(self, where: Layout) -> None:
+        self.where = where
+        self.environ = dict(os.environ)
+        self.path = list(sys.path)
+        self.meta_path = list(sys.meta_path)
+        self.path_hooks = list(sys.path_hooks)
+        self.streams = (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__)
+        self.modules = set(sys.modules)
+        self.rlimits = {r: resource.getrlimit(r) for r in _RLIMITS}
+        self.handlers = {s: signal.getsignal(s) for s in _SIGNALS}
+        self.tags = [_version_tag(d) for d in _LIBRARY_DICTS] if _LIBRARY_DICTS else None
+        # what this child's own set-up changed (sys.stdout, ...) is the starting point
+        self.items = {i: tuple(_LIBRARY_DICTS[i].items()) for i, (t, t0) in enumerate(zip(self.tags or (), _LIBRARY_TAGS)) if t != t0}
+        self.settings = _global_settings()
+
+    def unclean(self) -> str | None:
+        import threading
+
+        if self.tags is None:
+            return "no way to see changes to the libraries"
+        for i, (d, t) in enumerate(zip(_LIBRARY_DICTS, self.tags)):
+            if _version_tag(d) != t and not _harmless(self.items.get(i, _LIBRARY_ITEMS[i]), d):
+                return "library changed"
+        if _global_settings() != self.settings:
+            return "library settings"
+        if threading.active_count() > 1:
+            return "threads"
+        if any(signal.getitimer(t) != (0.0, 0.0) for t in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF)):
+            return "timers"
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            return "tracing"
+        if sys.meta_path != self.meta_path or sys.path_hooks != self.path_hooks:
+            return "import hooks"
+        if any(resource.getrlimit(r) != v for r, v in self.rlimits.items()):
+            return "limits"
+        if any(signal.getsignal(s) != h for s, h in self.handlers.items()):
+            return "signals"
+        try:
+            for task in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{task}/children", "rb") as fh:
+                    if fh.read().strip():
+                        return "processes"
+        except OSError:
+            return "processes"
+        return None
+
+    def restore(self) -> None:
+        """Undo what the previous module changed for everyone: its imported modules (the
+        next module imports its own, fresh), the environment, the working folder, the
+        import path and the standard streams."""
+        work = self.where.work.rstrip("/") + "/"
+        for name, module in list(sys.modules.items()):
+            if name in self.modules:
+                continue
+            file = getattr(module, "__file__", None)
+            # the student's own files, and modules made by hand; a library's submodule
+            # imported on the way stays (importing it again would make new classes)
+            if (isinstance(file, str) and file.startswith(work)) or getattr(module, "__spec__", None) is None:
+                sys.modules.pop(name, None)
+        os.environ.clear()
+        os.environ.update(self.environ)
+        os.chdir(self.where.work)
+        os.umask(0o022)
+        sys.path[:] = self.path
+        sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__ = self.streams  # type: ignore[misc]
+
+
+_RLIMITS = (resource.RLIMIT_AS, resource.RLIMIT_DATA, resource.RLIMIT_CPU, resource.RLIMIT_FSIZE, resource.RLIMIT_NPROC, resource.RLIMIT_NOFILE)
+_SIGNALS = (signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP)
+
+
+def serve_plan(
     plan: Mapping[str, Any],
     where: Layout,
     attachments: Sequence[bytes],
     probes: types.ModuleType,
     support_modules: Mapping[str, types.ModuleType],
 ) -> None:
-    """Import the student's module, then run each call; one frame per phase."""
-    nonce = bytes.fromhex(plan["nonce"])
+    """For each module of the plan: import it, then run each of its calls; one frame per
+    phase. Each module is imported in a fresh namespace with a fresh probe context; when
+    a module's code leaves something that could reach the next one (a thread, a timer, a
+    changed library function...), the child ends (RETIRED) and a fresh child runs the rest."""
+    groups = groups_of(plan)
     # Resolve everything trusted before the student's code can touch it: the probes run
     # with a private copy of their globals and the support modules as they are now.
     pins = pinning.Pins(probes, support_modules)
     tampered = pins.tampered
-    functions = {c["probe"]: pins.function(c["probe"]) for c in plan["calls"]}
+    functions = {c["probe"]: pins.function(c["probe"]) for g in groups for c in g["calls"]}
     arguments = []
-    for call in plan["calls"]:
-        start, count = call["attach"]
-        arguments.append(codec.decode(call["args"], attachments[start : start + count]))
+    for group in groups:
+        group_args = []
+        for call in group["calls"]:
+            start, count = call["attach"]
+            group_args.append(codec.decode(call["args"], attachments[start : start + count]))
+        arguments.append(group_args)
     seed = seeding.seeder()  # taken before the student's code can rebind what it calls
+    state = _State(where)
+    for number, (group, group_args) in enumerate(zip(groups, arguments)):
+        if number:
+            why = "tampered" if tampered() else state.unclean()
+            if why is not None:
+                _flush_output()
+                os._exit(RETIRED + RETIRE_REASONS.index(why))
+            state.restore()
+            pins.forget("context")
+        serve(bytes.fromhex(group.get("nonce", plan["nonce"])), group, group_args, where, functions, seed, pins, plan, support_modules)
+
+
+def serve(
+    nonce: bytes,
+    group: Mapping[str, Any],
+    arguments: Sequence[Any],
+    where: Layout,
+    functions: Mapping[str, Any],
+    seed: Any,
+    pins: pinning.Pins,
+    plan: Mapping[str, Any],
+    support_modules: Mapping[str, types.ModuleType],
+) -> None:
+    """One module: its import, then each call."""
+    tampered = pins.tampered
+    calls = group["calls"]
     ctx = ProbeContext(
         device=plan["device"],
         workdir=where.work,
@@ -390,13 +612,15 @@ def serve(
     pins.watch("context", ctx._support_modules)  # the support modules it hands out,
     pins.watch("context", vars(type(ctx)))  # and its methods
     try:
-        seed(int(plan["calls"][0]["seed"]) if plan["calls"] else 0)  # an import that draws numbers repeats too
-        ctx.module(plan["module"])
+        seed(int(calls[0]["seed"]) if calls else 0)  # an import that draws numbers repeats too
+        ctx.module(group["module"])
     except BaseException as exc:  # noqa: BLE001 - whatever the student's import raised
         send_frame(nonce, {**_failure("import", exc, where), "notes": list(ctx.notes)})
+        for call in calls:  # one frame per phase: the grader reports the import's failure for each
+            send_frame(nonce, {"kind": "call", "id": call["id"], "status": "error", "message": "not run: the import failed"})
         return
     send_frame(nonce, {"kind": "import", "status": "ok", "notes": list(ctx.notes)})
-    for call, args in zip(plan["calls"], arguments):
+    for call, args in zip(calls, arguments):
         try:
             seed(int(call["seed"]))  # every call draws the same numbers, whatever ran before it
             value = functions[call["probe"]](ctx, **args)
@@ -495,7 +719,7 @@ def main(
         if not report["ok"] or plan.get("selftest"):
             os._exit(0 if report["ok"] else SETUP_FAILED)
         code = CHANNEL_FAILED
-        serve(plan, where, attachments, probes, support_modules)
+        serve_plan(plan, where, attachments, probes, support_modules)
         _flush_output()
         code = 0
     finally:

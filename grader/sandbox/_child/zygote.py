@@ -28,7 +28,7 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import codec, supervisor
+from . import codec, supervisor, worker
 
 SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What of /etc a child reads where no mount namespace can hide the rest (basic mode).
@@ -218,7 +218,9 @@ class Zygote:
         for name, path in self.config["support_modules"].items():
             self.support_modules[name] = _load_by_path(name, path)
         self.probes = _load_by_path("_grader_probes", self.config["probes_file"])
-        collapse_memory()
+        worker.remember_library_state()
+        if self.config.get("collapse", True):
+            collapse_memory()
         self.base = {
             "device": self.config["device"],
             "support_names": list(self.config["support_names"]),
