@@ -10,7 +10,12 @@ from collections.abc import Iterator
 import pytest
 from sbxkit import PROBES, SECRET_ENV, SECRET_VALUE, SUPPORT
 
+from grader.engine import Grader
+from grader.results import SubmissionResult
+from grader.rubric import load_plan
 from grader.sandbox import Sandbox
+
+from hw1_testing import EXAMPLE, RUBRIC
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,3 +54,22 @@ def basic_box(secret_env: str) -> Iterator[Sandbox]:
 def box(request: pytest.FixtureRequest) -> Sandbox:
     """Each test that takes `box` runs under both isolation modes."""
     return request.getfixturevalue(f"{request.param}_box")
+
+
+
+@pytest.fixture(scope="module")
+def grader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grader]:
+    """The HW1 rubric with shorter time limits (hostile students reach them sooner), one
+    grader per test module that asks for it."""
+    text = RUBRIC.read_text().replace("limits: {wall_s: 10, cpu_s: 20,", "limits: {wall_s: 5, cpu_s: 10,")
+    p = tmp_path_factory.mktemp("rubric") / "hw1.yaml"
+    p.write_text(text)
+    g = Grader.create(load_plan(p), device="cpu")
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="module")
+def baseline(grader: Grader) -> SubmissionResult:
+    """The example graded by that grader: what every unaffected check must equal."""
+    return grader.grade_path(EXAMPLE)

@@ -13,27 +13,12 @@ from sbxkit import STUDENTS
 
 from grader.engine import Grader, sandbox_limits
 from grader.results import SubmissionResult
-from grader.rubric import load_plan
 from grader.sandbox import Sandbox
 
-from hw1_testing import EXAMPLE, RUBRIC, check
+from hw1_testing import EXAMPLE, check
 
 LAB1_QUESTIONS = {"lab1.a", "lab1.b", "lab1.d"}
 
-
-@pytest.fixture(scope="module")
-def grader(tmp_path_factory: pytest.TempPathFactory):
-    text = RUBRIC.read_text().replace("limits: {wall_s: 10, cpu_s: 20,", "limits: {wall_s: 5, cpu_s: 10,")
-    p = tmp_path_factory.mktemp("rubric") / "hw1.yaml"
-    p.write_text(text)
-    g = Grader.create(load_plan(p), device="cpu")
-    yield g
-    g.close()
-
-
-@pytest.fixture(scope="module")
-def baseline(grader: Grader) -> SubmissionResult:
-    return grader.grade_path(EXAMPLE)
 
 
 def _with_lab1(tmp_path: Path, source: Path | str, name: str = "sub") -> Path:

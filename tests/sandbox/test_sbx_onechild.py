@@ -13,26 +13,11 @@ import pytest
 
 from grader.engine import Grader
 from grader.results import SubmissionResult
-from grader.rubric import load_plan
 
-from hw1_testing import EXAMPLE, RUBRIC
+from hw1_testing import EXAMPLE
 
 LAB1_QUESTIONS = {"lab1.a", "lab1.b", "lab1.d"}
 
-
-@pytest.fixture(scope="module")
-def grader(tmp_path_factory: pytest.TempPathFactory):
-    text = RUBRIC.read_text().replace("limits: {wall_s: 10, cpu_s: 20,", "limits: {wall_s: 5, cpu_s: 10,")
-    p = tmp_path_factory.mktemp("rubric") / "hw1.yaml"
-    p.write_text(text)
-    g = Grader.create(load_plan(p), device="cpu")
-    yield g
-    g.close()
-
-
-@pytest.fixture(scope="module")
-def baseline(grader: Grader) -> SubmissionResult:
-    return grader.grade_path(EXAMPLE)
 
 
 def _children(grader: Grader, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
