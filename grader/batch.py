@@ -67,6 +67,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Sequence, TextIO
 
+from grader.digest import KeyDigest
 from grader.report.terminal import for_terminal
 from grader.gradebook import FILENAME, Gradebook, GradebookError, OverrideRow, sha256_file
 from grader.results import SubmissionResult
@@ -168,35 +169,22 @@ def output_stem(name: str) -> str:
 
 def grading_key(plan: Plan, *, device: str, timings: bool) -> str:
     """What a stored result depends on besides the submission (see ``grader.gradebook``)."""
-    h = hashlib.sha256()
-
-    def feed(part: str | bytes) -> None:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "big") + data)
-
-    feed(plan.rubric_hash)
-    feed(json.dumps([[q.id, q.points, [c.spec.id for c in q.checks]] for q in plan.questions]))
-    root = plan.package_dir
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc"):
-            feed(p.relative_to(root).as_posix())
-            feed(p.read_bytes())
+    key = KeyDigest()
+    key.feed(plan.rubric_hash)
+    key.feed(json.dumps([[q.id, q.points, [c.spec.id for c in q.checks]] for q in plan.questions]))
+    key.feed_tree(plan.package_dir)
     frozen = getattr(plan, "frozen_file", None)
-    feed(frozen.read_bytes() if frozen is not None and frozen.is_file() else b"")
-    feed(device)
-    feed("timings" if timings else "")
+    key.feed(frozen.read_bytes() if frozen is not None and frozen.is_file() else b"")
+    key.feed(device)
+    key.feed("timings" if timings else "")
     try:
-        feed(importlib.metadata.version("dl-grader"))
+        key.feed(importlib.metadata.version("dl-grader"))
     except importlib.metadata.PackageNotFoundError:
-        feed("unknown")
+        key.feed("unknown")
     # the grader's own code (check kinds, comparison, answers loading): a fix that changes
     # how a check scores (e.g. a figure now waits for a TA) must regrade, not reuse old results
-    own = Path(__file__).resolve().parent
-    for p in sorted(own.rglob("*.py")):
-        if "__pycache__" not in p.parts:
-            feed(p.relative_to(own).as_posix())
-            feed(p.read_bytes())
-    return h.hexdigest()
+    key.feed_tree(Path(__file__).resolve().parent, "*.py")
+    return key.hexdigest()
 
 
 # --------------------------------------------------------------------------- one submission

@@ -78,31 +78,24 @@ def reference_key(plan: Plan, device: str) -> str:
     """What the reference outputs depend on: the rubric, every file of the reference
     package (reference, probes, oracles, data), the probe calls, the seed, the device, the
     grader's own code and the versions of Python, numpy and torch."""
-    import hashlib
     import importlib.metadata
     import sys
 
-    h = hashlib.sha256()
+    from grader.digest import KeyDigest
 
-    def feed(part: str | bytes) -> None:
-        data = part.encode("utf-8") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "big") + data)
-
-    feed("grader.reference-cache/v1")
-    feed(plan.rubric_hash)
-    feed(json.dumps([[k.module, k.probe, k.args_json] for k in plan.probe_keys]))
-    feed(f"{plan.rubric.seed} {device} {sys.version}")
+    key = KeyDigest()
+    key.feed("grader.reference-cache/v1")
+    key.feed(plan.rubric_hash)
+    key.feed(json.dumps([[k.module, k.probe, k.args_json] for k in plan.probe_keys]))
+    key.feed(f"{plan.rubric.seed} {device} {sys.version}")
     for dist in ("numpy", "torch"):
         try:
-            feed(f"{dist} {importlib.metadata.version(dist)}")
+            key.feed(f"{dist} {importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
-            feed(f"{dist} -")
+            key.feed(f"{dist} -")
     for root in (plan.package_dir, Path(__file__).resolve().parent):
-        for p in sorted(root.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc"):
-                feed(p.relative_to(root).as_posix())
-                feed(p.read_bytes())
-    return h.hexdigest()
+        key.feed_tree(root)
+    return key.hexdigest()
 
 
 def reference_outputs(plan: Plan, device: str, *, cache: bool = True) -> dict[ProbeKey, Any]:
