@@ -12,7 +12,7 @@ stamp=.venv/.grader-setup
 want="$(cat pyproject.toml setup.sh | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check torch==2.13.0
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,students,serve,dev]'
   echo "$want" > "$stamp"
 fi
 
