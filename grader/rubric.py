@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.checks import REGISTRY, AnyCheck
 from grader.checks.base import CheckSpecBase
+from grader.writeup.hints import QuestionWriteup, WriteupSettings
 
 RUBRIC_SCHEMA = "grader.rubric/v1"
 _ID = r"^[A-Za-z][\w]*(\.[A-Za-z0-9_]+)*$"
@@ -54,6 +55,7 @@ class Question(BaseModel):
     title: str
     points: float = Field(ge=0)
     checks: list[AnyCheck] = Field(min_length=1)
+    writeup: QuestionWriteup | None = Field(None, description="how this question shows in a write-up (headings, statement, choices)")
 
     @model_validator(mode="after")
     def _points_add_up(self) -> "Question":
@@ -92,6 +94,7 @@ class Rubric(BaseModel):
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
     notice: str | None = Field(None, max_length=200, description="a line every result graded with this rubric shows first "
                                "(a student kit's: public checks only, not a grade)")
+    writeup: WriteupSettings = Field(default_factory=WriteupSettings, description="how write-ups (reports) are read")
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("support_files")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from grader.writeup.code import clean_block
@@ -95,6 +96,7 @@ class Section:
     line: Line | None  # the header's line
     context: str  # the enclosing section ("problem1", "lab2") or ""
     blocks: list[Block] = field(default_factory=list)
+    certain: bool = True  # False where the section's question was guessed (the n-th "Lab" heading taken as Lab n)
 
     def text(self, *, kinds: tuple[BlockKind, ...] = ("text", "math")) -> str:
         return "\n".join(b.text for b in self.blocks if b.kind in kinds).strip()
@@ -108,6 +110,10 @@ class Document:
 
     def sections_for(self, qid: str) -> list[Section]:
         return [s for s in self.sections if s.qid == qid]
+
+    def headers(self) -> list[Section]:
+        """Every section a header opened (the rubric's or not), in order: where a reader looked."""
+        return [s for s in self.sections if s.line is not None]
 
 
 # --------------------------------------------------------------------------- blocks
@@ -226,6 +232,7 @@ class _Header:
     sub: tuple[int, ...] | None = None
     letter: str | None = None
     rest: str = ""
+    title: str = ""  # a section named by its title, without its number ("5 Lab: LMS Algorithm")
 
 
 _WORDS = MappingProxyType({"problem": "problem", "prob": "problem", "problems": "problem", "lab": "lab", "labs": "lab",
@@ -248,12 +255,32 @@ def _tail(tail: str) -> str:
     return re.sub(r"^(?:\*\*|__|\*)?\s*[:.)\-\u2013\u2014]?\s*(?:\*\*|__)?\s*", "", tail).strip()
 
 
+_DOC_NUMBER = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,2})\.?\s+(?=[A-Za-z(])")
+_TITLED = re.compile(r"^([A-Za-z]+)\s*(?:[:.\-\u2013\u2014]\s*|\s+)(?P<title>[A-Z][^\n]{0,80})$")
+
+
 def parse_header(raw: str, *, words: frozenset[str]) -> _Header | None:
-    """The header a line starts with, if any. ``words``: section words the rubric uses."""
+    """The header a line starts with, if any. ``words``: section words the rubric uses.
+
+    A document's own section number before a header (LaTeX and Word number their
+    headings: ``2 Problem 2``, ``2.1 Q2.1``, ``5 Lab: LMS Algorithm``) is dropped; a section
+    word followed by a title and no number (``Lab: LMS Algorithm``, as the course's labs
+    are headed) is a header whose number the caller finds from the title."""
     s = _clean_header(raw)
     if not s or len(s) > 400:
         return None
+    numbered = _DOC_NUMBER.match(s)
+    if numbered:
+        inner = parse_header(s[numbered.end():], words=words)
+        if inner is not None:
+            return inner
+        titled = _TITLED.match(s[numbered.end():])
+        if titled and _WORDS.get(titled.group(1).lower()) in words:
+            return _Header(s, word=_WORDS[titled.group(1).lower()], title=titled.group("title").strip())
     heading = raw.lstrip().startswith("#")
+    titled = re.match(r"^([A-Za-z]+)\s*[:\u2013\u2014]\s*(?P<title>[A-Z][^\n]{0,80})$", s)
+    if titled and _WORDS.get(titled.group(1).lower()) in words:
+        return _Header(s, word=_WORDS[titled.group(1).lower()], title=titled.group("title").strip())
     m = _NUMBERED_Q.match(s)
     if m:
         tail = m.group("tail")
@@ -290,34 +317,97 @@ def parse_header(raw: str, *, words: frozenset[str]) -> _Header | None:
 # --------------------------------------------------------------------------- sections
 
 
-def parse_document(text: Text, *, question_ids: list[str]) -> Document:
+def parse_document(text: Text, *, question_ids: list[str], headings: Mapping[str, Sequence[str]] | None = None,
+                   titles: Mapping[str, Sequence[str]] | None = None) -> Document:
+    """The write-up's blocks and sections. ``headings``: question id -> the rubric's own
+    headings for it (besides those its id gives); ``titles``: section (``lab1``) -> titles
+    naming it (a heading ``5 Lab: LMS Algorithm`` is Lab 1 where ``lab1`` lists ``LMS``;
+    without a title that matches, the n-th such heading is taken as section n, and the
+    sections under it are marked uncertain)."""
     keys = [k for k in (QuestionKey.of(q) for q in question_ids) if k is not None]
     words = frozenset(k.word for k in keys)
+    extra = [(qid, h.strip().lower()) for qid, hs in (headings or {}).items() for h in hs if len(h.strip()) >= 2]
+    extra.sort(key=lambda e: -len(e[1]))
+    named = _section_titles(titles or {})
     blocks = split_blocks(text)
     sections: list[Section] = [Section(qid=None, label="", line=None, context="")]
     context: tuple[str, int] | None = None
+    certain = True
+    ordinal: dict[str, int] = {}
     for block in blocks:
         if block.kind != "text":
             sections[-1].blocks.append(block)
             continue
         line = block.lines[0]
+        own = _rubric_heading(line.text, extra) if extra and line.text.strip() else None
+        if own is not None:
+            qid, label, rest = own
+            key = QuestionKey.of(qid)
+            if key is not None and key.sub is None and key.letter is None:
+                context, certain = (key.word, key.number or 0), True
+            section = Section(qid=qid, label=label, line=line, context=sections[-1].context)
+            if rest:
+                section.blocks.append(Block("text", (line,), rest))
+            sections.append(section)
+            continue
         header = parse_header(line.text, words=words) if line.text.strip() else None
+        if header is not None and header.word is not None and header.number is None and header.sub is None:
+            found = _titled_number(header, named)
+            ordinal[header.word] = ordinal.get(header.word, 0) + 1
+            number, certain = (found, True) if found is not None else (ordinal[header.word], False)
+            header = _Header(header.label, word=header.word, number=number, rest=header.rest, title=header.title)
+            context = (header.word, number)
+            sections.append(Section(qid=_match(header, keys, context), label=header.label, line=line,
+                                    context=f"{header.word}{number}", certain=certain))
+            continue
         if header is not None and not _plausible(header, keys, context):
             header = None
         if header is None:
             sections[-1].blocks.append(block)
             continue
         if header.word is not None and header.number is not None:
-            context = (header.word, header.number)
+            context, certain = (header.word, header.number), True
         elif header.word is not None and header.sub is not None:
-            context = (header.word, header.sub[0])
+            context, certain = (header.word, header.sub[0]), True
         qid = _match(header, keys, context)
         ctx = f"{context[0]}{context[1]}" if context else ""
-        section = Section(qid=qid, label=header.label, line=line, context=ctx)
+        section = Section(qid=qid, label=header.label, line=line, context=ctx,
+                          certain=certain or header.word is not None or header.sub is not None)
         if header.rest:
             section.blocks.append(Block("text", (line,), header.rest))
         sections.append(section)
     return Document(text=text, blocks=tuple(blocks), sections=tuple(sections))
+
+
+def _section_titles(titles: Mapping[str, Sequence[str]]) -> list[tuple[str, int, str]]:
+    """(word, number, title in lower case) for the rubric's section titles (``lab1: [LMS]``)."""
+    out = []
+    for section, names in titles.items():
+        key = QuestionKey.of(section)
+        if key is None or key.number is None:
+            continue
+        out += [(key.word, key.number, n.strip().lower()) for n in names if n.strip()]
+    return out
+
+
+def _titled_number(header: _Header, named: list[tuple[str, int, str]]) -> int | None:
+    title = header.title.lower()
+    hits = {number for word, number, t in named if word == header.word and t in title}
+    return hits.pop() if len(hits) == 1 else None
+
+
+def _rubric_heading(raw: str, extra: list[tuple[str, str]]) -> tuple[str, str, str] | None:
+    """(question id, the heading as written, the rest of the line) where the line starts
+    with one of the rubric's headings for a question."""
+    s = _clean_header(raw)
+    numbered = _DOC_NUMBER.match(s)
+    if numbered:
+        s = s[numbered.end():]
+    low = s.lower()
+    for qid, h in extra:
+        if low.startswith(h) and (len(low) == len(h) or not (low[len(h)].isalnum() or h[-1:] == "(")):
+            return qid, s[: len(h)], _tail(s[len(h):])
+    return None
 
 
 def _plausible(header: _Header, keys: list[QuestionKey], context: tuple[str, int] | None) -> bool:

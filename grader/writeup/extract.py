@@ -1,6 +1,6 @@
 """Extract a write-up's answers into the answers-file data model, driven by the rubric.
 
-Nothing here knows HW1. The rubric says which questions exist (their ids name the
+Nothing here knows an assignment. The rubric says which questions exist (their ids name the
 headers to look for: ``problem2.q2_2`` is ``Q2.2``, ``lab1.a`` is ``(a)`` under
 ``Lab 1``) and, through each check's kind and answer path, what value to look for and
 where it goes: a ``choice`` with a boolean key wants true/false, a ``threshold_unit`` the
@@ -14,6 +14,12 @@ write-up's code blocks (``lab2.py:LeNet5``).
 Every value carries where it was read (first and last line) and a confidence from 0 to
 1 with how it was read; what a graded check needs but is not found, or is ambiguous, is
 a :class:`Gap` with the text around it, for a person to review: never a silent zero.
+A confidence of 0.9 or more means an unambiguous header and an unambiguous value; the
+loader scores nothing below the rubric's ``writeup.review_below`` (a TA confirms it).
+
+What the rubric's ``writeup`` keys give (:mod:`grader.writeup.hints`) is used here: a
+question's own headings, its statement (lines and matrices that repeat the question are
+never answers), and the vocabulary of its choices (a choice is read only from it).
 """
 
 from __future__ import annotations
@@ -130,6 +136,43 @@ class Extraction:
 # --------------------------------------------------------------------------- the driver
 
 
+class _Statement:
+    """The handout's statement of a question: what repeats it is not an answer."""
+
+    def __init__(self, text: str) -> None:
+        self.grams = _grams(_words(text))
+        mats = [rows for rows, _, _ in find_matrices(text)]
+        run: list[list[float]] = []
+        for line in text.split("\n") + [""]:
+            nums = row_numbers(line)
+            if nums is not None and (not run or len(run[0]) == len(nums)):
+                run.append(nums)
+                continue
+            if len(run) >= 2:
+                mats.append(run)
+            run = [nums] if nums is not None else []
+        self.matrices = [np.asarray(m, dtype=float) for m in mats]
+
+    def repeats(self, line: str) -> bool:
+        """A line of prose made mostly of the statement's own word sequences."""
+        grams = _grams(_words(line))
+        if len(grams) < 2 or not self.grams:
+            return False
+        return sum(1 for g in grams if g in self.grams) >= 0.6 * len(grams)
+
+    def has_matrix(self, rows: list[list[float]]) -> bool:
+        a = np.asarray(rows, dtype=float)
+        return any(m.shape == a.shape and bool(np.array_equal(m, a)) for m in self.matrices)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", as_plain(text).lower())
+
+
+def _grams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i: i + 3]) for i in range(len(words) - 2)}
+
+
 @dataclass
 class _Q:
     """One question's section, and what extraction learned about it so far."""
@@ -137,22 +180,39 @@ class _Q:
     qid: str
     section: Section
     consumed: dict[int, str] = field(default_factory=dict)  # line -> the part of it an answer took
+    statement: _Statement | None = None
+    choices: tuple[str, ...] = ()  # the rubric's vocabulary for choices
+    synonyms: Mapping[str, str] = field(default_factory=dict)  # spelling (as written in the rubric) -> choice
 
     @property
     def start(self) -> int:
         return self.section.line.number if self.section.line else 1
 
     def entries(self, *, kinds: tuple[str, ...] = ("text", "math")) -> list[tuple[Block, str]]:
-        return [(b, b.text) for b in self.section.blocks if b.kind in kinds]
+        """The section's blocks of these kinds, without those that repeat the question."""
+        out = []
+        for b in self.section.blocks:
+            if b.kind not in kinds:
+                continue
+            if self.statement is not None and b.kind == "text" and self.statement.repeats(b.text):
+                continue
+            out.append((b, b.text))
+        return out
 
     def excerpt(self) -> str:
         text = " ".join(t.strip() for _, t in self.entries() if t.strip())
         return text if len(text) <= EXCERPT else text[: EXCERPT - 3] + "..."
 
 
+AMBIGUOUS = 0.8  # the most a value read from a guessed or repeated section can have
+
+
 def extract(text: Text, *, plan: "Plan", support: Mapping[str, set[str]] | None = None) -> Extraction:
     """Everything the rubric's answer and code checks could read from the write-up."""
-    doc = parse_document(text, question_ids=[q.id for q in plan.questions])
+    hints = {q.id: q.writeup for q in plan.rubric.questions if q.writeup is not None}
+    doc = parse_document(text, question_ids=[q.id for q in plan.questions],
+                         headings={qid: h.headings for qid, h in hints.items() if h.headings},
+                         titles=plan.rubric.writeup.sections)
     items: list[Item] = []
     gaps: list[Gap] = []
     notes: list[str] = []
@@ -163,15 +223,25 @@ def extract(text: Text, *, plan: "Plan", support: Mapping[str, set[str]] | None 
             continue
         sections = doc.sections_for(q.id)
         graded = any(c.spec.points > 0 for c in checks)
+        hint = hints.get(q.id)
         if not sections:
             if graded:
+                looked = _header_hint(q.id) + "".join(f" or '{h}'" for h in (hint.headings if hint else []))
                 gaps.append(Gap(checks[0].spec.answer or q.id, q.id,
-                                f"no section for {q.id} found (looked for a header such as {_header_hint(q.id)})", None, ""))
+                                f"not found: no section for {q.id} (looked for a header such as {looked}; "
+                                f"{_headers_seen(doc)})", None, ""))
             continue
+        ambiguous = ""
         if len(sections) > 1:
             where = ", ".join(text.where(s.line.number) for s in sections if s.line)
             notes.append(f"{q.id}: {len(sections)} sections with this header ({where}); the first is read")
-        qx = _Q(q.id, sections[0])
+            ambiguous = f"{len(sections)} sections are headed {q.id}"
+        elif not sections[0].certain:
+            ambiguous = f"its section was taken from the order of the headings ({sections[0].context})"
+        qx = _Q(q.id, sections[0], statement=_Statement(hint.statement) if hint and hint.statement else None,
+                choices=tuple(hint.choices) if hint else (),
+                synonyms={syn: word for word, syns in (hint.synonyms if hint else {}).items() for syn in [word, *syns]})
+        first_item = len(items)
         for pc in sorted(checks, key=lambda c: c.spec.kind == "manual"):
             spec = pc.spec
             path = spec.answer or ""
@@ -196,6 +266,11 @@ def extract(text: Text, *, plan: "Plan", support: Mapping[str, set[str]] | None 
                     rows, first, last = table
                     items.append(Item(path, rows, first, last, 0.9, "truth table (header x1 .. s y)"))
                     filled.add(path)
+        if ambiguous:
+            for k in range(first_item, len(items)):
+                it = items[k]
+                if it.confidence > AMBIGUOUS:
+                    items[k] = Item(it.path, it.value, it.first, it.last, AMBIGUOUS, f"{it.how}; {ambiguous}")
     modules = _modules(doc, plan, support or {})
     return Extraction(text=text, items=tuple(items), gaps=tuple(gaps), modules=tuple(modules), notes=tuple(notes))
 
@@ -225,6 +300,14 @@ def _header_hint(qid: str) -> str:
     if nums:
         return f"'Q{'.'.join(nums)}' or '{'.'.join(nums)}'"
     return f"'({parts[1]})' under '{word} {num}'"
+
+
+def _headers_seen(doc: Document, limit: int = 12) -> str:
+    heads = [f"'{s.label}' ({doc.text.where(s.line.number)})" for s in doc.headers() if s.line is not None]
+    if not heads:
+        return "the write-up has no header the reader recognizes"
+    more = f", ... ({len(heads)} in all)" if len(heads) > limit else ""
+    return "headers in the write-up: " + ", ".join(heads[:limit]) + more
 
 
 def _gap(spec: Any, qx: _Q, reason: str) -> Gap:

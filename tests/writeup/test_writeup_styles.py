@@ -85,7 +85,7 @@ def test_plain_text_with_some_wrong_answers(answers_grader: Grader, tmp_path: Pa
     q32 = check(r, "problem3.q3_2", "gradients")
     assert q32.score == 4.5 and "equals the transpose of dL/dW_2" in q32.message
     assert any("problem1.q1_3.reason: nothing written beyond the answer itself" in w for w in r.warnings)
-    assert any("lab3.analysis: no section for lab3.c found" in w for w in r.warnings)
+    assert any("lab3.analysis: not found: no section for lab3.c (looked for" in w for w in r.warnings)
 
 
 def test_unusual_order_and_header_spellings(answers_grader: Grader, tmp_path: Path) -> None:
@@ -180,7 +180,7 @@ def test_gaps_go_to_review_with_the_text_around_them(answers_grader: Grader, tmp
     assert "gaps.txt l.5: problem1.q1_1.answer = true read with low confidence (0.30" in warnings
     assert ("gaps.txt l.8: problem2.q2_2: no weights w0, w1, w2 found (assignments seen: none); the text, for review: "
             "\u00abThe weights are in the figure on the next page.\u00bb") in warnings
-    assert "problem4.q4_1: no section for problem4.q4_1 found (looked for a header such as 'Q4.1' or '4.1')" in warnings
+    assert "problem4.q4_1: not found: no section for problem4.q4_1 (looked for a header such as 'Q4.1' or '4.1'; headers in the write-up: " in warnings
     q31 = check(r, "problem3.q3_1", "jacobians")
     assert "uses z_l, which the grader does not know" in q31.message
     assert q31.views and "\\sigma'(z_l) W_l" in q31.views[0].text
