@@ -320,9 +320,6 @@ _TF_LINE = re.compile(r"^[\s*_>\-(\[]*(?:(?:answer|ans)\s*(?:is)?\s*[:\-]?\s*)?(
                       r"(?P<rest>.*)$", re.I)
 _QUOTED = re.compile(r"\"([^\"\n]{1,40})\"|'([^'\n]{1,40})'|\*\*([^*\n]{1,40})\*\*")
 _IS = re.compile(r"\b(?:is|are|=|:)\s+(?:an?\s+|the\s+|called\s+(?:an?\s+|the\s+)?)?([A-Za-z][\w-]*(?:[ \t]+[A-Za-z][\w-]*){0,4})")
-_CAPS = re.compile(r"(?<![\w$\\])([A-Z]{2,6})(?![\w])")
-_CAPS_STOP = frozenset({"MSE", "CNN", "GPU", "CPU", "MAC", "MACS", "FC", "ReLU", "RELU", "LMS", "SGD", "XY", "PDF",
-                        "LAB", "HW", "TA", "OK", "II", "III", "IV", "NN", "DNN", "RNN", "API", "CONV", "FIG"})
 
 
 def _choice(spec: Any, qx: _Q) -> list[Item] | Gap:
@@ -360,41 +357,102 @@ def _true_false(spec: Any, qx: _Q) -> list[Item] | Gap:
 
 
 def _named(spec: Any, qx: _Q) -> list[Item] | Gap:
+    """A named choice, read only from the rubric's vocabulary (its ``choices`` and
+    ``synonyms``, and the check's accepted answers): the only choice the section names, a
+    line or an 'Answer:' that is one, or one quoted or in bold. Anything else (two
+    choices named, a word that is no choice) is kept for a TA with a low confidence."""
     accepted = spec.expected if isinstance(spec.expected, list) else [spec.expected]
-    accepted_keys = {str(a).lower() for a in accepted if isinstance(a, str)}
-    entries = qx.entries(kinds=("text",))
+    vocab = _vocabulary(qx, [a for a in accepted if isinstance(a, str)])
+    entries = [(b, t) for b, t in qx.entries(kinds=("text",)) if t.strip()]
+    if not entries:
+        return _gap(spec, qx, "no named answer found")
+    found: list[tuple[str, Block, int, int, str]] = []  # (choice, block, start, end, text)
+    for block, text in entries:
+        plain = as_plain(text)
+        for choice, start, end in _choices_in(plain, vocab):
+            found.append((choice, block, start, end, plain))
+    names = list(dict.fromkeys(c for c, *_ in found))
+    listed = ", ".join(dict.fromkeys(vocab.values()))
+    for choice, block, start, end, plain in found:
+        rest = _QUOTE_MARKS.sub("", plain[:start] + plain[end:])
+        if re.fullmatch(r"\W*(?:(?:answer|ans)\s*(?:is)?\s*[:\-]?)?\W*", rest, re.I):
+            return [Item(spec.answer, choice, block.first, block.first, 0.95, "a line that is one of the choices")]
+    for choice, block, start, end, plain in found:
+        if _quoted_at(plain, start, end) and len({c for c, _, a, b, p in found if _quoted_at(p, a, b)}) == 1:
+            conf = 0.9 if len(names) <= 2 else AMBIGUOUS
+            return [Item(spec.answer, choice, block.first, block.first, conf, "the choice written quoted or in bold")]
+    if len(names) == 1:
+        choice, block = found[0][0], found[0][1]
+        return [Item(spec.answer, choice, block.first, block.first, 0.9, "the only one of the choices the section names")]
+    if names:
+        choice, block = found[0][0], found[0][1]
+        return [Item(spec.answer, choice, block.first, block.first, 0.4,
+                     f"the first of {len(names)} choices the section names ({', '.join(names)})")]
+    guess = _guess_name(entries)
+    if guess is None:
+        return _gap(spec, qx, f"no named answer found (the choices: {listed})")
+    word, block = guess
+    return [Item(spec.answer, word, block.first, block.first, 0.3, f"not one of the choices ({listed})")]
+
+
+_QUOTE_MARKS = re.compile(r"[\"'*_`]")
+
+
+def _quoted_at(plain: str, start: int, end: int) -> bool:
+    before, after = plain[max(0, start - 2): start], plain[end: end + 2]
+    return any(q in before and q in after for q in ('"', "'", "**", "`"))
+
+
+def _vocabulary(qx: _Q, accepted: list[str]) -> dict[str, str]:
+    """Spelling -> the choice it names (the rubric's choices, synonyms and accepted answers)."""
+    vocab: dict[str, str] = {}
+    for word in (*qx.choices, *accepted):
+        vocab.setdefault(word.strip(), word.strip())
+    for spelling, choice in qx.synonyms.items():
+        vocab[spelling.strip()] = choice.strip()
+    canon = {c.lower(): c for c in qx.choices}
+    return {k: canon.get(v.lower(), v) for k, v in vocab.items() if k}
+
+
+def _choices_in(text: str, vocab: Mapping[str, str]) -> list[tuple[str, int, int]]:
+    """(choice, start, end) of every spelling of a choice in ``text``, longest first where
+    they overlap. A spelling in capitals (``AND``) matches only in capitals: the English
+    'and' is not the logic function."""
+    hits: list[tuple[int, int, str]] = []
+    for spelling, choice in vocab.items():
+        flags = 0 if not re.search(r"[a-z]", spelling) else re.I
+        pattern = r"(?<![\w-])" + r"\s+".join(map(re.escape, spelling.split())) + r"(?![\w-])"
+        hits += [(m.start(), m.end(), choice) for m in re.finditer(pattern, text, flags)]
+    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    out: list[tuple[str, int, int]] = []
+    end = -1
+    for a, b, choice in hits:
+        if a >= end:
+            out.append((choice, a, b))
+            end = b
+    return out
+
+
+def _guess_name(entries: list[tuple[Block, str]]) -> tuple[str, Block] | None:
+    """The word a student seems to answer with (for a TA to confirm, never scored as is)."""
     for block, text in entries:
         m = re.match(r"^\W*(?:answer|ans)\s*[:\-]\s*(.+)$", as_plain(text), re.I)
         if m:
-            return [Item(spec.answer, _tidy_name(m.group(1)), block.first, block.first, 0.9, "an 'Answer:' line")]
+            return _tidy_name(m.group(1)), block
     for block, text in entries:
         for m in _QUOTED.finditer(text):
             word = next(g for g in m.groups() if g)
             if 1 <= len(word.split()) <= 3 and not re.search(r"\d", word):
-                return [Item(spec.answer, _tidy_name(word), block.first, block.first, 0.85, "a quoted or bold word")]
-    first = next(((b, t) for b, t in entries if t.strip()), None)
-    if first is not None and 1 <= len(as_plain(first[1]).split()) <= 3:
-        return [Item(spec.answer, _tidy_name(as_plain(first[1])), first[0].first, first[0].first, 0.85,
-                     "a short line that is the answer")]
+                return _tidy_name(word), block
+    for block, text in entries:
+        if 1 <= len(as_plain(text).split()) <= 3:
+            return _tidy_name(as_plain(text)), block
     for block, text in entries:
         for m in _IS.finditer(as_plain(text)):
             words = m.group(1).split()
-            if words[0].lower() in ("not", "a", "an", "the", "used", "to", "that", "this", "it", "also"):
-                if words[0].lower() == "not":
-                    return [Item(spec.answer, " ".join(words[:2]), block.first, block.first, 0.5, "a negated 'is ...'")]
-                continue
-            pick = next((w for w in words if w.lower() in accepted_keys), words[0])
-            return [Item(spec.answer, _tidy_name(pick), block.first, block.first, 0.75, "the word after 'is'")]
-    for block, text in entries:
-        for m in _CAPS.finditer(text):
-            if m.group(1) not in _CAPS_STOP:
-                return [Item(spec.answer, m.group(1), block.first, block.first, 0.6, "a word in capitals")]
-    if entries:
-        block, text = next(((b, t) for b, t in entries if t.strip()), entries[0])
-        lead = re.split(r"[.:;,!]\s|[.:;,!]$|\s[-\u2013\u2014]\s|\s\(", as_plain(text).strip(), maxsplit=1)[0]
-        if 1 <= len(lead.split()) <= 3:
-            return [Item(spec.answer, _tidy_name(lead), block.first, block.first, 0.6, "a short answer at the start")]
-    return _gap(spec, qx, "no named answer found")
+            if words[0].lower() not in ("not", "a", "an", "the", "used", "to", "that", "this", "it", "also"):
+                return _tidy_name(words[0]), block
+    return None
 
 
 def _tidy_name(s: str) -> str:
@@ -524,6 +582,11 @@ def _matrix(spec: Any, qx: _Q) -> list[Item] | Gap:
         if len(run) >= 2:
             cands.append(([r for r, _ in run], run[0][1], run[-1][1], "plain-text rows of numbers"))
         run = [(nums, block.first)] if nums is not None and block is not None else []
+    if qx.statement is not None:
+        repeated = [c for c in cands if qx.statement.has_matrix(c[0])]
+        cands = [c for c in cands if not qx.statement.has_matrix(c[0])]
+        if not cands and repeated:
+            return _gap(spec, qx, "the only matrix found repeats the question's own (the input), not an answer")
     if not cands:
         return _gap(spec, qx, "no matrix found")
     fitting = [c for c in cands if want is None or (len(c[0]), len(c[0][0])) == tuple(want)]
@@ -692,9 +755,15 @@ def _conv_size(spec: Any, qx: _Q) -> list[Item] | Gap:
         return _gap(spec, qx, "no counterexample found (kernel, stride and two input sizes)")
     kernel = int(k.group(1) or k.group(2))
     sizes: list[int] = []
+    # input sizes are the square sizes the text says are inputs ("an input of 10x10",
+    # "10x10 and 11x11 inputs"): a receptive field or an output size is not one
     for m in re.finditer(r"(\d+)\s*[x\u00d7*]\s*(\d+)", plain):
         a, b = int(m.group(1)), int(m.group(2))
-        if a == b and m.start() not in (k.start(1) if k.group(1) else -1, k.start(2) if k.group(2) else -1) \
+        near = plain[max(0, m.start() - 40): m.end() + 25].lower()
+        before = plain[max(0, m.start() - 30): m.start()].lower()
+        said = re.search(r"\binput|\bfeature map|\bimage|\bsizes?\b", near) and not re.search(
+            r"receptive|output|gives?\s*$|becomes?\s*$|(?:->|=|\bto)\s*$", before)
+        if a == b and said and m.start() not in (k.start(1) if k.group(1) else -1, k.start(2) if k.group(2) else -1) \
                 and not (k.start() <= m.start() < k.end()) and a not in sizes:
             sizes.append(a)
     if len(sizes) < 2:

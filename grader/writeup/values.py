@@ -20,6 +20,7 @@ __all__ = [
     "assignments",
     "find_matrices",
     "find_vectors",
+    "leading_value",
     "name_key",
     "numbers_in",
     "parse_number",
@@ -233,7 +234,7 @@ def assignments(text: str) -> list[Assignment]:
             continue
         names = tuple(_bare_name(n) for n in sides[:-1] if n)
         if names:
-            out.append(Assignment(names, sides[-1]))
+            out.append(Assignment(names, leading_value(sides[-1])))
     # tuples: "(w_0, w_1, w_2) = (-1, -1, -1)" is split by the commas above; read it whole
     for m in re.finditer(r"[(\[]([^()\[\]=]+)[)\]]\s*=\s*[(\[]([^()\[\]=]+)[)\]]", s):
         names = tuple(n.strip() for n in m.group(1).split(","))
@@ -241,6 +242,32 @@ def assignments(text: str) -> list[Assignment]:
         if len(names) == len(values) >= 2:
             out.extend(Assignment((n,), v) for n, v in zip(names, values))
     return out
+
+
+_WORDS_AFTER = re.compile(r"[.,;:]?\s+(?:[A-Za-z]{2,}|[A-Za-z]\s+[A-Za-z]{2,})\b.*$", re.S)
+
+
+def leading_value(value: str) -> str:
+    """The value an assignment gives, without the words after it: ``-1 will cause the
+    Adaline to perform`` is ``-1``, ``[1, 2] is the answer`` is ``[1, 2]``. Only a number or
+    a bracketed list is cut: a formula (``W_l^T x``) or a word answer is kept whole."""
+    s = value.strip()
+    if s[:1] in "[(":
+        close = {"[": "]", "(": ")"}[s[0]]
+        depth = 0
+        for i, ch in enumerate(s):
+            depth += ch == s[0]
+            depth -= ch == close
+            if depth == 0:
+                end = i + 1
+                tail = re.match(r"\s*\^\s*\{?\s*(?:T|\\top)(?:\s*\})?", s[end:])
+                end += tail.end() if tail else 0
+                return s[:end] if _WORDS_AFTER.fullmatch(s[end:]) else s
+        return s
+    m = _NUMBER.match(s)
+    if m and _WORDS_AFTER.fullmatch(s[m.end():]):
+        return s[: m.end()]
+    return s
 
 
 def _bare_name(name: str) -> str:

@@ -153,7 +153,8 @@ def test_wrong_answers_are_graded_wrong(answers_grader: Grader, tmp_path: Path) 
     assert_verdicts(r, {
         ("problem1.q1_1", "answer"): "fail", ("problem1.q1_2", "answer"): "fail",
         ("problem2.q2_1", "function"): "fail", ("problem2.q2_2", "weights"): "fail",
-        ("problem4.q4_1", "output"): "partial", ("problem4.q4_2", "kind"): "fail",
+        # Q4.1 repeats the question's input image: that is not an answer (it once scored 3/9)
+        ("problem4.q4_1", "output"): "missing", ("problem4.q4_2", "kind"): "fail",
         ("lab1.a", "reported_w"): "fail", ("lab1.a", "reported_mse"): "fail", ("lab1.b", "reported_w"): "pass",
         ("lab2.b", "table"): "partial",  # # Param counted with the bias
         ("problem3.q3_2", "gradients"): "fail",  # the formula is verified wrong ...
@@ -165,6 +166,8 @@ def test_wrong_answers_are_graded_wrong(answers_grader: Grader, tmp_path: Path) 
     assert "W_2 (x_3 - t): (n_out x n_hidden) times (n_out x 1) does not fit" in formula_verdict["message"]
     assert "input (-1, -1): s = -3.5, y = -1, expected +1" in check(r, "problem2.q2_2", "weights").message
     assert 'you answered "blurring"' in check(r, "problem4.q4_2", "kind").message
+    assert any("problem4.q4_1: the only matrix found repeats the question's own (the input), not an answer" in w
+               for w in r.warnings)
     assert "conv1 # Param: your table says 456, reference 450" in check(r, "lab2.b", "table").message
 
 
