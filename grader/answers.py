@@ -26,7 +26,7 @@ from typing import Any
 from grader.docio import Document, DocumentError, load_document
 from grader.submission import Submission, SubmissionError
 
-__all__ = ["ANSWER_FILES", "MISSING", "Answers", "load_answers"]
+__all__ = ["ANSWER_FILES", "MISSING", "Answers", "Reading", "load_answers"]
 
 ANSWER_FILES = ("answers.yaml", "answers.yml", "answers.json", "answers.toml")
 
@@ -50,6 +50,20 @@ MISSING = _Missing.MISSING
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A value read from a report too uncertainly to be scored (below the rubric's
+    ``writeup.review_below``): it is not in the answers' data, and the checks that need
+    it wait for a TA to confirm or correct it (``grade review --confirm``)."""
+
+    path: str  # the answers path it would have ("problem2.q2_2.w")
+    value: Any
+    where: str  # "report.pdf p.2 l.14"
+    excerpt: str  # the report's text there
+    confidence: float
+    how: str
+
+
+@dataclass(frozen=True)
 class Answers:
     """A student's answers: the data, where it came from, and what was wrong with it."""
 
@@ -58,6 +72,12 @@ class Answers:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     document: Document | None = field(default=None, repr=False, compare=False)
+    pending: tuple[Reading, ...] = ()  # values read from a report, waiting for a TA
+    report_digest: str | None = None  # sha256 of the report the answers were read from
+
+    def readings_under(self, path: str) -> list[Reading]:
+        """The pending readings a check of answers path ``path`` needs."""
+        return [r for r in self.pending if r.path == path or r.path.startswith(path + ".")]
 
     def get(self, path: str) -> tuple[Any, int | None]:
         """``(value, line)`` at dotted ``path`` (numeric segments index lists).

@@ -34,6 +34,7 @@ from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimi
 from grader.submission import Submission, open_submission
 from grader.tolerances import default_tolerance
 from grader.writeup.loader import load_answers_or_writeup
+from grader.writeup.reading import waiting_outcome
 
 MAX_FIGURE_BYTES = 20 * 2**20
 
@@ -613,6 +614,9 @@ class Grader:
     def _graded(self, pc: PlannedCheck, path: tuple[str, ...], sub: Submission, answers: Answers,
                 probe_out: dict[Any, ProbeOutput]) -> CheckOutcome:
         """One check's verdict, with the mistake named where a failing output matches one."""
+        waiting = waiting_outcome(pc.spec, answers)  # a value read from a report too uncertainly to score
+        if waiting is not None:
+            return waiting
         ctx = self._context(pc, sub, answers, probe_out)
         grade = REGISTRY[pc.spec.kind].grade
         res = _safe_grade(grade, pc.spec, ctx)

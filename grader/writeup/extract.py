@@ -340,8 +340,11 @@ def _true_false(spec: Any, qx: _Q) -> list[Item] | Gap:
             continue  # "F(x) = ..." is not an answer
         line = block.first
         qx.consumed[line] = "" if not rest else re.sub(r"^[\s.,:;)\]*_\-\u2013\u2014]+", "", m.group("rest"))
-        conf = 0.95 if not rest else 0.85
-        how = "a line that is the answer" if not rest else "the word the line starts with"
+        set_off = bool(re.match(r"^\s*(?:\*\*|__)?\s*[.,:;!)\]\u2013\u2014-]", m.group("rest"))) or \
+            bool(re.match(r"^[\s*_>\-(\[]*\*\*", as_plain(text)))
+        conf = 0.95 if not rest else 0.9 if set_off else 0.85
+        how = ("a line that is the answer" if not rest else
+               "the word the line starts with" + (", set off from the reason" if set_off else ""))
         return [Item(spec.answer, v.startswith("t"), line, line, conf, how)]
     found = []
     for block, text in entries:
@@ -377,6 +380,11 @@ def _named(spec: Any, qx: _Q) -> list[Item] | Gap:
         rest = _QUOTE_MARKS.sub("", plain[:start] + plain[end:])
         if re.fullmatch(r"\W*(?:(?:answer|ans)\s*(?:is)?\s*[:\-]?)?\W*", rest, re.I):
             return [Item(spec.answer, choice, block.first, block.first, 0.95, "a line that is one of the choices")]
+    lead = entries[0][0]
+    for choice, block, start, end, plain in found:
+        if block is lead and re.fullmatch(r"\W*(?:(?:answer|ans)\s*(?:is)?\s*[:\-]?)?\W*", plain[:start], re.I) \
+                and re.match(r"\s*(?:\*\*|__|[\"'`])?\s*(?:[.,:;!(\u2013\u2014-]|$)", plain[end:]):
+            return [Item(spec.answer, choice, block.first, block.first, 0.9, "the choice the answer starts with")]
     for choice, block, start, end, plain in found:
         if _quoted_at(plain, start, end) and len({c for c, _, a, b, p in found if _quoted_at(p, a, b)}) == 1:
             conf = 0.9 if len(names) <= 2 else AMBIGUOUS

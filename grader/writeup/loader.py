@@ -20,17 +20,18 @@ replaced. The view's folder is removed when the view is closed or garbage-collec
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shutil
 import tempfile
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.answers import Answers, load_answers
+from grader.answers import Answers, Reading, load_answers
 from grader.docio import Document
 from grader.submission import Submission, SubmissionError
 from grader.writeup.code import module_names
-from grader.writeup.extract import LOW_CONFIDENCE, Extraction, extract
+from grader.writeup.extract import LOW_CONFIDENCE, Extraction, Item, extract
 from grader.writeup import isolate
 from grader.writeup.isolate import WriteupLimits, extraction_from_json, extraction_to_json, run_limited
 from grader.writeup.source import WRITEUP_SUFFIXES, WriteupError, read_text
@@ -111,10 +112,13 @@ def load_answers_or_writeup(
     name = found[0]
     try:
         ex = read_writeup(sub, name, plan=plan, limits=limits)
+        digest = "sha256:" + hashlib.sha256(sub.read_bytes(name, max_bytes=MAX_WRITEUP_BYTES)).hexdigest()
     except (WriteupError, SubmissionError) as err:
         error = f"could not read the write-up ({err})"
         return Answers(data=None, filename=name, error=error, warnings=answers.warnings), sub
-    return to_answers(ex, prior_warnings=answers.warnings), _view(sub, ex)
+    answers_read = to_answers(ex, prior_warnings=answers.warnings, review_below=plan.rubric.writeup.review_below,
+                              graded=graded_paths(plan), report_digest=digest)
+    return answers_read, _view(sub, ex)
 
 
 def short(value: object, *, width: int = 70) -> str:
@@ -124,15 +128,55 @@ def short(value: object, *, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def to_answers(ex: Extraction, *, prior_warnings: tuple[str, ...] = ()) -> Answers:
-    data = ex.data()
+def graded_paths(plan: "Plan") -> frozenset[str]:
+    """The answers paths of checks worth points (or graded through an alternative)."""
+    out: set[str] = set()
+
+    def walk(checks: Any, graded: bool) -> None:
+        for c in checks:
+            if c.spec.answer and (graded or c.spec.points > 0):
+                out.add(c.spec.answer)
+            walk(c.alternatives, graded or c.spec.points > 0)
+
+    for q in plan.questions:
+        walk(q.checks, False)
+    return frozenset(out)
+
+
+def excerpt(ex: Extraction, first: int, last: int, *, width: int = 240) -> str:
+    """The report's text on lines ``first`` .. ``last`` (bounded), for a TA."""
+    lines = ex.text.lines[max(0, first - 1): max(first, min(last, first + 12))]
+    text = " ".join(" ".join(line.text.split()) for line in lines).strip()
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def to_answers(ex: Extraction, *, prior_warnings: tuple[str, ...] = (), review_below: float = LOW_CONFIDENCE,
+               graded: frozenset[str] | None = None, report_digest: str | None = None) -> Answers:
+    """The extraction as answers. A value read below ``review_below`` for a check in
+    ``graded`` (every check when None) is not scored: it is left out of the data and kept
+    as a :class:`~grader.answers.Reading` for a TA."""
     name = ex.filename
-    low = [i for i in ex.items if i.confidence < LOW_CONFIDENCE]
+
+    def needs_review(item: Item) -> bool:
+        if item.confidence >= review_below:
+            return False
+        return graded is None or any(item.path == p or item.path.startswith(p + ".") for p in graded)
+
+    held = [i for i in ex.items if needs_review(i)]
+    kept = dataclasses.replace(ex, items=tuple(i for i in ex.items if i not in held))
+    data = kept.data()
+    pending = tuple(Reading(path=i.path, value=i.value, where=f"{name} {ex.where(i.first)}",
+                            excerpt=excerpt(ex, i.first, i.last), confidence=i.confidence, how=i.how) for i in held)
+    low = [i for i in ex.items if i.confidence < LOW_CONFIDENCE and i not in held]
     summary = (f"{name}: answers read from the write-up ({len(ex.items)} values"
+               + (f", {len(held)} waiting for a TA to confirm them" if held else "")
                + (f", {len(low)} with low confidence" if low else "")
                + (f", {len(ex.gaps)} not found" if ex.gaps else "")
                + f"); `grade extract {name}` prints them as an answers.yaml to check, fix and re-grade")
     warnings = list(prior_warnings) + [summary]
+    for r in pending:
+        warnings.append(f"{r.where}: {r.path} = {short(r.value, width=50)} read with confidence {r.confidence:.2f} "
+                        f"({r.how}): not scored until a TA confirms it (grade review --confirm)")
     for gap in ex.gaps:
         where = f"{name} {ex.where(gap.line)}" if gap.line else name
         text = f"{where}: {gap.path}: {gap.reason}"
@@ -143,8 +187,9 @@ def to_answers(ex: Extraction, *, prior_warnings: tuple[str, ...] = ()) -> Answe
         warnings.append(f"{name} {ex.where(item.first)}: {item.path} = {short(item.value, width=50)} read with low confidence "
                         f"({item.confidence:.2f}, {item.how}): check it")
     warnings += [f"{name}: {n}" for n in ex.notes]
-    document = Document(data=data, filename=name, lines=ex.line_map())
-    return Answers(data=data, filename=name, warnings=tuple(warnings), document=document)
+    document = Document(data=data, filename=name, lines=kept.line_map())
+    return Answers(data=data, filename=name, warnings=tuple(warnings), document=document, pending=pending,
+                   report_digest=report_digest)
 
 
 def extraction_notes(ex: Extraction, *, written: list[str]) -> list[str]:

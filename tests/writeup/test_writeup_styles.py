@@ -174,13 +174,17 @@ def test_wrong_answers_are_graded_wrong(answers_grader: Grader, tmp_path: Path) 
 def test_gaps_go_to_review_with_the_text_around_them(answers_grader: Grader, tmp_path: Path) -> None:
     r = grade_file(answers_grader, tmp_path, "gaps.txt")
     assert_verdicts(r, {
-        ("problem1.q1_1", "answer"): "pass",  # read, but with low confidence: both "true" and "false" occur
+        # read with low confidence (both "true" and "false" occur): not scored, waits for a TA
+        ("problem1.q1_1", "answer"): "manual",
         ("problem2.q2_2", "weights"): "missing", ("problem2.q2_3", "weights"): "missing",
         ("problem3.q3_1", "jacobians"): "manual",  # sigma'(z_l): z_l is not a symbol the rubric defines
         ("problem4.q4_1", "output"): "missing",
     })
     warnings = "\n".join(r.warnings)
-    assert "gaps.txt l.5: problem1.q1_1.answer = true read with low confidence (0.30" in warnings
+    assert "gaps.txt l.5: problem1.q1_1.answer = true read with confidence 0.30 (" in warnings
+    waiting = check(r, "problem1.q1_1", "answer")
+    assert waiting.score == 0 and waiting.message.startswith("read from your report, waiting for a TA: ")
+    assert waiting.details["reading"]["value"] is True and "gaps.txt l.5: " in waiting.views[0].text
     assert ("gaps.txt l.8: problem2.q2_2: no weights w0, w1, w2 found (assignments seen: none); the text, for review: "
             "\u00abThe weights are in the figure on the next page.\u00bb") in warnings
     assert "problem4.q4_1: not found: no section for problem4.q4_1 (looked for a header such as 'Q4.1' or '4.1'; headers in the write-up: " in warnings
