@@ -6,6 +6,8 @@
                          [--submission NAME] [--comment TEXT] [--by NAME]
     grade review RESULTS --overrides overrides.yaml
     grade review RESULTS --remove SUBMISSION  take a submission out of the gradebook (below)
+    grade review RESULTS --student S --confirm CHECK | --reading CHECK=VALUE
+                         a value read from a report, confirmed or corrected (grader.writeup.confirm)
 
 An override gives one check of one student's submission a score between 0 and the
 check's points (any check of the rubric: a manual one, or an automatic one a TA regrades
@@ -484,8 +486,40 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--remove", action="append", default=None, metavar="SUBMISSION",
                    help="take a submission (its results and the overrides recorded for it) out of the gradebook "
                         "and the results folder (repeatable)")
+    _reading_options(p)
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return p
+
+
+def _reading_options(p: argparse.ArgumentParser) -> None:
+    """Values read from a report, waiting for a TA (grader.writeup.confirm)."""
+    p.add_argument("--confirm", action="append", default=None, metavar="CHECK",
+                   help="a value read from the student's report is right: score the check from it (needs --student)")
+    p.add_argument("--reading", action="append", default=None, metavar="CHECK=VALUE",
+                   help="the report says VALUE (YAML: AND, true, [-1, -1, -1]): score the check from it (needs --student)")
+
+
+def _readings(args: argparse.Namespace) -> int | None:
+    """`--confirm` / `--reading`: None when neither is given."""
+    if not args.confirm and not args.reading:
+        return None
+    if args.set or args.overrides is not None or args.remove:
+        return _usage("--confirm/--reading go without --set, --overrides and --remove")
+    if not args.student:
+        return _usage("--confirm/--reading need --student (the student id or submission name)")
+    if not args.results.is_dir():
+        return _usage(f"{args.results}: no such results folder")
+    corrections = []
+    for v in args.reading or []:
+        check, eq, value = v.partition("=")
+        if not eq or not check.strip() or not value.strip():
+            return _usage(f"--reading {v!r}: expected CHECK=VALUE, e.g. --reading problem2.q2_1.function=AND")
+        corrections.append((check.strip(), value))
+    from grader.writeup.confirm import record_readings
+
+    return record_readings(args.results, student=args.student, submission=args.submission, confirm=args.confirm or [],
+                           corrections=corrections, comment=args.comment, by=args.by or _default_by(),
+                           assignment=args.assignment)
 
 
 def _default_by() -> str:
@@ -497,6 +531,9 @@ def _default_by() -> str:
 
 def cmd_review(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
+    confirmed = _readings(args)
+    if confirmed is not None:
+        return confirmed
     if args.remove:
         if args.set or args.overrides is not None or args.student or args.submission or args.comment or args.by:
             return _usage("--remove goes alone (no --set, --overrides, --student, --comment, --by)")
