@@ -72,7 +72,7 @@ _RATIO_FLOOR = 1 << 20  # ratios are judged only once an entry has produced this
 _JUNK_DIRS = frozenset({"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"})
 _JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
-_WRITEUP_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")  # a report handed in alone, graded by grader.writeup
+_WRITEUP_SUFFIXES = (".pdf", ".md", ".markdown", ".txt", ".docx")  # a report handed in alone, graded by grader.writeup
 
 
 class SubmissionError(Exception):

@@ -100,6 +100,7 @@ class Extraction:
     gaps: tuple[Gap, ...]
     modules: tuple[Module, ...]
     notes: tuple[str, ...] = ()
+    figure_files: tuple[tuple[str, str], ...] = ()  # (file name for a figure check, the report's figure name)
 
     @property
     def filename(self) -> str:
@@ -272,7 +273,33 @@ def extract(text: Text, *, plan: "Plan", support: Mapping[str, set[str]] | None 
                 if it.confidence > AMBIGUOUS:
                     items[k] = Item(it.path, it.value, it.first, it.last, AMBIGUOUS, f"{it.how}; {ambiguous}")
     modules = _modules(doc, plan, support or {})
-    return Extraction(text=text, items=tuple(items), gaps=tuple(gaps), modules=tuple(modules), notes=tuple(notes))
+    figure_files = _figure_files(doc, plan)
+    if text.figures:
+        placed = {name for _, name in figure_files}
+        notes.append(f"{len(text.figures)} figure(s) in the report"
+                     + (f"; graded as figure files: {', '.join(f for f, _ in figure_files)}" if figure_files else "")
+                     + "".join(f"; {f.name} ({text.where(f.line)}) is under no question with a figure check"
+                               for f in text.figures if f.name not in placed))
+    return Extraction(text=text, items=tuple(items), gaps=tuple(gaps), modules=tuple(modules), notes=tuple(notes),
+                      figure_files=tuple(figure_files))
+
+
+def _figure_files(doc: Document, plan: "Plan") -> list[tuple[str, str]]:
+    """The report's images under a question that has ``figure`` checks, named for them
+    (``lab1c_figure2.png``): the figure check finds them as it finds a figure file."""
+    prefixes: dict[str, list[str]] = {}
+    for q in plan.questions:
+        for pc in _walk(q.checks):
+            prefix = getattr(pc.spec, "prefix", None)
+            if pc.spec.kind == "figure" and isinstance(prefix, str):
+                prefixes.setdefault(q.id, []).append(prefix)
+    heads = [(s.line.number, s.qid) for s in doc.headers() if s.line is not None]
+    out: list[tuple[str, str]] = []
+    for fig in doc.text.figures:
+        qid = next((q for start, q in reversed(heads) if start <= fig.line), None)
+        for prefix in prefixes.get(qid or "", []):
+            out.append((f"{prefix}_{fig.name}", fig.name))
+    return out
 
 
 def _walk(checks: Iterable["PlannedCheck"]) -> Iterable["PlannedCheck"]:

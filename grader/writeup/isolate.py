@@ -34,10 +34,13 @@ so it already has the grader's imports (pypdf, the rubric's plan).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 import math
 import os
+import re
 import resource
 import select
 import signal
@@ -49,6 +52,7 @@ from typing import Any
 
 from grader.docio import format_size
 from grader.writeup.extract import Extraction, Gap, Item, Module
+from grader.writeup.formats import MAX_FIGURE_BYTES, MAX_FIGURES, Figure
 from grader.writeup.source import Line, Text, WriteupError
 
 __all__ = ["DEFAULT_LIMITS", "WriteupLimits", "extraction_from_json", "extraction_to_json", "run_limited"]
@@ -268,7 +272,8 @@ def extraction_to_json(ex: Extraction) -> dict[str, Any]:
     t = ex.text
     return {
         "text": {"filename": t.filename, "kind": t.kind, "pages": t.pages,
-                 "lines": [[ln.number, ln.page, ln.page_line, ln.text] for ln in t.lines]},
+                 "lines": [[ln.number, ln.page, ln.page_line, ln.text] for ln in t.lines],
+                 "figures": [[f.name, f.line, f.mime, base64.b64encode(f.data).decode("ascii")] for f in t.figures]},
         "items": [{"path": i.path, "value": _tag(i.value), "first": i.first, "last": i.last,
                    "confidence": i.confidence, "how": i.how} for i in ex.items],
         "gaps": [{"path": g.path, "qid": g.qid, "reason": g.reason, "line": g.line, "excerpt": g.excerpt}
@@ -276,6 +281,7 @@ def extraction_to_json(ex: Extraction) -> dict[str, Any]:
         "modules": [{"filename": m.filename, "source": m.source, "first": m.first, "last": m.last,
                      "defines": list(m.defines), "notes": list(m.notes)} for m in ex.modules],
         "notes": list(ex.notes),
+        "figure_files": [list(f) for f in ex.figure_files],
     }
 
 
@@ -285,7 +291,8 @@ def extraction_from_json(data: dict[str, Any]) -> Extraction:
         t = data["text"]
         text = Text(filename=str(t["filename"]), kind=str(t["kind"]), pages=int(t["pages"]),
                     lines=tuple(Line(number=int(n), page=int(p), page_line=int(k), text=str(s))
-                                for n, p, k, s in t["lines"]))
+                                for n, p, k, s in t["lines"]),
+                    figures=tuple(_figure(f) for f in t.get("figures", [])[:MAX_FIGURES]))
         items = tuple(Item(path=str(i["path"]), value=_untag(i["value"]), first=int(i["first"]), last=int(i["last"]),
                            confidence=float(i["confidence"]), how=str(i["how"])) for i in data["items"])
         gaps = tuple(Gap(path=str(g["path"]), qid=str(g["qid"]), reason=str(g["reason"]),
@@ -295,9 +302,21 @@ def extraction_from_json(data: dict[str, Any]) -> Extraction:
                                last=int(m["last"]), defines=tuple(map(str, m["defines"])),
                                notes=tuple(map(str, m["notes"]))) for m in data["modules"])
         notes = tuple(map(str, data["notes"]))
-    except (KeyError, TypeError, ValueError) as err:
+        figure_files = tuple((str(a), str(b)) for a, b in data.get("figure_files", []))
+        if any(not re.fullmatch(r"[A-Za-z0-9_.-]{1,80}", a) for a, _ in figure_files):
+            raise ValueError("a figure file name the reader does not make")
+    except (KeyError, TypeError, ValueError, binascii.Error) as err:
         raise ValueError(f"malformed extraction ({type(err).__name__}: {err})") from None
-    return Extraction(text=text, items=items, gaps=gaps, modules=modules, notes=notes)
+    return Extraction(text=text, items=items, gaps=gaps, modules=modules, notes=notes, figure_files=figure_files)
+
+
+def _figure(f: Any) -> Figure:
+    name, line, mime, data = f
+    blob = base64.b64decode(str(data), validate=True)
+    if len(blob) > MAX_FIGURE_BYTES or str(mime) not in ("image/png", "image/jpeg") \
+            or not re.fullmatch(r"figure\d{1,3}\.(?:png|jpg)", str(name)):
+        raise ValueError(f"figure {str(name)[:40]!r} is not one the reader makes")
+    return Figure(name=str(name), line=int(line), mime=str(mime), data=blob)
 
 
 def _tag(value: Any) -> Any:

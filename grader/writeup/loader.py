@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from grader.answers import Answers, Reading, load_answers
 from grader.docio import Document
@@ -46,16 +47,48 @@ MAX_WRITEUP_BYTES = 64 * 2**20
 _NOT_WRITEUPS = ("readme", "license", "licence", "requirements", "changelog")
 
 
+_REPORT_NAME = re.compile(r"(?:^|[\W_])(?:report|write-?up|homework|hw\d*|assignment\d*|answers?|solutions?)(?:$|[\W_\d])")
+
+
+def looks_like_report(name: str) -> bool:
+    """A file named like a report (``report.pdf``, ``hw3_writeup.docx``, ``Homework 2.pdf``)."""
+    return bool(_REPORT_NAME.search(name.rsplit(".", 1)[0].lower()))
+
+
 def find_writeups(files: tuple[str, ...] | list[str]) -> list[str]:
-    """The write-ups at the top of a submission (``report.pdf``, ``hw1.md``), sorted."""
+    """The documents at the top of a submission that could be its report, sorted. README,
+    LICENSE and requirements files never are; a notebook is one only where it is named
+    like a report (``report.ipynb``): ``lab1.ipynb`` is code."""
     out = []
     for rel in files:
         if "/" in rel or rel.startswith("."):
             continue
         low = rel.lower()
-        if low.endswith(WRITEUP_SUFFIXES) and not low.startswith(_NOT_WRITEUPS):
-            out.append(rel)
+        if not low.endswith(WRITEUP_SUFFIXES) or low.startswith(_NOT_WRITEUPS):
+            continue
+        if low.endswith(".ipynb") and not looks_like_report(low):
+            continue
+        out.append(rel)
     return sorted(out)
+
+
+def choose_writeup(found: list[str], size: Callable[[str], int]) -> tuple[str, list[str], str]:
+    """(the report, the documents ignored, the rule that chose it) among several documents:
+    the one named like a report (``report``, ``writeup``, ``hw3``, ``homework``, ``answers``),
+    else the largest PDF, else the largest document. Several named like a report: the
+    PDF among them, else the largest."""
+    if len(found) == 1:
+        return found[0], [], "the only document"
+    named = [f for f in found if looks_like_report(f)]
+    pool, rule = (named, "named like a report") if named else (found, "")
+    pdfs = [f for f in pool if f.lower().endswith(".pdf")]
+    if pdfs:
+        pool = pdfs
+        rule = rule + (", " if rule else "") + ("the largest PDF" if len(pdfs) > 1 else "a PDF")
+    elif not rule:
+        rule = "the largest document"
+    chosen = max(pool, key=lambda f: (size(f), f)) if len(pool) > 1 else pool[0]
+    return chosen, [f for f in found if f != chosen], rule
 
 
 def support_names(plan: "Plan") -> dict[str, set[str]]:
@@ -105,11 +138,12 @@ def load_answers_or_writeup(
     found = find_writeups(sub.files)
     if not found:
         return answers, sub
-    if len(found) > 1:
-        listed = ", ".join(found[:-1]) + " and " + found[-1]
-        error = f"{len(found)} write-ups and no answers file: {listed}; keep one (or hand in answers.yaml)"
-        return Answers(data=None, filename=None, error=error, warnings=answers.warnings), sub
-    name = found[0]
+    name, ignored, rule = choose_writeup(found, lambda f: _size(sub, f))
+    if ignored:
+        listed = ", ".join(ignored)
+        answers = dataclasses.replace(answers, warnings=(*answers.warnings,
+                                      f"{len(found)} documents and no answers file: {name} is read as the report "
+                                      f"({rule}); ignored: {listed}"))
     try:
         ex = read_writeup(sub, name, plan=plan, limits=limits)
         digest = "sha256:" + hashlib.sha256(sub.read_bytes(name, max_bytes=MAX_WRITEUP_BYTES)).hexdigest()
@@ -119,6 +153,13 @@ def load_answers_or_writeup(
     answers_read = to_answers(ex, prior_warnings=answers.warnings, review_below=plan.rubric.writeup.review_below,
                               graded=graded_paths(plan), report_digest=digest)
     return answers_read, _view(sub, ex)
+
+
+def _size(sub: Submission, rel: str) -> int:
+    try:
+        return (sub.root / rel).lstat().st_size
+    except OSError:
+        return 0
 
 
 def short(value: object, *, width: int = 70) -> str:
@@ -209,7 +250,9 @@ def _view(sub: Submission, ex: Extraction) -> Submission:
     taken = {f.rsplit(".", 1)[0] for f in sub.files if f.endswith((".py", ".ipynb")) and "/" not in f}
     new = [m for m in ex.modules if m.filename[:-3] not in taken]
     notes = tuple(sub.notes) + tuple(extraction_notes(ex, written=[m.filename for m in new]))
-    if not new:
+    blobs = {f.name: f.data for f in ex.text.figures}
+    figures = [(name, blobs[fig]) for name, fig in ex.figure_files if fig in blobs and name not in sub.files]
+    if not new and not figures:
         return dataclasses.replace(sub, notes=notes)
     tmp = Path(tempfile.mkdtemp(prefix="grader-writeup-"))
     root = tmp / "files"
@@ -221,10 +264,13 @@ def _view(sub: Submission, ex: Extraction) -> Submission:
         root.mkdir(parents=True, exist_ok=True)
         for m in new:
             (root / m.filename).write_text(m.source, encoding="utf-8")
+        for name, blob in figures:
+            (root / name).write_bytes(blob)
     except (OSError, SubmissionError):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    view = Submission(name=sub.name, root=root, files=tuple(sorted([*sub.files, *(m.filename for m in new)])),
+    added = [*(m.filename for m in new), *(name for name, _ in figures)]
+    view = Submission(name=sub.name, root=root, files=tuple(sorted([*sub.files, *added])),
                       rejected=sub.rejected, notes=notes, _tmpdir=tmp)
     weakref.finalize(view, shutil.rmtree, tmp, True)
     return view

@@ -50,12 +50,28 @@ def test_an_answers_file_wins_over_a_writeup(answers_grader: Grader, tmp_path: P
     assert not any("report.md" in w for w in r.warnings)
 
 
-def test_two_writeups_are_an_error_naming_both(answers_grader: Grader, tmp_path: Path) -> None:
-    d = folder(tmp_path, {"report.md": MD, "notes-v2.txt": "Q1.1 True", "README.md": "how to run"})
+def test_of_several_documents_the_report_is_read_and_the_others_listed(answers_grader: Grader, tmp_path: Path) -> None:
+    d = folder(tmp_path, {"report.md": MD, "notes-v2.txt": "Q1.1 False", "README.md": "how to run"})
     r = answers_grader.grade_path(d)
-    c = next(c for q in r.questions if q.id == "problem1.q1_1" for c in q.checks if c.id == "answer")
-    assert c.status.value == "error"
-    assert "2 write-ups and no answers file: notes-v2.txt and report.md; keep one" in c.message  # README is not one
+    assert statuses(r)[("problem1.q1_1", "answer")] == "pass"  # report.md (True), not notes-v2.txt
+    assert any("2 documents and no answers file: report.md is read as the report (named like a report); "
+               "ignored: notes-v2.txt" in w for w in r.warnings)  # README is not one
+
+
+def test_without_a_report_name_the_largest_pdf_is_read() -> None:
+    from grader.writeup.loader import choose_writeup
+
+    sizes = {"a.pdf": 10, "b.pdf": 30, "c.md": 99, "lab1.ipynb": 5}
+    assert choose_writeup(["a.pdf", "b.pdf", "c.md"], sizes.__getitem__) == ("b.pdf", ["a.pdf", "c.md"], "the largest PDF")
+    assert choose_writeup(["c.md", "notes.txt"], {"c.md": 5, "notes.txt": 9}.__getitem__)[0] == "notes.txt"
+    assert choose_writeup(["HW3 writeup.docx", "b.pdf"], sizes.get)[0] == "HW3 writeup.docx"
+
+
+def test_a_code_notebook_is_no_report_and_a_report_notebook_is() -> None:
+    from grader.writeup.loader import find_writeups
+
+    assert find_writeups(["lab1.ipynb", "report.ipynb", "README.md", "sub/report.pdf", "hw.docx"]) == [
+        "hw.docx", "report.ipynb"]
 
 
 def test_a_readme_beside_the_writeup_is_ignored(answers_grader: Grader, tmp_path: Path) -> None:
