@@ -39,6 +39,8 @@ _CODE_LINE = re.compile(
     r"|try\s*:|except\b|finally\s*:|raise\b|pass\s*$|assert\b|print\(|super\(|[\w.\[\]'\"]+\s*(?:[-+*/]?=)\s*\S"
     r"|[\w.]+\(.*\)\s*(#.*)?$|[)\]}]+,?\s*$)")
 _NUMBERED = re.compile(r"^\s*(\d{1,4})(?:\s|$)")
+_PROMPT = re.compile(r"^\s*In\s*\[\s*[\d*]*\s*\]\s*:\s?(.*)$")  # a Jupyter export's code cell: "In [4]: ..."
+_OUT_PROMPT = re.compile(r"^\s*Out\s*\[\s*\d*\s*\]\s*:")
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,19 @@ def split_blocks(text: Text) -> list[Block]:
                 out.append(Block("code", tuple(body), "\n".join(x.text for x in body)))
                 i = j
                 continue
+        prompt = _PROMPT.match(s)
+        if prompt:  # code a notebook export shows is code, whatever it looks like (plt.axis("off"), w = ...)
+            j = i + 1
+            while j < len(lines) and lines[j].text.strip() and not _PROMPT.match(lines[j].text) \
+                    and not _OUT_PROMPT.match(lines[j].text) \
+                    and (_CODE_LINE.match(lines[j].text) or _CODE_START.match(lines[j].text)
+                         or lines[j].text.startswith((" ", "\t"))):
+                j += 1
+            texts = [prompt.group(1), *(x.text for x in lines[i + 1:j])]
+            k = next((k for k in range(len(texts), 0, -1) if _parses(texts[:k])), 1)  # prose after the cell is not code
+            out.append(Block("code", tuple(lines[i:i + k]), "\n".join(texts[:k])))
+            i += k
+            continue
         if _CODE_START.match(s):
             j = i + 1
             while j < len(lines) and (_CODE_LINE.match(lines[j].text) or _CODE_START.match(lines[j].text)

@@ -183,6 +183,17 @@ def _docx_paragraph(p: Any, out: _Collector, parts: Any, qn: Any) -> None:
             out.figure(blob)
 
 
+_MAX_CONTENT = 16 << 20
+
+
+def _drawn_names(page: Any) -> set[str]:
+    """The XObjects a page's content draws (``/I1 Do``): pages may share one resource
+    dictionary that lists every image of the document, and an image belongs where it is drawn."""
+    contents = page.get_contents()
+    data = contents.get_data()[:_MAX_CONTENT] if contents is not None else b""
+    return {m.decode("latin-1") for m in re.findall(rb"/([^\s/<>\[\]()]{1,64})\s+Do\b", data)}
+
+
 def pdf_figures(reader: Any, page_texts: list[str]) -> tuple[list[str], list[tuple[str, int, str, bytes]]]:
     """The pages' text with a marker line for each embedded image (at the end of its page),
     and the images as figures. An image pypdf cannot decode is skipped."""
@@ -193,7 +204,8 @@ def pdf_figures(reader: Any, page_texts: list[str]) -> tuple[list[str], list[tup
         lines = text.split("\n")
         if len(figures) < MAX_FIGURES:
             try:
-                images = list(page.images)[: MAX_FIGURES - len(figures)]
+                drawn = _drawn_names(page)
+                images = [img for img in page.images if img.name.rsplit(".", 1)[0] in drawn][: MAX_FIGURES - len(figures)]
             except Exception:  # noqa: BLE001 - a broken image dictionary costs that page's figures only
                 images = []
             for img in images:

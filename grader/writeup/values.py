@@ -77,7 +77,10 @@ def _value(m: re.Match[str]) -> float | None:
         return None
     exp = m.group(2) or m.group(3) or m.group(4)
     if exp is not None:
-        return base * 10.0 ** int(exp.replace(" ", ""))
+        try:  # "1.008 x 10^-4" is 1.008e-4 exactly as written, not 1.008 * 10.0 ** -4
+            return float(f"{m.group(1).replace(' ', '')}e{int(exp.replace(' ', ''))}")
+        except (ValueError, OverflowError):
+            return None
     return base
 
 
@@ -244,7 +247,7 @@ def assignments(text: str) -> list[Assignment]:
     return out
 
 
-_WORDS_AFTER = re.compile(r"[.,;:]?\s+(?:[A-Za-z]{2,}|[A-Za-z]\s+[A-Za-z]{2,})\b.*$", re.S)
+_WORDS_AFTER = re.compile(r"[.,;:]?\s+[(\[]?(?:[A-Za-z]{2,}|[A-Za-z]\s+[A-Za-z]{2,})\b.*$", re.S)
 
 
 def leading_value(value: str) -> str:
