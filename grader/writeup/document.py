@@ -18,7 +18,7 @@ into each other.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -288,7 +288,7 @@ def parse_header(raw: str, *, words: frozenset[str]) -> _Header | None:
     if numbered:
         inner = parse_header(s[numbered.end():], words=words)
         if inner is not None:
-            return inner
+            return replace(inner, label=s[: numbered.end()] + inner.label)
         titled = _TITLED.match(s[numbered.end():])
         if titled and _WORDS.get(titled.group(1).lower()) in words:
             return _Header(s, word=_WORDS[titled.group(1).lower()], title=titled.group("title").strip())
