@@ -21,11 +21,11 @@ __all__ = ["cmd_extract"]
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="grade extract",
-        description="Print the answers a write-up (report.pdf, .md or .txt) yields, as an answers.yaml with the "
+        description="Print the answers a write-up (report.pdf, .md, .txt, .docx, report.ipynb) yields, as an answers.yaml with the "
         "page/line and confidence of each answer, so a TA can check, fix and re-grade it.",
     )
     p.add_argument("path", type=Path, help="a write-up, or a submission folder/archive holding one")
-    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--assignment", default=None, help="rubric name in rubrics/ (default: the one `grade` uses)")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="also write answers.yaml and the extracted code modules here (a folder to fix and grade)")
@@ -35,25 +35,31 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_extract(argv: Sequence[str]) -> int:
     from grader.cli import EXIT_OK, UsageError, load_plan_for
     from grader.submission import open_submission
-    from grader.writeup.loader import find_writeups, read_writeup
+    from grader.writeup.loader import choose_writeup, find_writeups, read_writeup
     from grader.writeup.render import render_yaml
     from grader.writeup.source import WriteupError
 
     args = _parser().parse_args(argv)
+    if args.assignment is None:  # the engine names no assignment: the grading command's default is ours
+        from grader.cli import _grade_parser
+
+        args.assignment = _grade_parser().get_default("assignment")
     if not args.path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
     plan = load_plan_for(args)
     with open_submission(args.path) as sub:
         found = find_writeups(sub.files)
         if not found:
-            raise UsageError(f"{args.path}: no write-up (.pdf, .md or .txt) at the top of the submission")
-        if len(found) > 1:
-            raise UsageError(f"{args.path}: {len(found)} write-ups ({', '.join(found)}); extract one of them")
+            raise UsageError(f"{args.path}: no write-up (.pdf, .md, .txt, .docx or report notebook) at the top "
+                             "of the submission")
+        name, ignored, rule = choose_writeup(found, lambda f: (sub.root / f).lstat().st_size)
+        if ignored:
+            print(f"{name} is read as the report ({rule}); ignored: {', '.join(ignored)}", file=sys.stderr)
         try:
-            ex = read_writeup(sub, found[0], plan=plan)
+            ex = read_writeup(sub, name, plan=plan)
         except WriteupError as err:
             raise UsageError(str(err)) from None
-    text = render_yaml(ex, assignment=plan.rubric.assignment)
+    text = render_yaml(ex, assignment=plan.rubric.assignment, review_below=plan.rubric.writeup.review_below)
     files = {"answers.yaml": text, **{m.filename: m.source for m in ex.modules}}
     if args.out is not None:
         clash = [name for name in files if (args.out / name).exists()]

@@ -21,8 +21,9 @@ parsed with the same bounded reader as answers files.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from grader.checks import REGISTRY
 from grader.checks.base import CheckContext, Tolerance
@@ -68,10 +69,11 @@ def grade_reading(plan: Plan, check_id: str, reading: dict[str, Any], value: Any
     """(score, verdict) of the check graded on ``value``, as for an answers file holding it."""
     top, pc = _spec_for(plan, check_id, reading.get("check"))
     spec = pc.spec
-    tol = Tolerance(spec.rtol, spec.atol) if spec.rtol is not None else default_tolerance("float64", "cpu")
+    tol = (Tolerance(spec.rtol, spec.atol if spec.atol is not None else 0.0) if spec.rtol is not None
+           else default_tolerance("float64", "cpu"))
     ctx = CheckContext(answer=value, answer_line=None, answers_file=report, answers_error=None,
                        expected=getattr(spec, "expected", None), actual=None, tolerance=tol)
-    res = REGISTRY[spec.kind].grade(spec, ctx)
+    res = REGISTRY[str(getattr(spec, "kind", ""))].grade(spec, ctx)
     fraction = min(max(res.fraction, 0.0), 1.0)
     return round_score(top.spec.points * fraction), f"{res.status.value}: {res.message}"
 

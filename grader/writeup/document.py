@@ -324,8 +324,8 @@ def parse_header(raw: str, *, words: frozenset[str]) -> _Header | None:
                        number=int(m.group(2)), rest=_tail(tail) if heading or tail[:1] in ":.-)" else "")
     m = _LETTER.match(s)
     if m:
-        letter = (m.group("a") or m.group("b") or m.group("c")).lower()
-        return _Header(s[: len(s) - len(m.group("tail"))].strip(), letter=letter, rest=_tail(m.group("tail")))
+        part = (m.group("a") or m.group("b") or m.group("c")).lower()
+        return _Header(s[: len(s) - len(m.group("tail"))].strip(), letter=part, rest=_tail(m.group("tail")))
     return None
 
 
@@ -356,11 +356,11 @@ def parse_document(text: Text, *, question_ids: list[str], headings: Mapping[str
         line = block.lines[0]
         own = _rubric_heading(line.text, extra) if extra and line.text.strip() else None
         if own is not None:
-            qid, label, rest = own
-            key = QuestionKey.of(qid)
+            own_qid, label, rest = own
+            key = QuestionKey.of(own_qid)
             if key is not None and key.sub is None and key.letter is None:
                 context, certain = (key.word, key.number or 0), True
-            section = Section(qid=qid, label=label, line=line, context=sections[-1].context)
+            section = Section(qid=own_qid, label=label, line=line, context=sections[-1].context)
             if rest:
                 section.blocks.append(Block("text", (line,), rest))
             sections.append(section)
@@ -370,10 +370,11 @@ def parse_document(text: Text, *, question_ids: list[str], headings: Mapping[str
             found = _titled_number(header, named)
             ordinal[header.word] = ordinal.get(header.word, 0) + 1
             number, certain = (found, True) if found is not None else (ordinal[header.word], False)
-            header = _Header(header.label, word=header.word, number=number, rest=header.rest, title=header.title)
-            context = (header.word, number)
+            word = header.word
+            header = _Header(header.label, word=word, number=number, rest=header.rest, title=header.title)
+            context = (word, number)
             sections.append(Section(qid=_match(header, keys, context), label=header.label, line=line,
-                                    context=f"{header.word}{number}", certain=certain))
+                                    context=f"{word}{number}", certain=certain))
             continue
         if header is not None and not _plausible(header, keys, context):
             header = None

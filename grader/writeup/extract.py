@@ -243,12 +243,12 @@ def extract(text: Text, *, plan: "Plan", support: Mapping[str, set[str]] | None 
                 choices=tuple(hint.choices) if hint else (),
                 synonyms={syn: word for word, syns in (hint.synonyms if hint else {}).items() for syn in [word, *syns]})
         first_item = len(items)
-        for pc in sorted(checks, key=lambda c: c.spec.kind == "manual"):
+        for pc in sorted(checks, key=lambda c: _kind(c) == "manual"):
             spec = pc.spec
             path = spec.answer or ""
             if path in filled or any(i.path.startswith(path + ".") for i in items):
                 continue
-            fn = _EXTRACTORS.get(spec.kind)
+            fn = _EXTRACTORS.get(_kind(pc))
             if fn is None:
                 continue
             found = fn(spec, qx)
@@ -291,7 +291,7 @@ def _figure_files(doc: Document, plan: "Plan") -> list[tuple[str, str]]:
     for q in plan.questions:
         for pc in _walk(q.checks):
             prefix = getattr(pc.spec, "prefix", None)
-            if pc.spec.kind == "figure" and isinstance(prefix, str):
+            if getattr(pc.spec, "kind", None) == "figure" and isinstance(prefix, str):
                 prefixes.setdefault(q.id, []).append(prefix)
     heads = [(s.line.number, s.qid) for s in doc.headers() if s.line is not None]
     out: list[tuple[str, str]] = []
@@ -300,6 +300,10 @@ def _figure_files(doc: Document, plan: "Plan") -> list[tuple[str, str]]:
         for prefix in prefixes.get(qid or "", []):
             out.append((f"{prefix}_{fig.name}", fig.name))
     return out
+
+
+def _kind(pc: "PlannedCheck") -> str:
+    return str(getattr(pc.spec, "kind", ""))
 
 
 def _walk(checks: Iterable["PlannedCheck"]) -> Iterable["PlannedCheck"]:
@@ -609,14 +613,15 @@ def _matrix(spec: Any, qx: _Q) -> list[Item] | Gap:
         for rows, _, _ in find_matrices(text):
             cands.append((rows, block.first, block.last, "a LaTeX matrix" if "\\begin" in text else "a list of rows"))
     run: list[tuple[list[float], int]] = []
-    for block, text in entries + [(None, "")]:  # type: ignore[list-item]
-        nums = row_numbers(text) if block is not None and block.kind == "text" else None
-        if nums is not None and (not run or len(run[0][0]) == len(nums)):
-            run.append((nums, block.first))  # type: ignore[union-attr]
+    padded: list[tuple[Block | None, str]] = [*entries, (None, "")]
+    for maybe, text in padded:
+        nums = row_numbers(text) if maybe is not None and maybe.kind == "text" else None
+        if nums is not None and maybe is not None and (not run or len(run[0][0]) == len(nums)):
+            run.append((nums, maybe.first))
             continue
         if len(run) >= 2:
             cands.append(([r for r, _ in run], run[0][1], run[-1][1], "plain-text rows of numbers"))
-        run = [(nums, block.first)] if nums is not None and block is not None else []
+        run = [(nums, block.first)] if nums is not None and maybe is not None else []
     if qx.statement is not None:
         repeated = [c for c in cands if qx.statement.has_matrix(c[0])]
         cands = [c for c in cands if not qx.statement.has_matrix(c[0])]

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MAX_FIGURES", "MAX_FIGURE_BYTES", "MAX_TOTAL_FIGURE_BYTES", "Figure", "figure_marker", "read_docx", "read_notebook", "pdf_figures"]
+__all__ = ["MAX_FIGURES", "MAX_FIGURE_BYTES", "MAX_TOTAL_FIGURE_BYTES", "Figure", "figure_marker", "pdf_figures", "read_docx", "read_notebook"]
 
 MAX_FIGURES = 40  # figures kept per report
 MAX_FIGURE_BYTES = 8 << 20  # bytes of one figure
@@ -95,7 +95,7 @@ def read_notebook(data: bytes, filename: str) -> tuple[str, list[tuple[str, int,
         raise ValueError(f"not a Jupyter notebook (not JSON: {type(err).__name__})") from None
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
-        raise ValueError("not a Jupyter notebook (no cells)")
+        raise ValueError("not a Jupyter notebook (no cells)")  # noqa: TRY004 - the caller reports bad input as ValueError
     out = _Collector()
     for cell in cells[:MAX_CELLS]:
         if not isinstance(cell, dict):
@@ -124,7 +124,8 @@ def _outputs(outputs: Any, out: _Collector) -> None:
         if o.get("output_type") == "stream":
             text = _source(o.get("text"))
         elif o.get("output_type") in ("execute_result", "display_data"):
-            bundle = o.get("data") if isinstance(o.get("data"), dict) else {}
+            data = o.get("data")
+            bundle: dict[str, Any] = data if isinstance(data, dict) else {}
             for mime in ("image/png", "image/jpeg"):
                 raw = bundle.get(mime)
                 if isinstance(raw, (str, list)):
@@ -211,7 +212,7 @@ def pdf_figures(reader: Any, page_texts: list[str]) -> tuple[list[str], list[tup
             for img in images:
                 try:
                     blob = img.data
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001, S112 - an image pypdf cannot decode is skipped
                     continue
                 mime = kind_of(blob)
                 if mime is None or len(blob) > MAX_FIGURE_BYTES \

@@ -26,17 +26,17 @@ def _flow(value: Any) -> str:
     return text
 
 
-def _comment(ex: Extraction, item: Item) -> str:
+def _comment(ex: Extraction, item: Item, threshold: float = LOW_CONFIDENCE) -> str:
     span = ex.where(item.first) if item.first == item.last else f"{ex.where(item.first)}-{ex.where(item.last)}"
-    flag = "  CHECK" if item.confidence < LOW_CONFIDENCE else ""
+    flag = "  CHECK: not scored until a TA confirms it" if item.confidence < threshold else ""
     return f"# {span}, confidence {item.confidence:.2f}: {item.how}{flag}"
 
 
-def render_yaml(ex: Extraction, *, assignment: str) -> str:
+def render_yaml(ex: Extraction, *, assignment: str, review_below: float = LOW_CONFIDENCE) -> str:
     out = [
         f"# {assignment} answers read from {ex.filename} by `grade extract`.",
         "# Each value says where it was read and how sure the reading is (0 to 1; below "
-        f"{LOW_CONFIDENCE:g}: CHECK it).",
+        f"{review_below:g}: CHECK it, it is not scored until a TA confirms it).",
         "# Fix what is wrong, save this as answers.yaml in a folder (with the code files), and grade the folder.",
     ]
     for gap in ex.gaps:
@@ -48,11 +48,12 @@ def render_yaml(ex: Extraction, *, assignment: str) -> str:
         notes = f"; {'; '.join(m.notes)}" if m.notes else ""
         out.append(f"# code: {m.filename} ({', '.join(m.defines)}) from {ex.where(m.first)}-{ex.where(m.last)}{notes}")
     by_path = {i.path: i for i in ex.items}
-    _emit(ex, ex.data(), "", 0, by_path, out)
+    _emit(ex, ex.data(), "", 0, by_path, out, review_below)
     return "\n".join(out) + "\n"
 
 
-def _emit(ex: Extraction, node: dict[str, Any], prefix: str, depth: int, by_path: dict[str, Item], out: list[str]) -> None:
+def _emit(ex: Extraction, node: dict[str, Any], prefix: str, depth: int, by_path: dict[str, Item], out: list[str],
+          threshold: float = LOW_CONFIDENCE) -> None:
     pad = "  " * depth
     if depth == 0:
         out.append("")
@@ -62,11 +63,11 @@ def _emit(ex: Extraction, node: dict[str, Any], prefix: str, depth: int, by_path
         if depth == 0 and out[-1] != "":
             out.append("")
         if item is not None:
-            out.append(pad + _comment(ex, item))
+            out.append(pad + _comment(ex, item, threshold))
         label = _flow(key)
         if isinstance(value, dict) and value:
             out.append(f"{pad}{label}:")
-            _emit(ex, value, path + ".", depth + 1, by_path, out)
+            _emit(ex, value, path + ".", depth + 1, by_path, out, threshold)
         elif isinstance(value, str) and ("\n" in value or len(value) > 70) and _literal_ok(value):
             out.append(f"{pad}{label}: |-")
             out.extend(f"{pad}  {line}".rstrip() for line in value.split("\n"))

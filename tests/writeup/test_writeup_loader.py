@@ -141,7 +141,7 @@ def test_extract_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["extract", str(tmp_path / "nope.pdf")]) == 2
     d = folder(tmp_path, {"answers.yaml": "{}"})
     assert main(["extract", str(d)]) == 2
-    assert "no write-up (.pdf, .md or .txt)" in capsys.readouterr().err
+    assert "no write-up (.pdf, .md, .txt, .docx or report notebook)" in capsys.readouterr().err
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"%PDF-1.4 broken")
     assert main(["extract", str(bad)]) == 2
