@@ -150,6 +150,8 @@ def read_docx(data: bytes, filename: str) -> tuple[str, list[tuple[str, int, str
         raise ValueError(f"reading .docx needs python-docx ({err})") from None
     try:
         document = docx.Document(io.BytesIO(data))
+    except MemoryError:
+        raise  # the reader child reports it as the memory limit
     except Exception as err:  # noqa: BLE001 - a malformed .docx can fail anywhere inside python-docx
         raise ValueError(f"not a Word document ({type(err).__name__})") from None
     out = _Collector()

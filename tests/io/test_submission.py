@@ -181,10 +181,13 @@ def test_not_an_archive(tmp_path: Path) -> None:
     (tmp_path / "s1.tgz").write_bytes(b"\x1f\x8b garbage")
     with pytest.raises(SubmissionError, match=r"s1.tgz: not a valid tar archive"):
         open_submission(tmp_path / "s1.tgz")
-    # a lone write-up (.pdf/.md/.txt) is a submission of its own; other files are not
-    (tmp_path / "s1.docx").write_bytes(b"PK\x03\x04 word processor file")
-    with pytest.raises(SubmissionError, match=r"s1.docx: not a folder"):
-        open_submission(tmp_path / "s1.docx")
+    # a lone write-up (.pdf/.md/.txt/.docx) is a submission of its own; other files are not
+    (tmp_path / "s1.odt").write_bytes(b"PK\x03\x04 word processor file")
+    with pytest.raises(SubmissionError, match=r"s1.odt: not a folder"):
+        open_submission(tmp_path / "s1.odt")
+    (tmp_path / "s2.docx").write_bytes(b"PK\x03\x04 word processor file")
+    with open_submission(tmp_path / "s2.docx") as sub:  # a Word report handed in alone (issue 14)
+        assert sub.files == ("s2.docx",)
 
 
 def test_truncated_tar_gz_is_a_corrupt_archive(tmp_path: Path, private_tmp: Path) -> None:
