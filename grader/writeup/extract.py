@@ -161,6 +161,26 @@ class _Statement:
             return False
         return sum(1 for g in grams if g in self.grams) >= 0.6 * len(grams)
 
+    def remainder(self, line: str) -> str:
+        """The line without the runs of three or more words it shares with the statement
+        ("<the statement>: True" is "True"); the line unchanged where it shares none."""
+        words = list(re.finditer(r"[a-z0-9]+(?:\.[0-9]+)?", line.lower()))
+        keys = [m.group() for m in words]
+        shared = [False] * len(words)
+        for i in range(len(words) - 2):
+            if tuple(keys[i: i + 3]) in self.grams:
+                shared[i] = shared[i + 1] = shared[i + 2] = True
+        if not any(shared):
+            return line
+        out, pos = [], 0
+        for m, gone in zip(words, shared):
+            if gone:
+                out.append(line[pos: m.start()])
+                pos = m.end()
+        out.append(line[pos:])
+        rest = re.sub(r"^[\s:;,.\-\u2013\u2014?'\"`]+", "", "".join(out)).strip()
+        return rest if re.search(r"[A-Za-z0-9]", rest) else ""
+
     def has_matrix(self, rows: list[list[float]]) -> bool:
         a = np.asarray(rows, dtype=float)
         return any(m.shape == a.shape and bool(np.array_equal(m, a)) for m in self.matrices)
@@ -195,9 +215,12 @@ class _Q:
         for b in self.section.blocks:
             if b.kind not in kinds:
                 continue
-            if self.statement is not None and b.kind == "text" and self.statement.repeats(b.text):
-                continue
-            out.append((b, b.text))
+            text = b.text
+            if self.statement is not None and b.kind == "text" and self.statement.repeats(text):
+                text = self.statement.remainder(text)
+                if not text.strip(" \t.,:;-()[]*_\"'"):
+                    continue
+            out.append((b, text))
         return out
 
     def excerpt(self) -> str:

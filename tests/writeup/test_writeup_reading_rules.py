@@ -47,6 +47,13 @@ def test_the_question_repeated_is_no_answer(plan: Plan) -> None:
     assert any(g.path == "problem4.q4_1" for g in e.gaps)
 
 
+def test_an_answer_after_the_question_restated_is_read(plan: Plan) -> None:
+    e = ex(plan, "## Problem 1\n### Q1.2\nAdding more layers always improves a network's accuracy: False.\n"
+                 "### Q2.1\nGiven w0 = -1.5, w1 = w2 = 1, name the logic function the perceptron computes: NAND\n")
+    assert item(e, "problem1.q1_2.answer").value is False and item(e, "problem1.q1_2.answer").confidence >= 0.9
+    assert item(e, "problem2.q2_1.function").value == "NAND"  # not AND, nor the statement's weights
+
+
 def test_two_choices_named_wait_for_a_ta_one_is_read(plan: Plan) -> None:
     e = ex(plan, "## Problem 4\n### Q4.2\nNot a blurring kernel: it sharpens.\n")
     assert item(e, "problem4.q4_2.kind").confidence < 0.9
