@@ -170,12 +170,13 @@ def short(value: object, *, width: int = 70) -> str:
 
 
 def graded_paths(plan: "Plan") -> frozenset[str]:
-    """The answers paths of checks worth points (or graded through an alternative)."""
+    """The answers paths of checks worth points (or graded through an alternative) that are
+    scored automatically: free text (``manual``) waits for a TA whatever its confidence."""
     out: set[str] = set()
 
     def walk(checks: Any, graded: bool) -> None:
         for c in checks:
-            if c.spec.answer and (graded or c.spec.points > 0):
+            if c.spec.answer and (graded or c.spec.points > 0) and getattr(c.spec, "kind", "") != "manual":
                 out.add(c.spec.answer)
             walk(c.alternatives, graded or c.spec.points > 0)
 

@@ -88,6 +88,9 @@ def test_course_lab_headings_and_problem_n(plan: Plan) -> None:
     assert guessed.value == [-0.9992, 1.0008, -2.0007] and guessed.confidence < plan.rubric.writeup.review_below
     assert "taken from the order of the headings" in guessed.how
     assert "lms" not in scored(plan, e).get("lab1", {})
+    # free text under a guessed section is not held back: it waits for a TA as free text does
+    assert "manual" not in {getattr(pc.spec, "kind", "") for q in plan.questions for pc in q.checks
+                            if pc.spec.answer in graded_paths(plan)}
 
 
 def test_rubric_headings_open_a_question(plan: Plan) -> None:
