@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import io
 import json
 import linecache
@@ -65,7 +66,7 @@ class NotebookConfig:
     max_figures: int = MAX_FIGURES
 
     @classmethod
-    def from_plain(cls, data: Mapping[str, Any]) -> "NotebookConfig":
+    def from_plain(cls, data: Mapping[str, Any]) -> NotebookConfig:
         aliases = data.get("path_aliases")
         return cls(
             cell_wall_s=float(data.get("cell_wall_s", 60.0)),
@@ -112,14 +113,6 @@ class Figure:
 
 # --------------------------------------------------------------------------------------
 # Source analysis
-
-
-def _targets(node: ast.AST) -> set[str]:
-    names: set[str] = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-            names.add(sub.id)
-    return names
 
 
 def defined_names(stmt: ast.stmt) -> set[str]:
@@ -234,11 +227,10 @@ def _open_figures() -> list[Any]:
 
 def _close(fig: Any) -> None:
     pyplot = sys.modules.get("matplotlib.pyplot")
-    try:
-        if pyplot is not None:
-            pyplot.close(fig)
-    except Exception:  # noqa: BLE001
-        pass
+    if pyplot is None:
+        return
+    with contextlib.suppress(Exception):  # the student's pyplot state may be anything
+        pyplot.close(fig)
 
 
 def describe_axes(fig: Any) -> list[dict[str, Any]]:
@@ -378,10 +370,10 @@ def render_plotly(spec: Any) -> tuple[bytes | None, int, int, list[dict[str, Any
     three_d = any(type(t) is dict and t.get("type") in ("scatter3d", "surface", "mesh3d") for t in traces)
     if three_d:
         try:
-            import mpl_toolkits.mplot3d  # noqa: F401 - registers the 3d projection
+            import mpl_toolkits.mplot3d  # type: ignore[import-untyped]  # noqa: F401 - registers the 3d projection
         except ImportError:
             return None, 0, 0, [], "a 3-D plotly output could not be rendered"
-    ax = fig.add_subplot(projection="3d" if three_d else None)
+    ax: Any = fig.add_subplot(projection="3d" if three_d else None)
     drawn = 0
     skipped: list[str] = []
     for trace in traces:
@@ -433,7 +425,7 @@ def render_plotly(spec: Any) -> tuple[bytes | None, int, int, list[dict[str, Any
             skipped.append(kind[:30])
     if not drawn:
         return None, 0, 0, [], f"a plotly output could not be rendered (traces: {', '.join(skipped) or 'none'})"
-    layout = spec.get("layout") if type(spec.get("layout")) is dict else {}
+    layout: dict[str, Any] = spec["layout"] if type(spec.get("layout")) is dict else {}
     title = layout.get("title")
     if type(title) is dict:
         title = title.get("text")
@@ -623,13 +615,12 @@ def run_notebook(
         with open(path, "rb") as fh:
             source = fh.read(MAX_NOTEBOOK_BYTES).decode("utf-8", errors="replace")
         cells = [(1, source)]
-        cell_names = lambda n: path  # noqa: E731 - a .py keeps its own file name in tracebacks
     else:
         nb, text = _read_notebook(path, display)
         cells, notes = notebook_cells(text, display)
         run.notes += notes
         run.saved = saved_figures(nb, config.max_figures)
-        cell_names = lambda n: _cell_filename(path, n)  # noqa: E731
+
     from . import mplcapture
 
     def shown() -> None:
@@ -644,7 +635,7 @@ def run_notebook(
             source, rewrites = rewrite_aliases(source, config.path_aliases, data_names)
             for line, old, new in rewrites:
                 run.notes.append(f"{display} cell {number} line {line}: the path {old!r} was read as {new!r} in the working folder")
-            filename = cell_names(number)
+            filename = path if path.endswith(".py") else _cell_filename(path, number)  # a .py keeps its name
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             where = f"{display} cell {number}" if not path.endswith(".py") else display
             try:
@@ -668,26 +659,24 @@ def run_notebook(
                 continue
             if before_cell is not None:
                 before_cell()
-            status, exc = _exec_cell(tree, filename, module.__dict__, config if limits else None)
-            try:
+            status, failure = _exec_cell(tree, filename, module.__dict__, config if limits else None)
+            with contextlib.suppress(Exception):  # capture is best effort; the cell's result stands
                 run.capture(number, _open_figures())
-            except Exception:  # noqa: BLE001 - capture is best effort; the cell's result stands
-                pass
             if status == "ok":
                 for _, names in statements:
                     for n in names:
                         poisoned.pop(n, None)
                 run.reports.append(CellReport(number, "ok"))
                 continue
-            assert exc is not None
-            message, _ = describe_exception(exc, workdir)
+            assert failure is not None
+            message, _ = describe_exception(failure, workdir)
             if status == "timeout":
                 message = f"{where}: stopped after {config.cell_wall_s:g} s (the time limit of one cell)"
             elif status == "memory":
                 message = f"{message} (the memory limit of one cell)" if where in message else f"{where}: {message} (the memory limit of one cell)"
             run.reports.append(CellReport(number, status, message))
             run.notes.append(message if message.startswith(display) else f"{where}: {message}")
-            failed_line = _failing_line(exc, filename)
+            failed_line = _failing_line(failure, filename)
             start = _statement_start(tree, failed_line) if failed_line is not None else 0
             for lineno, names in statements:
                 if lineno >= start:
@@ -779,7 +768,7 @@ def write_data(path: str, data: Any) -> None:
 
     ext = path.rsplit(".", 1)[-1].lower()
     if ext == "mat":
-        import scipy.io
+        import scipy.io  # type: ignore[import-untyped]
 
         if type(data) is not dict:
             raise ValueError(f"{os.path.basename(path)}: .mat data is a mapping of variable names to arrays")
@@ -787,8 +776,9 @@ def write_data(path: str, data: Any) -> None:
     elif ext == "npz":
         if type(data) is not dict:
             raise ValueError(f"{os.path.basename(path)}: .npz data is a mapping of names to arrays")
+        arrays: dict[str, Any] = {str(k): np.asarray(v) for k, v in data.items()}
         with open(path, "wb") as fh:
-            np.savez(fh, **{str(k): np.asarray(v) for k, v in data.items()})
+            np.savez(fh, **arrays)
     elif ext == "csv":
         if type(data) is dict:
             columns = [np.asarray(v).reshape(-1) for v in data.values()]
