@@ -73,3 +73,18 @@ def test_student_imports_of_undeclared_packages_are_refused_by_name(tmp_path: Pa
         assert finder.find_spec("helper") is None
     finally:
         sys.meta_path.remove(finder)
+
+
+def test_a_notebook_with_another_name_is_found_by_the_rubrics_patterns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.sandbox._child.notebook import find_notebook
+
+    assert find_notebook(["lab1.py", "lab1.ipynb"], "lab1", ["*"]) == ("lab1.ipynb", None)
+    assert find_notebook(["HW1_Lab1_LMS.ipynb", "notes.txt"], "lab1", ["*lab1*.ipynb"]) == ("HW1_Lab1_LMS.ipynb", None)
+    found, note = find_notebook(["b_lab1.ipynb", "a_lab1.ipynb", "sub/lab1.ipynb"], "lab1", ["*LAB1*.ipynb"])
+    assert found == "a_lab1.ipynb" and note == "2 files could be lab1: a_lab1.ipynb, b_lab1.ipynb; a_lab1.ipynb was run"
+    assert find_notebook(["lab2.ipynb"], "lab1", ["*lab1*"]) == (None, None)
+    monkeypatch.chdir(tmp_path)
+    write_notebook(tmp_path / "ECE661 HW1 Lab1.ipynb", ["W_star = 3"])
+    ctx = ProbeContext(device="cpu", workdir=str(tmp_path), support_dir=str(tmp_path), support_names=[],
+                       support_modules={}, notebooks={"lab1": {"files": ["*lab1*.ipynb"]}}, limits=False)
+    assert ctx.module("lab1").W_star == 3

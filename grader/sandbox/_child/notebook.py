@@ -64,6 +64,7 @@ class NotebookConfig:
     wall_s: float = 600.0
     path_aliases: tuple[str, ...] = DEFAULT_ALIASES
     max_figures: int = MAX_FIGURES
+    files: tuple[str, ...] = ()  # other names the student's file may have ("*lab1*.ipynb")
 
     @classmethod
     def from_plain(cls, data: Mapping[str, Any]) -> NotebookConfig:
@@ -74,6 +75,7 @@ class NotebookConfig:
             wall_s=float(data.get("wall_s", 600.0)),
             path_aliases=tuple(aliases) if aliases is not None else DEFAULT_ALIASES,
             max_figures=int(data.get("max_figures", MAX_FIGURES)),
+            files=tuple(str(f) for f in data.get("files") or ()),
         )
 
 
@@ -109,6 +111,27 @@ class Figure:
             "axes": self.axes,
             "note": self.note,
         }
+
+
+def find_notebook(files: Sequence[str], module: str, patterns: Sequence[str]) -> tuple[str | None, str | None]:
+    """(the student's file for a notebook module, a note): `<module>.ipynb`, else
+    `<module>.py`, else the first (sorted) top-level .ipynb/.py file whose name matches one
+    of `patterns` (case-insensitive shell patterns, "*lab1*.ipynb"). The engine and the
+    child both decide with this, so what is graded is what the page names."""
+    import fnmatch
+
+    top = sorted(f for f in files if "/" not in f)
+    for name in (f"{module}.ipynb", f"{module}.py"):
+        if name in top:
+            return name, None
+    for pattern in patterns:
+        found = [f for f in top if f.lower().endswith((".ipynb", ".py")) and fnmatch.fnmatch(f.lower(), pattern.lower())]
+        if found:
+            note = None
+            if len(found) > 1:
+                note = f"{len(found)} files could be {module}: {', '.join(found[:5])}; {found[0]} was run"
+            return found[0], note
+    return None, None
 
 
 # --------------------------------------------------------------------------------------

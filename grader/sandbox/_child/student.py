@@ -324,14 +324,19 @@ class ProbeContext:
         key = name if not data else name + "\x00" + _digest(data)
         if key in self._runs:
             return self._runs[key]
+        from .notebook import find_notebook
+
         base = pathlib.Path(self._workdir)
-        nb, py = base / f"{name}.ipynb", base / f"{name}.py"
-        path = nb if nb.is_file() else py
-        if not path.is_file():
-            raise StudentFileMissing(f"{name}.ipynb was not submitted")
-        if nb.is_file() and py.is_file():
-            self._note(f"both {name}.ipynb and {name}.py were submitted; {name}.ipynb was run")
         config = NotebookConfig.from_plain(self._notebooks.get(name, {}))
+        listing = [p.name for p in base.iterdir() if p.is_file()]
+        found, note = find_notebook(listing, name, config.files)
+        if found is None:
+            raise StudentFileMissing(f"{name}.ipynb was not submitted")
+        path = base / found
+        if note:
+            self._note(note)
+        if found == f"{name}.ipynb" and (base / f"{name}.py").is_file():
+            self._note(f"both {name}.ipynb and {name}.py were submitted; {name}.ipynb was run")
         saved: dict[pathlib.Path, bytes | None] = {}
         for file, content in (data or {}).items():
             target = base / str(file)
