@@ -84,8 +84,32 @@ def test_a_failing_cell_costs_only_what_depends_on_it(graded: dict[str, Submissi
     assert checks["lab1.model/forward"].status == Status.PASS  # type: ignore[attr-defined]
     notes = "\n".join(broken.notes)
     assert "lab1.ipynb cell 7 not run: it uses W_star, not defined because of lab1.ipynb cell 4, line 2" in notes
-    assert "lab1.ipynb cell 10: stopped after 5 s (the time limit of one cell)" in notes
+    assert "lab1.ipynb cell 11: stopped after 5 s (the time limit of one cell)" in notes
+    assert "lab1.ipynb cell 9, line 1: MemoryError" in notes and "(the memory limit of one cell)" in notes
     assert "the course environment has no `plotly`" in notes
+
+
+def test_matplotlib_in_the_sandbox_without_a_declared_environment(tmp_path: Path) -> None:
+    """A rubric without `environment` (HW1): a student module that plots and calls
+    plt.show() runs headless as before; a notebook module captures its figures."""
+    from grader.sandbox import Limits, ProbeCall, Sandbox
+
+    (tmp_path / "probes.py").write_text(
+        "def run(ctx):\n    return ctx.module('lab1').done\n\n"
+        "def figs(ctx):\n    return [f['source'] for f in ctx.notebook('lab2').figures()]\n")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "lab1.py").write_text("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\ndone = plt.get_backend()\n")
+    from nbfixtures import write_notebook
+
+    write_notebook(sub / "lab2.ipynb", ["import matplotlib.pyplot as plt\n%matplotlib inline", "plt.plot([1, 2])\nplt.show()"])
+    limits = Limits(wall_s=120, cpu_s=120)
+    with Sandbox(probes_file=tmp_path / "probes.py", support_files={}, default_limits=limits) as box:
+        plain = box.run(sub, [ProbeCall("a", "lab1", "run")])["a"]
+    assert plain.status == "ok" and plain.value.lower() == "agg", plain
+    with Sandbox(probes_file=tmp_path / "probes.py", support_files={}, default_limits=limits, notebooks={"lab2": {}}) as box:
+        shown = box.run(sub, [ProbeCall("b", "lab2", "figs")])["b"]
+    assert shown.status == "ok" and shown.value == ["cell 2"], shown
 
 
 def _chromium() -> str | None:

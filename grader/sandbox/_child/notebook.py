@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .codec import type_name
 from .student import NotebookError, describe_exception, notebook_cells, safe_text
 
 DEFAULT_ALIASES = ("/content/drive/MyDrive", "/content/drive/My Drive", "/content", "/kaggle/input", "/kaggle/working")
@@ -227,7 +228,11 @@ def use_capture_backend() -> bool:
     (Jupyter's inline behaviour); True when matplotlib is importable. Called in the zygote
     before pyplot is imported, and on the trusted side before a reference notebook runs."""
     try:
+        import importlib
+
         import matplotlib
+
+        importlib.import_module(f"{__package__}.mplcapture")  # now: a child cannot read this folder
     except ImportError:
         return False
     backend = f"module://{__package__}.mplcapture"
@@ -236,6 +241,15 @@ def use_capture_backend() -> bool:
     else:
         matplotlib.use(backend)
     return True
+
+
+def _capture_sink() -> list[Callable[[], None]]:
+    """The capture backend's sink, where it was loaded (before the child was sandboxed:
+    this package's folder is not readable there); else a list nothing reads (figures are
+    then captured at the end of each cell only)."""
+    module = sys.modules.get(f"{__package__}.mplcapture")
+    sink = getattr(module, "SINK", None)
+    return sink if isinstance(sink, list) else []
 
 
 def _open_figures() -> list[Any]:
@@ -644,13 +658,13 @@ def run_notebook(
         run.notes += notes
         run.saved = saved_figures(nb, config.max_figures)
 
-    from . import mplcapture
+    sink = _capture_sink()
 
     def shown() -> None:
         run.capture(current[0], _open_figures())
 
     current = [0]
-    mplcapture.SINK.append(shown)
+    sink.append(shown)
     poisoned: dict[str, str] = {}
     try:
         for number, source in cells:
@@ -695,7 +709,8 @@ def run_notebook(
             message, _ = describe_exception(failure, workdir)
             if status == "timeout":
                 message = f"{where}: stopped after {config.cell_wall_s:g} s (the time limit of one cell)"
-            elif status == "memory":
+            elif status == "memory":  # numpy's _ArrayMemoryError is a MemoryError to the student
+                message = message.replace(f"{type_name(failure)}:", "MemoryError:", 1)
                 message = f"{message} (the memory limit of one cell)" if where in message else f"{where}: {message} (the memory limit of one cell)"
             run.reports.append(CellReport(number, status, message))
             run.notes.append(message if message.startswith(display) else f"{where}: {message}")
@@ -706,8 +721,8 @@ def run_notebook(
                     for n in names:
                         poisoned[n] = message if message.startswith(display) else f"{where}: {message}"
     finally:
-        if mplcapture.SINK and mplcapture.SINK[-1] is shown:
-            mplcapture.SINK.pop()
+        if sink and sink[-1] is shown:
+            sink.pop()
     run.missing_because = {n: why for n, why in poisoned.items() if n not in run.namespace}
     if len(run.notes) > MAX_NOTES:
         run.notes = run.notes[:MAX_NOTES] + [f"... and {len(run.notes) - MAX_NOTES} more notes on {display}"]
