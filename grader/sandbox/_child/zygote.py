@@ -115,7 +115,7 @@ def preimport_environment(names: Sequence[str], *, capture: bool = False) -> lis
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - an optional package that fails to import costs only its users
+        except Exception:  # noqa: BLE001, S112 - an optional package that fails to import costs only its users
             continue
         done.append(name)
     if "matplotlib.pyplot" in sys.modules:
