@@ -97,3 +97,18 @@ def test_spec_needs_a_file_prefix_or_a_notebook() -> None:
     with pytest.raises(ValueError, match="names a submitted file"):
         Spec(id="f", kind="figure", points=1)
     Spec(id="f", kind="figure", points=1, prefix="lab1c")  # the file form is unchanged
+
+
+def test_a_figure_survives_the_bounds_of_a_results_details() -> None:
+    """A figure's data URI (up to 128 KiB of PNG) used to be cut at 4000 characters like any
+    string of details, so no figure larger than 3 KB ever reached the feedback page."""
+    from grader.results import MAX_DETAIL_TEXT, CheckResult
+
+    image = "data:image/png;base64," + "A" * 100_000
+    check = CheckResult(id="f", status=Status.MANUAL, score=0, max_score=1, message="m",
+                        details={"image": image, "figures": [{"image": image, "caption": "c"}], "other": "x" * 5000})
+    assert check.details["image"] == image and check.details["figures"][0]["image"] == image
+    assert len(check.details["other"]) <= MAX_DETAIL_TEXT + 40  # other strings keep their bound
+    too_big = "data:image/png;base64," + "A" * 400_000
+    cut = CheckResult(id="f", status=Status.MANUAL, score=0, max_score=1, message="m", details={"image": too_big})
+    assert len(cut.details["image"]) < 200_000
