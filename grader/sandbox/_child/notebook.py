@@ -40,6 +40,7 @@ MAX_PLOTLY_JSON = 8 << 20  # characters of one plotly output (JSON or HTML) pars
 MAX_TRACES = 20
 MAX_POINTS = 200_000  # values in one plotly trace (a surface: rows x columns)
 MAX_NOTES = 30
+MAX_CELLS = 1000  # cells reported by notebook.cells
 
 
 class CellTimeout(BaseException):
@@ -603,7 +604,8 @@ class NotebookRun:
         return [f.plain() for f in (self._figures + self.saved)[: self.max_figures]]
 
     def cells(self) -> list[dict[str, Any]]:
-        return [r.plain() for r in self.reports]
+        """Per code cell (at most MAX_CELLS): its status and message."""
+        return [r.plain() for r in self.reports[:MAX_CELLS]]
 
     # -- capture
 
