@@ -76,6 +76,9 @@ class ReferenceContext:
                     if source.is_file():
                         shutil.copyfile(source, os.path.join(folder, source.name))
             self._notebook_dir = folder
+            import weakref
+
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
             self._notebook_ctx = ProbeContext(device=self.device, workdir=folder, support_dir=folder,
                                               support_names=list(self._plan.support_files), support_modules={},
                                               notebooks={k: v.plain() for k, v in self._plan.rubric.notebooks.items()},
@@ -377,12 +380,14 @@ def _start_sandbox(probes_file: Path, support_files: dict[str, Path], device: st
     from grader.sandbox import Sandbox
 
     starting: dict[str, Any] = {}
+    # read here, not in the thread: a reference notebook runs in its own folder meanwhile
+    cwd = os.getcwd()
 
     def start() -> None:
         try:
             starting["box"] = Sandbox(probes_file=probes_file, support_files=support_files, device=device,
                                       isolation=isolation, default_limits=limits,  # type: ignore[arg-type]
-                                      collapse_memory=many, **(environment or {}))
+                                      collapse_memory=many, private_paths=[cwd], **(environment or {}))
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             starting["error"] = err
 
