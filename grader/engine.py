@@ -94,8 +94,8 @@ class ReferenceContext:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 run = self._notebook_ctx.notebook(name, data)  # what the reference prints is nobody's output
         except (FileNotFoundError, ImportError) as err:
-            raise RubricError([f"{self._plan.rubric_path}: the reference has no notebook {name} "
-                               f"({name}.ipynb or {name}.py in {self._plan.package_dir}): {err}"]) from None
+            raise RubricError([(f"{self._plan.rubric_path}: the reference has no notebook {name} "
+                                f"({name}.ipynb or {name}.py in {self._plan.package_dir}): {err}")]) from None
         finally:
             os.chdir(cwd)
             if sys.path and sys.path[0] == folder:
