@@ -56,6 +56,12 @@ class ReferenceContext:
             return self.notebook(name).module  # type: ignore[no-any-return]
         return importlib.import_module(f"{self._plan.rubric.reference}.{name}")
 
+    def figures(self, limit: int = 20) -> list[dict[str, Any]]:
+        """As the child's `ctx.figures()`: the reference's open matplotlib figures, plain."""
+        from grader.sandbox._child.student import ProbeContext
+
+        return ProbeContext.figures(self, limit)  # type: ignore[arg-type]
+
     def notebook(self, name: str, data: Any = None) -> Any:
         """The reference's notebook `name` (reference/<pkg>/<name>.ipynb, else .py) run
         cell by cell as the student's is, in a scratch folder holding the support files
