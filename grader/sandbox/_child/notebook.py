@@ -619,6 +619,38 @@ class NotebookRun:
             _close(fig)
 
 
+class _Shown:
+    """What IPython.display's HTML/Markdown/Image/Latex return: kept, never rendered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+
+
+def _ipython_shim(show: Callable[[Any], None]) -> dict[str, types.ModuleType]:
+    """`IPython` and `IPython.display` as a notebook sees them in Jupyter, where the
+    environment has no IPython: `display(fig)` captures a figure, `clear_output()` and the
+    rich-output classes do nothing, `get_ipython()` is None. Students' training loops call
+    these; without them every such cell would fail."""
+    ipython = types.ModuleType("IPython")
+    shown = types.ModuleType("IPython.display")
+
+    def display(*objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            show(obj)
+
+    def clear_output(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    for name in ("HTML", "Markdown", "Image", "Latex", "Math", "JSON", "SVG"):
+        setattr(shown, name, type(name, (_Shown,), {}))
+    shown.display = display  # type: ignore[attr-defined]
+    shown.clear_output = clear_output  # type: ignore[attr-defined]
+    ipython.display = shown  # type: ignore[attr-defined]
+    ipython.get_ipython = lambda: None  # type: ignore[attr-defined]
+    ipython.version_info = (0, 0, 0, "grader")  # type: ignore[attr-defined]  # read by matplotlib where IPython is loaded
+    return {"IPython": ipython, "IPython.display": shown}
+
+
 def _read_notebook(path: str, display: str) -> tuple[Any, str]:
     with open(path, "rb") as fh:
         raw = fh.read(MAX_NOTEBOOK_BYTES + 1)
@@ -667,6 +699,18 @@ def run_notebook(
 
     current = [0]
     sink.append(shown)
+
+    def display_one(obj: Any) -> None:
+        if type(obj).__name__ == "Figure" and hasattr(obj, "savefig"):
+            run.capture(current[0], [obj])
+
+    shims: dict[str, types.ModuleType] = {}
+    try:
+        import IPython  # noqa: F401 - the real one, where the environment has it
+    except ImportError:
+        shims = {k: v for k, v in _ipython_shim(display_one).items() if k not in sys.modules}
+        sys.modules.update(shims)
+    module.__dict__["display"] = getattr(sys.modules.get("IPython.display"), "display", None) or (lambda *o, **k: None)
     poisoned: dict[str, str] = {}
     try:
         for number, source in cells:
@@ -725,6 +769,9 @@ def run_notebook(
     finally:
         if sink and sink[-1] is shown:
             sink.pop()
+        for name, shim in shims.items():
+            if sys.modules.get(name) is shim:
+                del sys.modules[name]
     run.missing_because = {n: why for n, why in poisoned.items() if n not in run.namespace}
     if len(run.notes) > MAX_NOTES:
         run.notes = run.notes[:MAX_NOTES] + [f"... and {len(run.notes) - MAX_NOTES} more notes on {display}"]
