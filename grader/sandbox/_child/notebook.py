@@ -706,7 +706,7 @@ def run_notebook(
 
     shims: dict[str, types.ModuleType] = {}
     try:
-        import IPython  # noqa: F401 - the real one, where the environment has it
+        import IPython  # type: ignore[import-not-found, unused-ignore]  # noqa: F401 - the real one, where installed
     except ImportError:
         shims = {k: v for k, v in _ipython_shim(display_one).items() if k not in sys.modules}
         sys.modules.update(shims)
@@ -769,9 +769,9 @@ def run_notebook(
     finally:
         if sink and sink[-1] is shown:
             sink.pop()
-        for name, shim in shims.items():
-            if sys.modules.get(name) is shim:
-                del sys.modules[name]
+        for shim_name, shim in shims.items():
+            if sys.modules.get(shim_name) is shim:
+                del sys.modules[shim_name]
     run.missing_because = {n: why for n, why in poisoned.items() if n not in run.namespace}
     if len(run.notes) > MAX_NOTES:
         run.notes = run.notes[:MAX_NOTES] + [f"... and {len(run.notes) - MAX_NOTES} more notes on {display}"]
