@@ -219,10 +219,12 @@ def _grade_notebook(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if good is None:
         reasons = "; ".join(f["caption"] for f in shown) or "; ".join(refused[:3])
         return outcome(Status.FAIL, f"no figure{titled}{where} has what the question asks for: {reasons}", details=details)
-    details.update(figures=[good], image=good["image"], sha256=good["sha256"])  # the one that counts
     text = f"figure from {good['caption']}"
     if not spec.review:
+        details.update(figures=[good], sha256=good["sha256"])  # the one that counts, shown beside the check
         return outcome(Status.PASS, text, details=details)
+    # for a TA: the image in the review queue (once, not also beside the check)
+    details.update(figures=[], image=good["image"], sha256=good["sha256"], caption=good["caption"])
     return outcome(Status.MANUAL, "left for manual review", details=details, views=[TextView(label="figure", text=text)])
 
 

@@ -49,9 +49,10 @@ def test_the_figure_with_the_asked_structure_is_picked_and_reviewed_with_its_ima
     res = grade(_spec(projection="3d", surfaces=1), _ctx(figs))
     assert res.status == Status.MANUAL
     assert res.details["image"].startswith("data:image/png;base64,")
-    assert [f["caption"].split(":")[0] for f in res.details["figures"]] == ["cell 6"]  # only the one that counts
+    assert res.details["caption"].startswith("cell 6: 3d: 1 surface") and res.details["figures"] == []  # shown once, to the TA
     passed = grade(_spec(title_contains="mse", lines=2, axes=1, review=False), _ctx(figs))
     assert passed.status == Status.PASS and passed.fraction == 1.0
+    assert [f["caption"].split(":")[0] for f in passed.details["figures"]] == ["cell 4"]  # only the one that counts
 
 
 def test_a_figure_without_the_structure_fails_with_what_it_has() -> None:

@@ -67,7 +67,8 @@ def test_a_students_notebook_is_graded_by_the_names_it_leaves(graded: dict[str, 
     assert "lab1.ipynb cell 11, line 1: ModuleNotFoundError: the course environment has no `plotly`; ask your instructor" in notes
     # the 3-D plane: drawn with matplotlib in cell 8, and the plotly surface re-drawn from the saved output
     plane = checks["lab1.lms/plane_plot"]
-    assert [f["caption"] for f in plane.details["figures"]] == ["cell 8: 3d: 1 surface, 1 collection, title 'fitted plane'"]  # type: ignore[attr-defined]
+    assert plane.details["caption"] == "cell 8: 3d: 1 surface, 1 collection, title 'fitted plane'"  # type: ignore[attr-defined]
+    assert plane.details["image"].startswith("data:image/png;base64,")  # type: ignore[attr-defined]
     plotly = checks["lab1.lms/plotly_plot"]
     assert plotly.details["figures"][0]["caption"].startswith("saved output of cell 11: 3d: 1 surface")  # type: ignore[attr-defined]
 
