@@ -139,9 +139,11 @@ class ServiceStore:
 
     def _init(self, assignment: str) -> None:
         with self._lock:
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and not {"meta", "tokens", "jobs"} <= tables:
+                raise StoreError(f"{self.path}: a SQLite database, but not the grader service's; it was left as it is")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
-            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not tables:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:

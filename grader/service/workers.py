@@ -30,9 +30,10 @@ __all__ = ["Job", "JobResult", "LocalPool", "Workers"]
 
 
 class Job(BaseModel):
-    """One submission to grade: its bytes and the file name it is graded as."""
+    """One submission to grade: its bytes and the file name it is graded as. On the wire
+    (JSON) the bytes are base64."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
 
     id: str
     filename: str
