@@ -27,6 +27,10 @@ TOY = Path(__file__).resolve().parent / "toy" / "toy.yaml"
 ANSWERS = b"q1:\n  a: true\n  b: true\nq2:\n  why: because\n"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: starts a server process or a browser, or fuzzes the API")
+
+
 @pytest.fixture(scope="session")
 def toy_plan() -> Plan:
     return load_plan(TOY)
