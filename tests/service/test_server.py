@@ -6,11 +6,13 @@ zip and sees the feedback (headless Chromium driven over its DevTools pipe)."""
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -160,6 +162,7 @@ def test_kill_9_mid_grading_loses_nothing(tmp_path: Path) -> None:
                 break
             assert st["state"] == "queued", st
             time.sleep(0.05)
+        assert st["state"] == "running", st
         server.kill9()
     finally:
         server.stop()
@@ -176,6 +179,9 @@ def test_kill_9_mid_grading_loses_nothing(tmp_path: Path) -> None:
         listed = httpx.get(f"{again.url}/api/v1/submissions", headers={"Authorization": f"Bearer {tokens['ta']}"},
                            timeout=30).json()
         assert sorted(j["id"] for j in listed) == sorted(jobs.values())  # none lost, none twice
+        with sqlite3.connect(out / "service.sqlite") as db:
+            attempts = dict(db.execute("SELECT id, attempts FROM jobs").fetchall())
+        assert attempts[jobs["alice"]] == 2  # killed while graded, graded again once
     finally:
         again.stop()
 
@@ -208,21 +214,30 @@ def _chromium() -> str | None:
     return None
 
 
+def _high(fd: int) -> int:
+    """The fd moved to 10 or above: `3<&X 4>&Y` must not overwrite X or Y (bash: dash takes one-digit fds only)"""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return high
+
+
 class DevTools:
     """Chromium's DevTools protocol over ``--remote-debugging-pipe`` (fd 3 in, fd 4 out):
     no websocket library needed."""
 
     def __init__(self, chromium: str, profile: str) -> None:
-        to_r, self._to_w = os.pipe()
-        self._from_r, from_w = os.pipe()
+        to_r, self._to_w = (_high(fd) for fd in os.pipe())
+        self._from_r, from_w = (_high(fd) for fd in os.pipe())
         flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--remote-debugging-pipe", "--window-size=1280,1600",
                  f"--user-data-dir={profile}", "about:blank"]
-        self.proc = subprocess.Popen(["sh", "-c", f'exec "$0" "$@" 3<&{to_r} 4>&{from_w}', chromium, *flags],
-                                     pass_fds=(to_r, from_w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(["bash", "-c", f'exec "$0" "$@" 3<&{to_r} 4>&{from_w}', chromium, *flags],
+                                     pass_fds=(to_r, from_w), stdout=subprocess.DEVNULL,
+                                     stderr=open(Path(profile) / "stderr.log", "wb"),
                                      env={**os.environ, "HOME": profile})
         os.close(to_r)
         os.close(from_w)
+        self.profile = profile
         self._buf = b""
         self._id = 0
         self.session: str | None = None
@@ -237,7 +252,7 @@ class DevTools:
         while time.monotonic() < end:
             while b"\0" not in self._buf:
                 chunk = os.read(self._from_r, 1 << 16)
-                assert chunk, "Chromium closed the pipe"
+                assert chunk, "Chromium closed the pipe: " + self.log()
                 self._buf += chunk
             raw, self._buf = self._buf.split(b"\0", 1)
             reply = json.loads(raw)
@@ -245,6 +260,10 @@ class DevTools:
                 assert "error" not in reply, reply
                 return dict(reply.get("result", {}))
         raise AssertionError(f"{method}: no reply")
+
+    def log(self) -> str:
+        path = Path(self.profile) / "stderr.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
     def open(self, url: str) -> None:
         target = self.call("Target.createTarget", url=url)["targetId"]
