@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import queue
+import sys
 import threading
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from grader.gradebook import Gradebook
+from grader.gradebook import Gradebook, GradebookError
 from grader.results import (
     CheckResult,
     QuestionResult,
@@ -225,10 +227,12 @@ class Service:
                 return
             try:
                 self._run(job_id)
+            except Exception:  # noqa: BLE001 - a grader bug: logged; the job stays unfinished (graded on restart)
+                traceback.print_exc()
             finally:
                 with self._lock:
                     self._pending.discard(job_id)
-                ev = self._done.get(job_id)
+                    ev = self._done.pop(job_id, None)  # an id not in _done is finished: the map stays small
                 if ev is not None:
                     ev.set()
 
@@ -247,7 +251,15 @@ class Service:
                 out = self.workers.grade(Job(id=job_id, filename=row.filename, sha256=row.sha256, data=data))
             if self._stopping.is_set() and out.internal:
                 return  # shutting down: left queued/running, graded again on the next start
-            self._record(row, out)
+            while True:
+                try:
+                    self._record(row, out)
+                    return
+                except GradebookError as err:  # e.g. `grade review --set` holds the gradebook for a moment
+                    if self._stopping.is_set():
+                        return  # left running: graded again on the next start
+                    print(f"warning: {err}; retrying in 1 s", file=sys.stderr, flush=True)
+                    self._stopping.wait(1.0)
         finally:
             self.metrics.running -= 1
 

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ANSWERS, TOY, ServeFactory, zip_bytes
 
 from grader.cli import main as grade_main
 from grader.service.app import BodyLimit
 from grader.service.workers import Job, JobResult, LocalPool
-
-from conftest import ANSWERS, TOY, Served, ServeFactory, zip_bytes
 
 
 def cli_result(path: Path, tmp: Path) -> bytes:
@@ -280,7 +279,7 @@ def test_same_bytes_are_stored_once(serve: ServeFactory) -> None:
 
 
 def test_late_is_flagged_and_after_the_cutoff_refused(serve: ServeFactory) -> None:
-    deadline = dt.datetime(2030, 1, 10, 23, 59, tzinfo=dt.timezone.utc)
+    deadline = dt.datetime(2030, 1, 10, 23, 59, tzinfo=dt.UTC)
     now = [deadline - dt.timedelta(hours=1)]
     s = serve(deadline=deadline, cutoff=deadline + dt.timedelta(days=2), clock=lambda: now[0])
     data = zip_bytes({"answers.yaml": ANSWERS})
@@ -300,8 +299,8 @@ def test_rubric_refuses_naive_times_and_a_cutoff_before_the_deadline() -> None:
     with pytest.raises(ValidationError, match="time zone"):
         ServiceSettings(deadline=dt.datetime(2030, 1, 1))
     with pytest.raises(ValidationError, match="before the deadline"):
-        ServiceSettings(deadline=dt.datetime(2030, 1, 2, tzinfo=dt.timezone.utc),
-                        cutoff=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc))
+        ServiceSettings(deadline=dt.datetime(2030, 1, 2, tzinfo=dt.UTC),
+                        cutoff=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
 
 
 # --------------------------------------------------------------------------- nothing lost

@@ -35,7 +35,7 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO), "GRADER_CACHE_DIR": "off"}
 
 
 def grade(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=ENV, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "grader", *args], check=False, cwd=cwd, env=ENV, capture_output=True, text=True,
                           timeout=600)
 
 
@@ -231,10 +231,10 @@ class DevTools:
         flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--remote-debugging-pipe", "--window-size=1280,1600",
                  f"--user-data-dir={profile}", "about:blank"]
-        self.proc = subprocess.Popen(["bash", "-c", f'exec "$0" "$@" 3<&{to_r} 4>&{from_w}', chromium, *flags],
-                                     pass_fds=(to_r, from_w), stdout=subprocess.DEVNULL,
-                                     stderr=open(Path(profile) / "stderr.log", "wb"),
-                                     env={**os.environ, "HOME": profile})
+        with open(Path(profile) / "stderr.log", "wb") as log:
+            self.proc = subprocess.Popen(["bash", "-c", f'exec "$0" "$@" 3<&{to_r} 4>&{from_w}', chromium, *flags],
+                                         pass_fds=(to_r, from_w), stdout=subprocess.DEVNULL, stderr=log,
+                                         env={**os.environ, "HOME": profile})
         os.close(to_r)
         os.close(from_w)
         self.profile = profile
