@@ -126,6 +126,8 @@ class Service:
         self._lock = threading.Lock()  # accepting: rate and queue checks, then the insert
         self._gb_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._records: queue.Queue[tuple[JobRow, JobResult] | None] = queue.Queue()
+        self._recorder_thread: threading.Thread | None = None
         self._stopping = threading.Event()
         with Gradebook.open(self.results_dir, create=True, exclusive=True) as gb:
             gb.set_meta({**_plan_meta(plan, audience="student"), "submissions": f"grade serve {self.results_dir.resolve()}"})
@@ -133,20 +135,29 @@ class Service:
     # ------------------------------------------------------------------ life
 
     def start(self) -> None:
-        """Queue again every job not finished, then start the dispatchers."""
+        """Queue again every job not finished, then start the dispatchers and the recorder."""
         for job in self.store.unfinished():
             self._enqueue(job.id)
+        self._recorder_thread = threading.Thread(target=self._recorder, name="serve-record", daemon=True)
+        self._recorder_thread.start()
         for i in range(self.workers.capacity):
             t = threading.Thread(target=self._dispatch, name=f"serve-{i}", daemon=True)
             t.start()
             self._threads.append(t)
 
     def close(self) -> None:
+        """Stop taking jobs, let the ones being graded finish (30 s at most each), record
+        them, then close. What is still queued stays queued in the store."""
         self._stopping.set()
         for _ in self._threads:
             self._queue.put(None)
         for t in self._threads:
             t.join(timeout=30)
+        self._threads.clear()
+        if self._recorder_thread is not None:
+            self._records.put(None)
+            self._recorder_thread.join(timeout=30)
+            self._recorder_thread = None
         self.workers.close()
         self.store.close()
 
@@ -225,21 +236,27 @@ class Service:
             job_id = self._queue.get()
             if job_id is None:
                 return
+            handed = False
             try:
-                self._run(job_id)
+                handed = self._run(job_id)
             except Exception:  # noqa: BLE001 - a grader bug: logged; the job stays unfinished (graded on restart)
                 traceback.print_exc()
             finally:
-                with self._lock:
-                    self._pending.discard(job_id)
-                    ev = self._done.pop(job_id, None)  # an id not in _done is finished: the map stays small
-                if ev is not None:
-                    ev.set()
+                if not handed:
+                    self._finished(job_id)
 
-    def _run(self, job_id: str) -> None:
+    def _finished(self, job_id: str) -> None:
+        with self._lock:
+            self._pending.discard(job_id)
+            ev = self._done.pop(job_id, None)  # an id not in _done is finished: the map stays small
+        if ev is not None:
+            ev.set()
+
+    def _run(self, job_id: str) -> bool:
+        """Grade one job; True when its outcome was handed to the recorder."""
         row = self.store.job(job_id)
         if row is None or row.state in ("done", "failed"):
-            return
+            return False
         self.store.start_job(job_id)
         self.metrics.running += 1
         try:
@@ -249,27 +266,52 @@ class Service:
                 out = JobResult(id=job_id, failure=f"the stored upload cannot be read ({err.strerror})", internal=True)
             else:
                 out = self.workers.grade(Job(id=job_id, filename=row.filename, sha256=row.sha256, data=data))
-            if self._stopping.is_set() and out.internal:
-                return  # shutting down: left queued/running, graded again on the next start
-            while True:
-                try:
-                    self._record(row, out)
-                    return
-                except GradebookError as err:  # e.g. `grade review --set` holds the gradebook for a moment
-                    if self._stopping.is_set():
-                        return  # left running: graded again on the next start
-                    print(f"warning: {err}; retrying in 1 s", file=sys.stderr, flush=True)
-                    self._stopping.wait(1.0)
         finally:
             self.metrics.running -= 1
+        if self._stopping.is_set() and out.internal:
+            return False  # shutting down: left running, graded again on the next start
+        self._records.put((row, out))
+        return True
 
-    def _record(self, row: JobRow, out: JobResult) -> None:
-        with self._gb_lock, Gradebook.open(self.results_dir, create=True, exclusive=True) as gb:
-            gb.record(assignment=self.assignment, student=row.student, submission=row.student,
-                      content_hash=out.content_hash or f"file:{row.sha256}", rubric_hash=self.plan.rubric_hash,
-                      grading_key=self._key, source=f"upload {row.id} ({row.filename})", wall_s=out.wall_s,
-                      result_json=out.result_json, score=out.score, max_score=out.max_score,
-                      failure=None if out.result_json is not None else (out.failure or "not graded"))
+    def _recorder(self) -> None:
+        """The one writer of outcomes: the gradebook (one connection, kept open), then the
+        job's row; only then is the job finished for those waiting on it. Off the grading
+        threads, so a slow disk does not hold a grading slot."""
+        gb: Gradebook | None = None
+        try:
+            while True:
+                item = self._records.get()
+                if item is None:
+                    return
+                row, out = item
+                while True:
+                    try:
+                        if gb is None:
+                            gb = Gradebook.open(self.results_dir, create=True, exclusive=False)
+                        self._record(gb, row, out)
+                        break
+                    except GradebookError as err:  # e.g. `grade review --set` writing at the same moment
+                        if gb is not None:
+                            gb.close()
+                            gb = None
+                        if self._stopping.is_set():
+                            break  # left running: graded again on the next start
+                        print(f"warning: {err}; retrying in 1 s", file=sys.stderr, flush=True)
+                        self._stopping.wait(1.0)
+                    except Exception:  # noqa: BLE001 - logged; the job stays unfinished (graded on restart)
+                        traceback.print_exc()
+                        break
+                self._finished(row.id)
+        finally:
+            if gb is not None:
+                gb.close()
+
+    def _record(self, gb: Gradebook, row: JobRow, out: JobResult) -> None:
+        gb.record(assignment=self.assignment, student=row.student, submission=row.student,
+                  content_hash=out.content_hash or f"file:{row.sha256}", rubric_hash=self.plan.rubric_hash,
+                  grading_key=self._key, source=f"upload {row.id} ({row.filename})", wall_s=out.wall_s,
+                  result_json=out.result_json, score=out.score, max_score=out.max_score,
+                  failure=None if out.result_json is not None else (out.failure or "not graded"))
         self.store.finish_job(row.id, result_json=out.result_json, score=out.score, max_score=out.max_score,
                               failure=out.failure, wall_s=out.wall_s)
         m = self.metrics
