@@ -3,7 +3,8 @@
 What may be sent (multipart, one or more parts named ``files``):
 
 - one archive (``.zip``, ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``, ``.tar.xz``): kept as
-  it is, under its name (so the result names the submission as ``grade NAME.zip`` does);
+  it is, under its name (so the result names the submission as ``grade NAME.zip`` does;
+  characters outside ``A-Za-z0-9._-`` in the name become ``_``);
 - one write-up (``.pdf``, ``.md``, ``.txt``): kept as it is, graded as ``grade report.pdf``;
 - loose files (answers file, ``.py``, notebooks, figures; also a lone notebook): packed
   into one zip named after the student (``alice.zip``, graded as the folder ``alice/``
@@ -31,13 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from grader import submission as submission_module
 from grader.docio import format_size
 from grader.submission import SubmissionError, open_submission
 
 __all__ = ["Accepted", "UploadRejected", "accept_upload", "blob_path"]
 
-_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
-_WRITEUP_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
+# what the grader opens as an archive or as a lone write-up: the same lists, so a kind the
+# grader learns to read is accepted here too
+_ARCHIVE_SUFFIXES: tuple[str, ...] = submission_module._ARCHIVE_SUFFIXES
+_WRITEUP_SUFFIXES: tuple[str, ...] = submission_module._WRITEUP_SUFFIXES
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 _MAX_NAME = 100
 _CHUNK = 1 << 16

@@ -1,30 +1,22 @@
 """Fixtures of the service's tests: the toy rubric (answers checks only, one hidden: the real
 engine grades it without a sandbox, in milliseconds), a service over it in a temporary
-results folder, tokens, and small builders of uploads."""
+results folder, tokens, and small builders of uploads (``service_helpers``)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import io
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("fastapi")
-
 from fastapi.testclient import TestClient
+from service_helpers import TOY, Served, with_settings
 
-from grader.rubric import Plan, ServiceSettings, load_plan
+from grader.rubric import Plan, load_plan
 from grader.service.app import create_app
 from grader.service.core import Service
 from grader.service.workers import LocalPool, Workers
-
-TOY = Path(__file__).resolve().parent / "toy" / "toy.yaml"
-ANSWERS = b"q1:\n  a: true\n  b: true\nq2:\n  why: because\n"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,46 +28,8 @@ def toy_plan() -> Plan:
     return load_plan(TOY)
 
 
-def with_settings(plan: Plan, **settings: Any) -> Plan:
-    rubric = plan.rubric.model_copy(update={"service": ServiceSettings(**settings)})
-    return dataclasses.replace(plan, rubric=rubric)
-
-
-def zip_bytes(files: dict[str, bytes], *, top: str | None = None) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in files.items():
-            zf.writestr(f"{top}/{name}" if top else name, data)
-    return buf.getvalue()
-
-
-@dataclasses.dataclass
-class Served:
-    service: Service
-    client: TestClient
-    tokens: dict[str, str]
-    results: Path
-
-    def auth(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
-    def submit(self, who: str, name: str, data: bytes) -> Any:
-        return self.client.post("/api/v1/submissions", headers=self.auth(who),
-                                files={"files": (name, data, "application/octet-stream")})
-
-    def wait(self, who: str, job_id: str) -> dict[str, Any]:
-        r = self.client.get(f"/api/v1/submissions/{job_id}", params={"wait": 30}, headers=self.auth(who))
-        assert r.status_code == 200, r.text
-        status: dict[str, Any] = r.json()
-        assert status["state"] in ("done", "failed"), status
-        return status
-
-
-ServeFactory = Callable[..., Served]
-
-
 @pytest.fixture
-def serve(tmp_path: Path, toy_plan: Plan) -> Iterator[ServeFactory]:
+def serve(tmp_path: Path, toy_plan: Plan) -> Iterator[Callable[..., Served]]:
     made: list[Served] = []
 
     def make(*, plan: Plan | None = None, workers: Workers | None = None, max_queue: int = 50,

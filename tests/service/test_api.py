@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ANSWERS, TOY, ServeFactory, zip_bytes
 
-from grader.cli import main as grade_main
-from grader.service.app import BodyLimit
-from grader.service.workers import Job, JobResult, LocalPool
+pytest.importorskip("fastapi")
+
+from grader.cli import main as grade_main  # noqa: E402
+from grader.service.app import BodyLimit  # noqa: E402
+from grader.service.workers import Job, JobResult, LocalPool  # noqa: E402
+from service_helpers import ANSWERS, TOY, ServeFactory, zip_bytes  # noqa: E402
 
 
 def cli_result(path: Path, tmp: Path) -> bytes:
