@@ -12,12 +12,12 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from grader.rubric import Plan
-from grader.service.app import create_app
-from grader.service.core import Service
-from grader.service.workers import LocalPool
+from grader.rubric import Plan  # noqa: E402
+from grader.service.app import create_app  # noqa: E402
+from grader.service.core import Service  # noqa: E402
+from grader.service.workers import LocalPool  # noqa: E402
 
 
 @pytest.fixture(scope="module")
