@@ -71,7 +71,9 @@ def cmd_serve(argv: Sequence[str]) -> int:
     from grader.cli import load_plan_for
     from grader.device import resolve_device
     from grader.service.app import create_app
-    from grader.service.core import Service
+    from grader.gradebook import GradebookError
+    from grader.service.core import Service, ServiceError
+    from grader.service.store import StoreError
     from grader.service.workers import LocalPool
 
     plan = load_plan_for(args)
@@ -79,7 +81,12 @@ def cmd_serve(argv: Sequence[str]) -> int:
     jobs = args.jobs or _default_jobs()
     t0 = time.perf_counter()
     pool = LocalPool(plan, device=device, isolation=args.isolation, capacity=jobs)
-    service = Service(args.out, plan, pool, device=device, max_queue=args.max_queue)
+    try:
+        service = Service(args.out, plan, pool, device=device, max_queue=args.max_queue)
+    except (ServiceError, GradebookError, StoreError) as err:
+        pool.close()
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         service.start()
         app = create_app(service)

@@ -40,10 +40,17 @@ from grader.service.intake import UploadRejected, accept_upload, blob_path
 from grader.service.store import JobRow, ServiceStore
 from grader.service.workers import Job, JobResult, Workers
 
-__all__ = ["Metrics", "Refused", "Service", "student_view"]
+__all__ = ["Metrics", "Refused", "Service", "ServiceError", "student_view"]
 
 PUBLIC_NOTICE = "public checks only until grades are released: this is not your grade"
 _BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, float("inf"))
+
+
+_SOURCE = "grade serve "  # the gradebook's `submissions`: what fills it (class mode: the submissions folder)
+
+
+class ServiceError(Exception):
+    """The service cannot start on this results folder (it belongs to something else)."""
 
 
 class Refused(Exception):
@@ -130,7 +137,14 @@ class Service:
         self._recorder_thread: threading.Thread | None = None
         self._stopping = threading.Event()
         with Gradebook.open(self.results_dir, create=True, exclusive=True) as gb:
-            gb.set_meta({**_plan_meta(plan, audience="student"), "submissions": f"grade serve {self.results_dir.resolve()}"})
+            held, source = gb.meta("assignment"), gb.meta("submissions")
+            if held is not None and held != self.assignment:
+                raise ServiceError(f"{self.results_dir}/ holds results of {held}, not {self.assignment}: "
+                                   "use another --out folder")
+            if source is not None and not source.startswith(_SOURCE):
+                raise ServiceError(f"{self.results_dir}/ holds the class-mode results of {source}: a results folder "
+                                   "is graded by class mode or served, not both; use another --out folder")
+            gb.set_meta({**_plan_meta(plan, audience="student"), "submissions": f"{_SOURCE}{self.results_dir.resolve()}"})
 
     # ------------------------------------------------------------------ life
 

@@ -417,3 +417,21 @@ def test_store_refuses_another_assignments_folder(serve: ServeFactory, tmp_path:
     sqlite3.connect(other / "service.sqlite").execute("CREATE TABLE x (y)").connection.commit()
     with pytest.raises(StoreError, match="not the grader service"):
         ServiceStore(other, assignment="toy")
+
+
+def test_a_class_mode_results_folder_is_not_served(toy_plan: Any, tmp_path: Path) -> None:
+    """Serving into class mode's results folder would take over its gradebook."""
+    from grader.gradebook import Gradebook
+    from grader.service.core import Service, ServiceError
+
+    results = tmp_path / "results"
+    with Gradebook.open(results, create=True, exclusive=True) as gb:
+        gb.set_meta({"assignment": "toy", "submissions": str(tmp_path / "submissions")})
+    pool = LocalPool(toy_plan, device="cpu", capacity=1)
+    try:
+        with pytest.raises(ServiceError, match="class-mode results"):
+            Service(results, toy_plan, pool, device="cpu")
+    finally:
+        pool.close()
+    with Gradebook.open(results, create=False, exclusive=False) as gb:
+        assert gb.meta("submissions") == str(tmp_path / "submissions")  # left as it was

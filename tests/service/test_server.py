@@ -62,12 +62,14 @@ class Server:
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--assignment", "hw1", "--out",
-                                      str(self.out), "--port", str(self.port), "--jobs", "2"],
-                                     cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.log = self.out.parent / f"server-{self.port}.log"
+        with open(self.log, "w", encoding="utf-8") as log:  # a file, not a pipe nobody reads: it never fills up
+            self.proc = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--assignment", "hw1", "--out",
+                                          str(self.out), "--port", str(self.port), "--jobs", "2"],
+                                         cwd=REPO, env=ENV, stdout=log, stderr=subprocess.STDOUT, text=True)
         end = time.monotonic() + 300
         while time.monotonic() < end:
-            assert self.proc.poll() is None, self.proc.communicate()[0][-3000:]
+            assert self.proc.poll() is None, self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
