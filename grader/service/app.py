@@ -25,6 +25,7 @@ is 408. The page (``/``) is server-rendered and needs no JavaScript.
 """
 
 import asyncio
+import html
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Literal
@@ -54,6 +55,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grader.docio import format_size
+from grader.results import SubmissionResult
 from grader.service.core import Refused, Service
 from grader.service.store import JobRow, TokenRow
 
@@ -122,6 +124,12 @@ def _problem(status: int, detail: Any, headers: dict[str, str] | None = None) ->
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+def _page_problem(status: int, detail: str) -> HTMLResponse:
+    """The same refusal for the page's form (a person reads it, without JavaScript)."""
+    return HTMLResponse(f"<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not accepted</title>"
+                        f"<p>{html.escape(detail)}</p><p><a href=\"/\">Back</a></p></html>", status_code=status)
+
+
 class BodyLimit:
     """Bounds request bodies before the app parses them (see the module docstring)."""
 
@@ -138,6 +146,7 @@ class BodyLimit:
             return
         path = scope.get("path", "")
         upload = path in (f"{API}/submissions", "/upload")
+        refuse = _page_problem if path == "/upload" else _problem
         limit = self.upload_limit() + _MULTIPART_ROOM if upload else _SMALL_BODY
         shown = format_size(self.upload_limit()) if upload else format_size(_SMALL_BODY)
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
@@ -147,10 +156,10 @@ class BodyLimit:
             try:
                 n = int(declared)
             except ValueError:
-                await _problem(400, "Content-Length is not a number")(scope, receive, send)
+                await refuse(400, "Content-Length is not a number")(scope, receive, send)
                 return
             if n > limit:
-                await _problem(413, too_big)(scope, receive, send)
+                await refuse(413, too_big)(scope, receive, send)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -160,7 +169,7 @@ class BodyLimit:
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(0.01, min(self.idle_s, left)))
             except TimeoutError:
-                await _problem(408, f"the upload was too slow (more than {self.idle_s:g} s without data, or "
+                await refuse(408, f"the upload was too slow (more than {self.idle_s:g} s without data, or "
                                f"{self.total_s:g} s in all); try again")(scope, receive, send)
                 return
             if message["type"] == "http.disconnect":
@@ -168,7 +177,7 @@ class BodyLimit:
             body = message.get("body", b"")
             size += len(body)
             if size > limit:
-                await _problem(413, too_big)(scope, receive, send)
+                await refuse(413, too_big)(scope, receive, send)
                 return
             chunks.append(body)
             if not message.get("more_body", False):
@@ -337,12 +346,30 @@ def create_app(service: Service) -> FastAPI:
     @app.get(f"{API}/class/report", response_class=HTMLResponse, responses=_ERRORS)
     def class_report(who: Instructor) -> HTMLResponse:
         """The class report: histogram, per-question statistics, failures, review queue."""
-        from grader.batch import _class_report
+        from grader.report.html import GradingFailure
         from grader.review import effective_results
 
         with _gradebook() as gb:
             items = effective_results(gb, service.assignment)
-        return HTMLResponse(_class_report(renderer, items))
+        # one row per student, named by their id (what each uploaded is often called the same,
+        # e.g. hw1.zip), linked to the feedback of the submission that stands for them
+        results: list[SubmissionResult] = []
+        failures: list[GradingFailure] = []
+        links: dict[str, str] = {}
+        timings: dict[str, float] = {}
+        for e in items:
+            sid = e.row.submission
+            if e.result is not None:
+                results.append(e.result.model_copy(update={"submission": sid}))
+                if e.row.source.startswith("upload "):
+                    links[sid] = f"/submissions/{e.row.source.split()[1]}/feedback"
+                if e.row.wall_s is not None:
+                    timings[sid] = e.row.wall_s
+            if e.result is None or e.row.failure:
+                internal = (e.row.failure or "").startswith("internal error")
+                failures.append(GradingFailure(submission=sid, reason=e.row.failure or "not graded",
+                                               kind="error" if internal else "rejected"))
+        return HTMLResponse(renderer.class_report(results, failures=failures, links=links, timings=timings))
 
     @app.get(f"{API}/class/export", responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
     def export(who: Instructor, format: Literal["csv", "jsonl"] = "csv") -> Response:

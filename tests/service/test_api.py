@@ -161,6 +161,9 @@ def test_upload_over_the_rubric_limit_is_413_before_reading(serve: ServeFactory)
     r = s.submit("alice", "a.zip", big)
     assert r.status_code == 413 and "limit" in r.json()["detail"]
     assert files_left(s.results) == [] and s.service.store.jobs() == []
+    s.client.post("/login", data={"token": s.tokens["alice"]})
+    page = s.client.post("/upload", files={"files": ("a.zip", big, "application/zip")})  # the form: a page, not JSON
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html") and "limit" in page.text
 
 
 class _Gate:
@@ -348,7 +351,10 @@ def test_class_report_export_review_and_overrides(serve: ServeFactory) -> None:
     rows = s.client.get("/api/v1/class/export", params={"format": "jsonl"}, headers=s.auth("ta")).text.splitlines()
     alice = next(json.loads(x) for x in rows if json.loads(x)["student"] == "alice")
     assert alice["questions"]["q2"] == 1
-    assert "<html" in s.client.get("/api/v1/class/report", headers=s.auth("ta")).text
+    report = s.client.get("/api/v1/class/report", headers=s.auth("ta")).text
+    # one row per student by id, each linked to their feedback (both uploaded files had their own names)
+    assert "<html" in report and ">alice<" in report and ">bob<" in report
+    assert f'href="/submissions/{s.service.store.jobs(student="alice")[0].id}/feedback"' in report
 
 
 def test_healthz_and_metrics(serve: ServeFactory) -> None:
