@@ -65,7 +65,14 @@ def cmd_serve(argv: Sequence[str]) -> int:
     if args.max_queue < 1:
         p.error(f"--max-queue must be at least 1, not {args.max_queue}")
 
-    import uvicorn
+    try:
+        import fastapi  # noqa: F401 - only to say what is missing
+        import multipart  # type: ignore[import-untyped]  # noqa: F401
+        import uvicorn
+    except ImportError as err:
+        print(f"error: grade serve needs FastAPI, uvicorn and python-multipart ({err.name} is missing): "
+              "pip install 'dl-grader[serve]'", file=sys.stderr)
+        return EXIT_USAGE
 
     from grader.batch import _default_jobs
     from grader.cli import load_plan_for

@@ -321,3 +321,13 @@ def test_browser_uploads_a_zip_and_sees_the_feedback(served: tuple[Server, dict[
             (SHOTS / "service-feedback.png").write_bytes(base64.b64decode(dt.call("Page.captureScreenshot")["data"]))
         finally:
             dt.close()
+
+
+def test_grade_submit_needs_no_torch() -> None:
+    """A student's CI submits without torch (nor the server's FastAPI) being imported."""
+    code = ("import sys\nfrom grader.cli import main\ntry:\n    main(['submit', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'fastapi', 'uvicorn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=ENV, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
