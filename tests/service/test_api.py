@@ -441,3 +441,20 @@ def test_a_class_mode_results_folder_is_not_served(toy_plan: Any, tmp_path: Path
         pool.close()
     with Gradebook.open(results, create=False, exclusive=False) as gb:
         assert gb.meta("submissions") == str(tmp_path / "submissions")  # left as it was
+
+
+@pytest.mark.slow
+def test_a_busy_gradebook_delays_recording_loses_nothing(serve: ServeFactory) -> None:
+    """Another program holding the gradebook's write lock (longer than SQLite's busy
+    timeout) only delays the result: the recorder retries, the job is not dropped."""
+    s = serve()
+    holder = sqlite3.connect(s.results / "gradebook.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        job = s.submit("alice", "a.zip", zip_bytes({"answers.yaml": ANSWERS})).json()["id"]
+        s.service.wait(job, 7.0)  # past the 5 s busy timeout: one failed attempt at least
+        assert s.service.store.job(job).state == "running"  # type: ignore[union-attr]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert s.wait("alice", job)["state"] == "done"
