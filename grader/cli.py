@@ -179,6 +179,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "review": _lazy("grader.review", "cmd_review"),
     "export": _lazy("grader.export", "cmd_export"),
     "extract": _lazy("grader.writeup.command", "cmd_extract"),
+    "serve": _lazy("grader.service.command", "cmd_serve"),  # the HTTP service (issue 18)
+    "submit": _lazy("grader.service.command", "cmd_submit"),
 }
 
 

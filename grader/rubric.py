@@ -7,6 +7,7 @@ the YAML line and the field: `rubrics/hw1.yaml:42 questions[3].checks[0].rtol: .
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import importlib
 import importlib.util
@@ -131,6 +132,30 @@ class NotebookMode(BaseModel):
     def plain(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
 
+class ServiceSettings(BaseModel):
+    """How `grade serve` takes this assignment's submissions (ignored by the CLI and class mode)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_upload_mb: float = Field(20.0, gt=0, le=1024, description="largest upload accepted (archive, files, notebook "
+                                 "or write-up together), in MiB; a larger one is answered 413 before it is read")
+    submissions_per_hour: int = Field(30, ge=1, le=10_000, description="submissions one student may make in any "
+                                      "hour; more are answered 429 with the time to wait")
+    deadline: datetime.datetime | None = Field(None, description="when submissions are due (ISO 8601 with a time zone); "
+                                               "later ones are accepted and flagged late")
+    cutoff: datetime.datetime | None = Field(None, description="when submissions close (ISO 8601 with a time zone; "
+                                             "at or after the deadline); later ones are refused")
+
+    @model_validator(mode="after")
+    def _times(self) -> "ServiceSettings":
+        for name in ("deadline", "cutoff"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{name} {value.isoformat()} has no time zone: write e.g. {value.isoformat()}Z or +02:00")
+        if self.deadline is not None and self.cutoff is not None and self.cutoff < self.deadline:
+            raise ValueError("cutoff is before the deadline")
+        return self
+
 
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -182,6 +207,8 @@ class Rubric(BaseModel):
     notice: str | None = Field(None, max_length=200, description="a line every result graded with this rubric shows first "
                                "(a student kit's: public checks only, not a grade)")
     writeup: WriteupSettings = Field(default_factory=WriteupSettings, description="how write-ups (reports) are read")
+    service: ServiceSettings = Field(default_factory=ServiceSettings, description="upload size, rate limit and deadline "
+                                     "of `grade serve` for this assignment")
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("support_files")

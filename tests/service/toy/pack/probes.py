@@ -1,0 +1,1 @@
+"""No probes: the toy rubric has answers checks only."""
