@@ -207,6 +207,7 @@ def test_bounded_results_read_back_byte_identical():
     assert SubmissionResult.from_json(text).to_json() == text
 
 
+@pytest.mark.slow  # 100 hypothesis examples: > 10 s
 def test_bounded_details_is_idempotent_and_within_bounds():
     from hypothesis import given, settings
     from hypothesis import strategies as st
