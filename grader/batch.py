@@ -65,7 +65,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence, TextIO
 
 from grader.digest import KeyDigest
 from grader.report.terminal import for_terminal
@@ -73,6 +73,9 @@ from grader.gradebook import FILENAME, Gradebook, GradebookError, OverrideRow, s
 from grader.results import SubmissionResult
 from grader.review import apply_overrides, duplicate_students, effective_results, student_key
 from grader.rubric import Plan
+
+if TYPE_CHECKING:
+    from grader.report.html import Audience, HtmlRenderer
 
 __all__ = ["Outcome", "PublishReport", "Task", "discover", "grading_key", "output_stem", "publish", "run_batch"]
 
@@ -300,8 +303,17 @@ def _raw_hash(path: Path) -> str:
         return ""
 
 
+def _audience(value: str) -> Audience:
+    """The renderer's audience from the stored or given text (``--audience``, the gradebook's meta)."""
+    if value == "student":
+        return "student"
+    if value == "instructor":
+        return "instructor"
+    raise ValueError(f"audience must be 'student' or 'instructor', not {value!r}")
+
+
 def render_submission(result: SubmissionResult, raw_json: str, *, name: str, overrides: Sequence[OverrideRow],
-                      renderer: Any, audience: str) -> Rendered:
+                      renderer: HtmlRenderer | None, audience: str) -> Rendered:
     """The JSON (exactly ``raw_json`` when no override applies) and HTML of one result."""
     student = student_key(result, name)
     mine = [o for o in overrides if o.applies_to(student=student, submission=name)]
@@ -313,14 +325,14 @@ def render_submission(result: SubmissionResult, raw_json: str, *, name: str, ove
     html_text = html_error = None
     if renderer is not None:
         try:
-            html_text = renderer.feedback(result, audience=audience)
+            html_text = renderer.feedback(result, audience=_audience(audience))
         except Exception as err:  # noqa: BLE001 - reported once by the batch; the JSON is complete
             html_error = f"{type(err).__name__}: {err}"
     return Rendered(student=student, score=result.score, max_score=result.max_score, json_text=text,
                     html_text=html_text, warnings=tuple(warnings), html_error=html_error)
 
 
-def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
+def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Outcome:
     """Open, hash, then reuse or grade one submission. Never raises for the submission's sake."""
     from grader.submission import SubmissionError, content_hash, open_submission
 
@@ -388,7 +400,7 @@ def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
 # --------------------------------------------------------------------------- files
 
 
-def _html_renderer() -> Any:
+def _html_renderer() -> HtmlRenderer | None:
     """An HTML renderer, or None where grader.report.html is not there (then JSON only)."""
     try:
         from grader.report.html import HtmlRenderer
@@ -434,7 +446,7 @@ class PublishReport:
 
 
 def publish(out_dir: Path, gb: Gradebook, assignment: str, *, only: Sequence[str] | None = None,
-            renderer: Any = None, audience: str | None = None) -> PublishReport:
+            renderer: HtmlRenderer | None = None, audience: str | None = None) -> PublishReport:
     """Rewrite the results folder from the gradebook: the files of the submissions in ``only``
     (all when None), then grades.csv and report.html."""
     from grader.export import class_export, render_csv
@@ -469,7 +481,7 @@ def publish(out_dir: Path, gb: Gradebook, assignment: str, *, only: Sequence[str
     return report
 
 
-def _class_report(renderer: Any, items: Sequence[Any]) -> str:
+def _class_report(renderer: HtmlRenderer, items: Sequence[Any]) -> str:
     from grader.report.html import GradingFailure
 
     results = [e.result for e in items if e.result is not None]
@@ -795,14 +807,14 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     return EXIT_OK
 
 
-def _render_pages(out_dir: Path, outcomes: Sequence[Outcome], renderer: Any, audience: str) -> str | None:
+def _render_pages(out_dir: Path, outcomes: Sequence[Outcome], renderer: HtmlRenderer, audience: str) -> str | None:
     """The feedback page of each outcome, from the JSON just written (overrides applied);
     the first error, if a page could not be rendered."""
     error = None
     for o in outcomes:
         assert o.rendered is not None
         try:
-            text = renderer.feedback(SubmissionResult.from_json(o.rendered.json_text), audience=audience)
+            text = renderer.feedback(SubmissionResult.from_json(o.rendered.json_text), audience=_audience(audience))
         except Exception as err:  # noqa: BLE001 - reported once by the batch; the JSON is complete
             error = error or f"{type(err).__name__}: {err}"
             continue

@@ -18,7 +18,11 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
+
+if TYPE_CHECKING:
+    from grader.results import SubmissionResult
+    from grader.rubric import Plan
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -60,7 +64,7 @@ def _grade_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_plan_for(args: argparse.Namespace):  # -> Plan
+def load_plan_for(args: argparse.Namespace) -> Plan:
     from grader.rubric import find_rubric, load_plan
 
     path = args.rubric if args.rubric else find_rubric(args.assignment)
@@ -123,7 +127,7 @@ def cmd_grade(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def write_outputs(result, args: argparse.Namespace, *, elapsed_s: float) -> None:
+def write_outputs(result: SubmissionResult, args: argparse.Namespace, *, elapsed_s: float) -> None:
     """Every file output of a graded submission, each written atomically."""
     if args.json:
         _write_atomic(args.json, result.to_json())
@@ -189,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from grader.report.terminal import TerminalStream
 
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = TerminalStream(out), TerminalStream(err)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = TerminalStream(out), TerminalStream(err)
     try:
         return _main(argv)
     finally:

@@ -200,7 +200,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
         if not alts:
             return None
         doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"checks", "mistakes"})
-        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "checks": alts}  # type: ignore[attr-defined]
+        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "checks": alts}
     if spec.code:
         # without public inputs, or with an expected value derived on the grader's side (an
         # oracle, which the kit does not ship), a code check is graded by the course only
@@ -211,7 +211,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
                               exclude={"args", "public_args", "expected", "answer", "mistakes"})
         if getattr(spec, "answer", None) is not None:  # a code check that also reads an answer compares with it
             raise KitError(f"check {label}: a code check that reads an answer ({spec.answer}) cannot be in the kit")
-        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "args": spec.public_args}  # type: ignore[attr-defined]
+        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "args": spec.public_args}
     if spec.answer:
         form = answer_form(spec)
         doc = {"id": spec.id, "kind": "form", "points": spec.points, "answer": spec.answer,
@@ -220,7 +220,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
     doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"mistakes"})
     if "expected" in doc:
         raise KitError(f"check {label} ({spec.kind}) holds an expected value and reads no answer or code")
-    return {"id": doc.pop("id"), "kind": spec.kind, **doc}  # type: ignore[attr-defined]
+    return {"id": doc.pop("id"), "kind": spec.kind, **doc}
 
 
 def kit_questions(plan: Plan) -> tuple[list[dict[str, Any]], list[str]]:
@@ -420,7 +420,7 @@ def _name_in(module: ModuleType, obj: Any) -> str | None:
             return name
     for name, value in vars(module).items():
         if isinstance(value, ModuleType) and getattr(value, getattr(obj, "__name__", ""), None) is obj:
-            return f"{name}.{obj.__name__}"
+            return f"{name}.{getattr(obj, '__name__', '')}"
     return None
 
 
@@ -466,13 +466,13 @@ def _imports(source: str, reference: str, support_modules: set[str]) -> list[tup
                 out.append((f"import {a.name}" + (f" as {a.asname}" if a.asname else ""), {bound}, False))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module != "__future__":
             names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
-            bound = {a.asname or a.name for a in node.names}
+            bound_names = {a.asname or a.name for a in node.names}
             if node.module == reference or node.module.startswith(reference + "."):
                 tail = node.module[len(reference) + 1:]
                 if tail in support_modules:
-                    out.append((f"from {tail} import {names}", bound, True))
+                    out.append((f"from {tail} import {names}", bound_names, True))
                 continue
-            out.append((f"from {node.module} import {names}", bound, False))
+            out.append((f"from {node.module} import {names}", bound_names, False))
     return out
 
 

@@ -138,7 +138,7 @@ def bounded_details(value: Any) -> Any:
         if len(x) and (depth + 1 >= MAX_DETAIL_DEPTH or budget < 1):
             return "..."
         is_dict = isinstance(x, dict)
-        items = iter(x.items()) if is_dict else iter(x)
+        items = iter(x.items()) if isinstance(x, dict) else iter(x)
         out_d: dict[str, Any] = {}
         out_l: list[Any] = []
         total = len(x)

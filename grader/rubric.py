@@ -228,7 +228,8 @@ class ProbeKey:
 
     @property
     def args(self) -> dict[str, Any]:
-        return json.loads(self.args_json)
+        args: dict[str, Any] = json.loads(self.args_json)
+        return args
 
 
 @dataclass(frozen=True)
@@ -338,7 +339,7 @@ def _resolve_spec(spec: CheckSpecBase, package: str | None, where: str) -> Check
                 raise RubricError([f"{where}.{field_name}: {{ref: {value['ref']}}} needs `reference` (this rubric has none)"])
             try:
                 return resolve_ref(package, value["ref"])
-            except Exception as err:  # an instructor error: name it precisely
+            except Exception as err:  # noqa: BLE001 - an instructor error: name it precisely
                 raise RubricError([f"{where}.{field_name}: reference {value['ref']!r} cannot be resolved in {package}: "
                                    f"{type(err).__name__}: {err}"]) from None
         return value
@@ -449,7 +450,7 @@ def load_oracles(rubric: Rubric, rubric_path: str) -> Any:
     name = f"{rubric.reference}.{str(rubric.oracles).removesuffix('.py')}"
     try:
         return importlib.import_module(name)
-    except Exception as err:  # an instructor error: name it precisely
+    except Exception as err:  # noqa: BLE001 - an instructor error: name it precisely
         raise RubricError([f"{rubric_path}: oracles {rubric.oracles} cannot be imported from {rubric.reference}: "
                            f"{type(err).__name__}: {err}"]) from None
 

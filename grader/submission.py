@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, cast
 
 from grader.docio import format_size, size_over_limit
 
@@ -652,8 +652,8 @@ def _extract_zip(path: Path, ex: _Extractor) -> None:
 _MAX_HEADER_BYTES = 1 << 20  # a long name or pax header bigger than this is no student's file
 _HEADER_ROOM = 4 << 20  # decompressed bytes allowed beyond max_total_bytes: headers and padding
 _TAR_COMPRESSIONS: tuple[tuple[bytes, Callable[[BinaryIO], IO[bytes]]], ...] = (
-    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
-    (b"BZh", lambda raw: bz2.BZ2File(raw, mode="rb")),
+    (b"\x1f\x8b", lambda raw: cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb"))),
+    (b"BZh", lambda raw: cast("IO[bytes]", bz2.BZ2File(raw, mode="rb"))),
     (b"\xfd7zXZ\x00", lambda raw: _xz_reader(raw)),
 )
 _XZ_MEMORY = 96 << 20  # xz -9 needs 65 MiB to decompress; a header may ask for up to 4 GiB

@@ -36,7 +36,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if pre is not None:
         return pre
     name = spec.what or (spec.code.split(":")[1] if spec.code else "value")
-    cmp = compare_values(ctx.actual.value, ctx.expected, ctx.tolerance, path="", squeeze=spec.squeeze, name=name)
+    cmp = compare_values(ctx.actual_value, ctx.expected, ctx.tolerance, path="", squeeze=spec.squeeze, name=name)
     if cmp.ok:
         n = cmp.leaves
         return outcome(Status.PASS, f"{name} matches the reference" + (f" ({n} arrays compared)" if n > 1 else ""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -49,6 +49,8 @@ class CheckSpecBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    if TYPE_CHECKING:  # each kind's Spec declares it as a Literal (the union's discriminator)
+        kind: str
     id: str
     points: float = Field(ge=0)
     visibility: Literal["public", "hidden"] = "public"
@@ -138,6 +140,12 @@ class CheckContext:
     device: str = "cpu"
     files: tuple[str, ...] = ()  # names of files in the submission (relative paths)
     file_bytes: Callable[[str], bytes] | None = None  # reads one of `files`, size-capped
+
+    @property
+    def actual_value(self) -> Any:
+        """The student's probe output (a code check reads it after `precheck`, which has
+        returned a verdict already when there is none)."""
+        return self.actual.value if self.actual is not None else None
 
 
 @dataclass(frozen=True)

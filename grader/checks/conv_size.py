@@ -19,7 +19,7 @@ class Spec(CheckSpecBase):
     kind: Literal["conv_size"]
 
 
-def _int(d: dict, key: str, lo: int) -> int:
+def _int(d: dict[str, object], key: str, lo: int) -> int:
     if key not in d:
         raise ValueError(f"missing {key}")
     try:

@@ -255,9 +255,9 @@ class _Problem:
                 raise ValueError(f"define.{name}: unknown symbol {err}") from None
             define.append((sym, expr))
             shapes[sym] = env[sym].shape
-        dims = {d for s in shapes.values() if s is not None for d in s if isinstance(d, str)}
+        names = {d for s in shapes.values() if s is not None for d in s if isinstance(d, str)}
         for i, case in enumerate(spec.cases):
-            missing = sorted(dims - set(case))
+            missing = sorted(names - set(case))
             if missing:
                 raise ValueError(f"cases[{i}] gives no size for {', '.join(missing)}")
         targets = {}
@@ -390,8 +390,8 @@ def _judge(expr: Expr, problem: _Problem, forms: list[_Form], transpose_credit: 
     if best is not None:
         return best
     main = forms[0]
-    want = show_shape(main.shape) if main.shape is not None else main.what
-    return _Verdict(1, f"has shape {show_shape(sym.shape)}; {main.what} has shape {want}", 0.0)
+    shown = show_shape(main.shape) if main.shape is not None else main.what
+    return _Verdict(1, f"has shape {show_shape(sym.shape)}; {main.what} has shape {shown}", 0.0)
 
 
 def _compare(expr: Expr, problem: _Problem, form: _Form, transposed: bool, tol: Tolerance) -> str | None:

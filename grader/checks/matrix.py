@@ -16,6 +16,10 @@ class Spec(CheckSpecBase):
     expected: Any  # nested list, or {ref: ...}
 
 
+def _cell(v: float | None) -> str:
+    return fmt(v) if v is not None else "not a number"
+
+
 def _rows(value: Any) -> list[list[Any]]:
     if isinstance(value, str):  # "0 0 -0.25; ..." or one row per line
         lines = [ln for ln in value.replace(";", "\n").splitlines() if ln.strip()]
@@ -65,7 +69,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if not wrong:
         return outcome(Status.PASS, f"all {total} elements correct", views=[view])
     cells = ", ".join(
-        f"({i + 1},{j + 1}): got {fmt(got[i][j]) if got[i][j] is not None else 'not a number'}, expected {fmt(exp[i, j])}"
+        f"({i + 1},{j + 1}): got {_cell(got[i][j])}, expected {fmt(exp[i, j])}"
         for i, j in wrong[:10]
     )
     more = f" and {len(wrong) - 10} more" if len(wrong) > 10 else ""

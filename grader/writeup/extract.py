@@ -433,14 +433,15 @@ def _matrix(spec: Any, qx: _Q) -> list[Item] | Gap:
         for rows, _, _ in find_matrices(text):
             cands.append((rows, block.first, block.last, "a LaTeX matrix" if "\\begin" in text else "a list of rows"))
     run: list[tuple[list[float], int]] = []
-    for block, text in entries + [(None, "")]:  # type: ignore[list-item]
-        nums = row_numbers(text) if block is not None and block.kind == "text" else None
-        if nums is not None and (not run or len(run[0][0]) == len(nums)):
-            run.append((nums, block.first))  # type: ignore[union-attr]
+    ends: list[tuple[Block | None, str]] = [*entries, (None, "")]
+    for maybe, text in ends:
+        nums = row_numbers(text) if maybe is not None and maybe.kind == "text" else None
+        if maybe is not None and nums is not None and (not run or len(run[0][0]) == len(nums)):
+            run.append((nums, maybe.first))
             continue
         if len(run) >= 2:
             cands.append(([r for r, _ in run], run[0][1], run[-1][1], "plain-text rows of numbers"))
-        run = [(nums, block.first)] if nums is not None and block is not None else []
+        run = [(nums, maybe.first)] if nums is not None and maybe is not None else []
     if not cands:
         return _gap(spec, qx, "no matrix found")
     fitting = [c for c in cands if want is None or (len(c[0]), len(c[0][0])) == tuple(want)]

@@ -92,9 +92,9 @@ def numbers_in(text: str) -> list[tuple[float, int, int]]:
     for m in _NUMBER.finditer(s):
         if any(a <= m.start() < b for a, b in taken):
             continue
-        v = _value(m)
-        if v is not None:
-            out.append((v, m.start(), m.end()))
+        w = _value(m)
+        if w is not None:
+            out.append((w, m.start(), m.end()))
     out.sort(key=lambda t: t[1])
     return out
 
@@ -142,7 +142,7 @@ def find_matrices(text: str) -> list[tuple[list[list[float]], int, int]]:
     """Matrices written in LaTeX environments or as ``[[...], [...]]``, with their spans."""
     out: list[tuple[list[list[float]], int, int]] = []
     for m in _ENV.finditer(text):
-        rows = []
+        rows: list[list[float]] = []
         for raw in re.split(r"\\\\", m.group("body")):
             if not raw.strip() or raw.strip() in ("\\hline",):
                 continue
