@@ -32,7 +32,7 @@ from grader.checks.base import (
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status, round_score
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles
 from grader.submission import Submission, open_submission
-from grader.tolerances import default_tolerance
+from grader.numeric.tolerances import default_tolerance
 from grader.writeup.loader import load_answers_or_writeup
 
 if TYPE_CHECKING:

@@ -648,7 +648,7 @@ def _plan_and_rubric(args: argparse.Namespace) -> tuple[Plan, Path]:
 
 
 def _run(fn: Callable[[], None]) -> int:
-    from grader.cli import EXIT_OK, EXIT_USAGE
+    from grader.exits import EXIT_OK, EXIT_USAGE
 
     try:
         fn()

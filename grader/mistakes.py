@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 from grader.checks.base import get_path, Missing
 from grader.diagnose import same
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError
-from grader.tolerances import default_tolerance
+from grader.numeric.tolerances import default_tolerance
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
-from grader.compare import compare_values
+from grader.numeric.compare import compare_values
 from grader.results import MismatchView, Status
 
 

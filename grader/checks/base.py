@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from grader.numeric.tolerances import Tolerance as Tolerance  # what a check compares with (re-exported for kinds)
 from grader.results import Status, View
 
 
@@ -105,12 +106,6 @@ class CheckSpecBase(BaseModel):
         if self.code:
             return f"code:{self.code}"
         return None
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    rtol: float
-    atol: float
 
 
 @dataclass(frozen=True)

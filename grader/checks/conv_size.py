@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
-from grader.compare import NotNumeric, describe, to_number
+from grader.numeric.compare import NotNumeric, describe, to_number
 from grader.results import Status
 
 MAX_SIZE = 512  # the conv is run for real; keep it cheap and bounded

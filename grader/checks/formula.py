@@ -5,7 +5,7 @@ column vectors ``[n, 1]``), the forward computation in the same notation
 (``x_2: \\sigma(y_1)``), and each target as ``{of, wrt}``. The check computes the true
 derivative itself with ``torch.autograd`` (float64) on random inputs for every case of
 ``cases`` (sizes of the dimensions: non-square on purpose), and compares the student's
-formula, parsed by :mod:`grader.writeup.mathexpr` and evaluated with the same inputs.
+formula, parsed by :mod:`grader.mathexpr` and evaluated with the same inputs.
 
 Semantics are broadcast-free: ``x_1^T`` is (1 x n_in); a product of shapes that do not
 fit is an error naming the operation and both shapes, judged on the *symbolic* shapes,
@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Tolerance, outcome, precheck
 from grader.results import Status, TextView
-from grader.writeup.mathexpr import (
+from grader.mathexpr import (
     Call,
     Expr,
     Num,

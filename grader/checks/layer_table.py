@@ -13,7 +13,7 @@ import re
 from typing import Any, Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
-from grader.compare import NotNumeric, describe, to_number
+from grader.numeric.compare import NotNumeric, describe, to_number
 from grader.results import Status, TableView
 
 COLUMN_TITLES = {

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
-from grader.compare import NotNumeric, describe, fmt, to_number
+from grader.numeric.compare import NotNumeric, describe, fmt, to_number
 from grader.results import MatrixView, Status
 
 

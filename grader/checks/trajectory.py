@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
-from grader.compare import NotNumeric, compare_arrays, fmt, size_limit, to_array
+from grader.numeric.compare import NotNumeric, compare_arrays, fmt, size_limit, to_array
 from grader.results import CurvesView, MismatchView, Series, Status
 
 

@@ -32,7 +32,7 @@ Schema (version 2)::
     overrides(id, assignment, student, submission, check_id, score, comment, by, at, digest)
                                                   TA scores; the newest per (student, submission,
                                                   check) wins; older ones stay as history. digest:
-                                                  grader.review.evidence_digest of the check as the
+                                                  grader.classmode.review.evidence_digest of the check as the
                                                   TA saw it (NULL: recorded before version 2)
 
 Version 1 gradebooks (no ``digest`` column) are upgraded in place when opened for writing
@@ -183,7 +183,7 @@ class OverrideRow:
     comment: str
     by: str
     at: str
-    digest: str | None = None  # what it scored (grader.review.evidence_digest); None: not known
+    digest: str | None = None  # what it scored (grader.classmode.review.evidence_digest); None: not known
 
     def applies_to(self, *, student: str, submission: str) -> bool:
         return self.student == student and (self.submission is None or self.submission == submission)

@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_extract(argv: Sequence[str]) -> int:
-    from grader.cli import EXIT_OK, UsageError, load_plan_for
+    from grader.commands.grade import load_plan_for
+    from grader.exits import EXIT_OK, UsageError
     from grader.submission import open_submission
     from grader.writeup.loader import find_writeups, read_writeup
     from grader.writeup.render import render_yaml

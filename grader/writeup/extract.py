@@ -28,7 +28,7 @@ import numpy as np
 
 from grader.writeup.code import build_module, clean_block
 from grader.writeup.document import Block, Document, Section, parse_document
-from grader.writeup.mathexpr import ParseError, canonical_symbol
+from grader.mathexpr import ParseError, canonical_symbol
 from grader.writeup.source import Text
 from grader.writeup.values import (
     as_plain,

@@ -31,6 +31,8 @@ from grader.kit import NOTICE, kit_probe_keys
 from grader.results import Status, SubmissionResult
 from grader.rubric import Plan, PlannedCheck, load_plan
 
+pytestmark = pytest.mark.slow  # end-to-end: builds the student kit and runs it as a student would
+
 STUDENT_FILES = ["answers.yaml", "problem3.py", "lab1.py", "lab2.py", "lab3.py", "scaffold.py", "lab1.csv"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from grader.checks import allclose, number, trajectory
 from grader.checks.base import CheckContext, ProbeOutput, Tolerance
-from grader.compare import NotNumeric, compare_values, to_array
+from grader.numeric.compare import NotNumeric, compare_values, to_array
 from grader.results import CheckResult, CurvesView, MatrixView, Series, Status, TableView, TextView
 
 TOL = Tolerance(rtol=1e-6, atol=1e-12)

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from grader.gradebook import OverrideRow, ResultRow
+from grader.classmode.gradebook import OverrideRow, ResultRow
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status
-from grader.review import Effective, apply_overrides, evidence_digest
-from grader.export import export_rows, fmt_points, render_csv, render_jsonl
+from grader.classmode.review import Effective, apply_overrides, evidence_digest
+from grader.classmode.export import export_rows, fmt_points, render_csv, render_jsonl
 
 
 def _check(cid: str, status: Status, score: float, max_score: float = 2.0, message: str = "m") -> CheckResult:
