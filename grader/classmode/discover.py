@@ -4,9 +4,12 @@ class?) and for class mode (which entries to grade).
 A submission is a folder or an archive (any of ``grader.submission.ARCHIVE_SUFFIXES``:
 .zip, .tar, .tar.gz/.tgz, .tar.bz2/.tbz2, .tar.xz/.txz, in any case). A folder is one
 student's submission, not a class, when it holds a submission file of its own: an answers
-file, code (.py, .ipynb) or a write-up (.pdf, .md, .markdown, .txt; README, LICENSE and the
-like do not count). Hidden entries, ``__MACOSX``, ``__pycache__`` and a results folder
-(one holding a gradebook) are never submissions.
+file or code (.py, .ipynb). Without ``--out`` (`is_class_folder`: is PATH a class at all?)
+a write-up counts too (.pdf, .md, .markdown, .txt; README, LICENSE and the like do not),
+so a report handed in with a figures/ folder is one submission; with ``--out`` the TA has
+asked for class mode, and a roster.txt beside the submissions is listed and ignored.
+Hidden entries, ``__MACOSX``, ``__pycache__`` and a results folder (one holding a
+gradebook) are never submissions.
 """
 
 from __future__ import annotations
@@ -45,18 +48,18 @@ def submission_name(path: Path) -> str:
     return path.name
 
 
-def _own_submission_file(name: str) -> bool:
-    """A file that makes its folder one student's submission: an answers file, code, or a
-    write-up (README, LICENSE and the like do not count)."""
+def _own_submission_file(name: str, *, writeups: bool) -> bool:
+    """A file that makes its folder one student's submission: an answers file or code; with
+    ``writeups``, a write-up too (README, LICENSE and the like never count)."""
     low = name.lower()
     if _SUBMISSION_FILES.match(name):
         return True
-    return low.endswith(WRITEUP_SUFFIXES) and not low.startswith(_NOT_WRITEUPS)
+    return writeups and low.endswith(WRITEUP_SUFFIXES) and not low.startswith(_NOT_WRITEUPS)
 
 
-def _is_single_submission(path: Path) -> bool:
+def _is_single_submission(path: Path, *, writeups: bool) -> bool:
     try:
-        return any(_own_submission_file(p.name) and p.is_file() for p in path.iterdir())
+        return any(_own_submission_file(p.name, writeups=writeups) and p.is_file() for p in path.iterdir())
     except OSError:
         return False
 
@@ -65,7 +68,7 @@ def is_class_folder(path: Path) -> bool:
     """`grade PATH` without ``--out``: is PATH a class (grade every submission in it) rather
     than one submission? A folder with no submission file of its own and at least two
     entries that are submissions (folders, archives). With ``--out``, `discover` decides."""
-    if not path.is_dir() or _is_single_submission(path):
+    if not path.is_dir() or _is_single_submission(path, writeups=True):
         return False
     try:
         entries = [p for p in path.iterdir() if not p.name.startswith(".") and p.name not in _JUNK]
@@ -76,7 +79,7 @@ def is_class_folder(path: Path) -> bool:
 
 def discover(path: Path, *, out_dir: Path) -> tuple[list[Task], list[str]]:
     """The submissions under ``path`` (sorted by name) and notes on what was left out."""
-    if path.is_file() or _is_single_submission(path):
+    if path.is_file() or _is_single_submission(path, writeups=False):
         return [Task(name=submission_name(path), path=path)], []
     out_real = out_dir.resolve()
     tasks: list[Task] = []

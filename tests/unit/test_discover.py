@@ -30,14 +30,24 @@ def test_folders_and_archives_mix_and_junk_does_not_count(tmp_path: Path) -> Non
     assert is_class_folder(tmp_path)
 
 
-@pytest.mark.parametrize("own", ["answers.yaml", "lab1.py", "lab2.ipynb", "report.pdf", "hw1.md", "Answers.JSON"])
-def test_a_folder_with_files_of_its_own_is_one_submission(tmp_path: Path, own: str) -> None:
+@pytest.mark.parametrize("own", ["answers.yaml", "lab1.py", "lab2.ipynb", "Answers.JSON"])
+def test_a_folder_with_answers_or_code_of_its_own_is_one_submission(tmp_path: Path, own: str) -> None:
     (tmp_path / own).write_text("x")
     for n in ("figures", "data"):
         (tmp_path / n).mkdir()
     assert not is_class_folder(tmp_path)
     tasks, _ = discover(tmp_path, out_dir=tmp_path / "results")
     assert [t.path for t in tasks] == [tmp_path]
+
+
+@pytest.mark.parametrize("writeup", ["report.pdf", "hw1.md", "notes.txt"])
+def test_a_writeup_makes_one_submission_unless_class_mode_is_asked_for(tmp_path: Path, writeup: str) -> None:
+    (tmp_path / writeup).write_text("x")
+    for n in ("alice", "bob"):
+        (tmp_path / n).mkdir()
+    assert not is_class_folder(tmp_path)  # `grade DIR`: a report with its folders
+    tasks, notes = discover(tmp_path, out_dir=tmp_path / "results")  # `grade DIR --out`: a roster beside a class
+    assert [t.name for t in tasks] == ["alice", "bob"] and writeup in notes[0]
 
 
 def test_a_readme_does_not_make_a_class_one_submission(tmp_path: Path) -> None:
