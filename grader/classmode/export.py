@@ -46,12 +46,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
+from grader.atomic import write_text_atomic
 from grader.classmode.gradebook import Gradebook
 from grader.results import Status
 from grader.classmode.review import Effective, duplicate_students, effective_results
@@ -172,27 +170,3 @@ def class_export(gb: Gradebook, assignment: str, *, items: Sequence[Effective] |
     if items is None:
         items = effective_results(gb, assignment)
     return export_rows(items, assignment=assignment, max_score=max_score), qids
-
-
-def write_text_atomic(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` through a temporary file and a rename; False when the file
-    already held exactly these bytes (it is then left untouched)."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return True

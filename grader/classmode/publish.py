@@ -86,7 +86,7 @@ def _html_renderer() -> HtmlRenderer | None:
 
 
 def _write(path: Path, text: str) -> bool:
-    from grader.classmode.export import write_text_atomic
+    from grader.atomic import write_text_atomic
 
     return write_text_atomic(path, text)
 

@@ -10,7 +10,8 @@ from typing import Sequence
 
 from grader.classmode.gradebook import Gradebook, GradebookError
 
-from grader.classmode.export import STATUS_FAILED, class_export, render_csv, render_jsonl, write_text_atomic
+from grader.atomic import write_text_atomic
+from grader.classmode.export import STATUS_FAILED, class_export, render_csv, render_jsonl
 
 __all__ = ["cmd_export"]
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from grader.atomic import write_text_atomic
 from grader.exits import EXIT_FAIL_UNDER, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
@@ -64,7 +65,6 @@ def _prestart(args: argparse.Namespace) -> None:
     """One submission: start the sandbox while the rubric is compiled (issue 20: a cold
     start close to a bare torch import). The device is guessed without importing torch
     (no NVIDIA device node: the CPU); a wrong guess only costs the sandbox started ahead."""
-    import os
 
     from grader.engine import prestart
     from grader.rubric import find_rubric
@@ -118,23 +118,16 @@ def cmd_grade(argv: Sequence[str]) -> int:
 def write_outputs(result: SubmissionResult, args: argparse.Namespace, *, elapsed_s: float) -> None:
     """Every file output of a graded submission, each written atomically."""
     if args.json:
-        _write_atomic(args.json, result.to_json())
+        write_text_atomic(args.json, result.to_json())
     if args.html:
         from grader.report.html import render_feedback
 
-        _write_atomic(args.html, render_feedback(result, audience=args.audience))
+        write_text_atomic(args.html, render_feedback(result, audience=args.audience))
     if args.gradescope:
         from grader.report.gradescope import to_gradescope
 
-        _write_atomic(args.gradescope, json.dumps(to_gradescope(result, execution_time=elapsed_s), indent=2, sort_keys=True) + "\n")
+        write_text_atomic(args.gradescope, json.dumps(to_gradescope(result, execution_time=elapsed_s), indent=2, sort_keys=True) + "\n")
     if args.junit:
         from grader.report.junit import to_junit
 
-        _write_atomic(args.junit, to_junit(result))
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+        write_text_atomic(args.junit, to_junit(result))

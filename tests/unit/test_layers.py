@@ -18,7 +18,7 @@ GRADER = Path(__file__).resolve().parents[2] / "grader"
 # Lowest first. A module may import its own layer's and lower layers' modules.
 LAYERS: list[tuple[str, ...]] = [
     # plain data and rules that know nothing of rubrics, students or processes
-    ("grader", "grader.exits", "grader.digest", "grader.results", "grader.device", "grader.docio", "grader.numeric",
+    ("grader", "grader.exits", "grader.atomic", "grader.digest", "grader.results", "grader.device", "grader.docio", "grader.numeric",
      "grader.mathexpr", "grader.diagnose"),
     # what comes in (submissions, answers), where student code runs, the check kinds
     ("grader.submission", "grader.answers", "grader.sandbox", "grader.checks"),
