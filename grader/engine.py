@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from grader.answers import Answers
 from grader.checks import REGISTRY
@@ -30,7 +30,7 @@ from grader.checks.base import (
     plain,
 )
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status, round_score
-from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles
+from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles, walk_checks
 from grader.submission import Submission, open_submission
 from grader.numeric.tolerances import default_tolerance
 from grader.writeup.loader import load_answers_or_writeup
@@ -227,7 +227,7 @@ def oracle_keys(plan: Plan) -> tuple[OracleKey, ...]:
     """Every (probe call, oracle) pair the plan's checks read, in plan order."""
     keys: dict[OracleKey, None] = {}
     for q in plan.questions:
-        for pc in _walk_checks(q.checks):
+        for pc in walk_checks(q.checks):
             if pc.probe_key is not None and pc.spec.oracle:
                 keys[(pc.probe_key, pc.spec.oracle)] = None
     return tuple(keys)
@@ -709,17 +709,11 @@ def call_limits(plan: Plan, key: ProbeKey) -> Any:
     no check overrides)."""
     over: dict[str, float] = {}
     for q in plan.questions:
-        for pc in _walk_checks(q.checks):
+        for pc in walk_checks(q.checks):
             if pc.probe_key == key and pc.spec.limits:
                 for k, v in pc.spec.limits.items():
                     over[k] = min(over.get(k, v), v)
     return sandbox_limits(plan.rubric.limits, over) if over else None
-
-
-def _walk_checks(checks: tuple[PlannedCheck, ...]) -> Iterator[PlannedCheck]:
-    for c in checks:
-        yield c
-        yield from _walk_checks(c.alternatives)
 
 
 def _dtype_of(value: Any) -> str:

@@ -46,7 +46,7 @@ import yaml
 
 from grader.checks.base import CheckSpecBase
 from grader.checks.form import Form
-from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key
+from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key, walk_checks
 
 TEMPLATES = Path(__file__).resolve().parent / "kit_templates"
 PYTHON_VERSION = "3.11"
@@ -130,12 +130,6 @@ def _pyproject(*, name: str, version: str, requirements: list[str], packages: li
     lines.append("include = [" + ", ".join(json.dumps(p) for p in packages) + "]")
     lines += ["", "[tool.setuptools.package-data]", '"*" = ["*", "*/*", "*/*/*"]', ""]
     return "\n".join(lines)
-
-
-def _walk(checks: Sequence[PlannedCheck]) -> Iterator[PlannedCheck]:
-    for pc in checks:
-        yield pc
-        yield from _walk(pc.alternatives)
 
 
 # --------------------------------------------------------------------------- kit rubric
@@ -239,7 +233,7 @@ def kit_probe_keys(plan: Plan) -> tuple[ProbeKey, ...]:
     """The probe calls of the kit: every kept public code check on its public inputs."""
     keys: dict[ProbeKey, None] = {}
     for q in plan.public_only().questions:
-        for pc in _walk(q.checks):
+        for pc in walk_checks(q.checks):
             if pc.spec.code and pc.spec.public_args is not None and pc.spec.visibility == "public" \
                     and not getattr(pc.spec, "oracle", None):
                 keys[probe_key(pc.spec, public=True)] = None
@@ -349,7 +343,7 @@ def answers_template(plan: Plan) -> str:
     A key only some hidden check reads is listed with no description."""
     described: dict[str, str] = {}  # answer path -> the first description that says more than the fallback
     for q in plan.questions:
-        for pc in _walk(q.checks):
+        for pc in walk_checks(q.checks):
             spec = pc.spec
             if spec.answer and "*" not in spec.answer:
                 note = _describe_answer(spec) if spec.visibility == "public" else _FALLBACK
@@ -510,10 +504,10 @@ def code_contract(plan: Plan) -> dict[str, list[str]]:
     """Student module -> the names the rubric's code checks call, in rubric order."""
     out: dict[str, list[str]] = {}
     for q in plan.questions:
-        for pc in _walk(q.checks):
-            if pc.spec.code:
-                file, name = pc.spec.code.split(":")
-                names = out.setdefault(file.rsplit(".", 1)[0], [])
+        for pc in walk_checks(q.checks):
+            if pc.spec.code_target:
+                module, name = pc.spec.code_target
+                names = out.setdefault(module, [])
                 if name not in names:
                     names.append(name)
     return out

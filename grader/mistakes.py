@@ -45,7 +45,7 @@ def load_mistakes(plan: Plan) -> dict[str, Mistake]:
     RubricError for a malformed entry or a check naming a mistake that is not defined."""
     rubric = plan.rubric
     if rubric.reference is None or rubric.mistakes is None:
-        unknown = [f"{plan.rubric_path} {pc.question_id} {pc.spec.id}" for pc in walk_checks(plan) if pc.spec.mistakes]
+        unknown = [f"{plan.rubric_path} {pc.question_id} {pc.spec.id}" for pc in plan.every_check() if pc.spec.mistakes]
         if unknown and rubric.reference is not None:
             raise RubricError([f"{w}: `mistakes` needs the rubric's `mistakes` file" for w in unknown])
         return {}
@@ -78,7 +78,7 @@ def load_mistakes(plan: Plan) -> dict[str, Mistake]:
             problems.append(f"{where}: `derive` is a function of the expected value")
             continue
         out[key] = Mistake(name=key, explain=entry["explain"].strip(), replace=dict(replace or {}), derive=derive)
-    for pc in walk_checks(plan):
+    for pc in plan.every_check():
         for use in pc.spec.mistakes:
             m = out.get(use.name)
             where = f"{plan.rubric_path} {pc.question_id} check {pc.spec.id}"
@@ -91,15 +91,6 @@ def load_mistakes(plan: Plan) -> dict[str, Mistake]:
     if problems:
         raise RubricError(problems)
     return out
-
-
-def walk_checks(plan: Plan) -> Iterator[PlannedCheck]:
-    for q in plan.questions:
-        stack = list(q.checks)
-        while stack:
-            pc = stack.pop(0)
-            yield pc
-            stack[:0] = list(pc.alternatives)
 
 
 class MistakeContext:

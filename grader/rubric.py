@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -240,6 +240,15 @@ class PlannedCheck:
     alternatives: tuple["PlannedCheck", ...] = ()
 
 
+def walk_checks(checks: Iterable[PlannedCheck]) -> Iterator[PlannedCheck]:
+    """Each check, then its alternatives (a best_of's, recursively), in rubric order: the one
+    walk for everything that looks at every check (the kit, write-up extraction, mistakes,
+    oracles, limits)."""
+    for pc in checks:
+        yield pc
+        yield from walk_checks(pc.alternatives)
+
+
 @dataclass(frozen=True)
 class PlannedQuestion:
     id: str
@@ -261,6 +270,11 @@ class Plan:
     known_paths: frozenset[str]
     support_files: dict[str, Path] = field(default_factory=dict)
     frozen_file: Path | None = None  # expected probe outputs read from here instead of running the reference
+
+    def every_check(self) -> Iterator[PlannedCheck]:
+        """Every check of every question with its alternatives (`walk_checks`)."""
+        for q in self.questions:
+            yield from walk_checks(q.checks)
 
     @property
     def probes_file(self) -> Path:
@@ -364,10 +378,10 @@ def probe_key(spec: CheckSpecBase, *, public: bool = False) -> ProbeKey:
     """The probe call of a code check: on its grading `args`, or (`public`) on its
     `public_args`, the inputs of the student kit."""
     args = spec.public_args if public else spec.args
-    if not spec.code or args is None:
+    target = spec.code_target
+    if target is None or args is None:
         raise ValueError(f"check {spec.id} has no {'public_args' if public else 'code'}")
-    file, _ = spec.code.split(":")
-    return ProbeKey(module=file.rsplit(".", 1)[0], probe=spec.probe or "",
+    return ProbeKey(module=target[0], probe=spec.probe or "",
                     args_json=json.dumps(args, sort_keys=True, separators=(",", ":")))
 
 

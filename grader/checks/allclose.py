@@ -35,7 +35,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     pre = precheck(spec, ctx)
     if pre is not None:
         return pre
-    name = spec.what or (spec.code.split(":")[1] if spec.code else "value")
+    name = spec.what or (spec.code_target[1] if spec.code_target else "value")
     cmp = compare_values(ctx.actual_value, ctx.expected, ctx.tolerance, path="", squeeze=spec.squeeze, name=name)
     if cmp.ok:
         n = cmp.leaves

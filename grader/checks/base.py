@@ -100,6 +100,15 @@ class CheckSpecBase(BaseModel):
         return self
 
     @property
+    def code_target(self) -> tuple[str, str] | None:
+        """`code` read once, here: ("lab1", "closed_form") for "lab1.py:closed_form", the
+        student's module (its .py or .ipynb) and the function or class the probe calls."""
+        if self.code is None:
+            return None
+        file, _, name = self.code.partition(":")
+        return file.rsplit(".", 1)[0], name
+
+    @property
     def source_label(self) -> str | None:
         if self.answer:
             return f"answers:{self.answer}"
@@ -209,8 +218,8 @@ def precheck(spec: CheckSpecBase, ctx: CheckContext) -> CheckOutcome | None:
         if out.status != "ok":
             status = _PROBE_STATUS.get(out.status, Status.ERROR)
             message = out.message or out.status
-            file = spec.code.split(":")[0].rsplit(".", 1)[0]
-            if status != Status.MISSING and file not in message:
+            module = spec.code_target[0] if spec.code_target else spec.code
+            if status != Status.MISSING and module not in message:
                 message = f"{spec.code}: {message}"  # name the student's file and function
             return outcome(status, message, details=plain(out.details))
     return None

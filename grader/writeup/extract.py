@@ -29,6 +29,7 @@ import numpy as np
 from grader.writeup.code import build_module, clean_block
 from grader.writeup.document import Block, Document, Section, parse_document
 from grader.mathexpr import ParseError, canonical_symbol
+from grader.rubric import walk_checks
 from grader.writeup.source import Text
 from grader.writeup.values import (
     as_plain,
@@ -158,7 +159,7 @@ def extract(text: Text, *, plan: "Plan", support: Mapping[str, set[str]] | None 
     notes: list[str] = []
     filled: set[str] = set()
     for q in plan.questions:
-        checks = [c for c in _walk(q.checks) if c.spec.answer]
+        checks = [c for c in walk_checks(q.checks) if c.spec.answer]
         if not checks:
             continue
         sections = doc.sections_for(q.id)
@@ -198,12 +199,6 @@ def extract(text: Text, *, plan: "Plan", support: Mapping[str, set[str]] | None 
                     filled.add(path)
     modules = _modules(doc, plan, support or {})
     return Extraction(text=text, items=tuple(items), gaps=tuple(gaps), modules=tuple(modules), notes=tuple(notes))
-
-
-def _walk(checks: Iterable["PlannedCheck"]) -> Iterable["PlannedCheck"]:
-    for c in checks:
-        yield c
-        yield from _walk(c.alternatives)
 
 
 def _graded_alternative(checks: Iterable["PlannedCheck"], target: "PlannedCheck") -> bool:
@@ -775,10 +770,9 @@ def _modules(doc: Document, plan: "Plan", support: Mapping[str, set[str]]) -> li
     wanted: dict[str, list[str]] = {}
     sections_of: dict[str, set[str]] = {}
     for q in plan.questions:
-        for pc in _walk(q.checks):
-            if pc.spec.code:
-                file, name = pc.spec.code.split(":")
-                module = file.rsplit(".", 1)[0]
+        for pc in walk_checks(q.checks):
+            if pc.spec.code_target:
+                module, name = pc.spec.code_target
                 names = wanted.setdefault(module, [])
                 if name not in names:
                     names.append(name)

@@ -241,3 +241,12 @@ def test_registry_maps_each_kind_to_its_module() -> None:
     for kind, module in REGISTRY.items():
         assert module.Spec.model_fields["kind"].annotation.__args__ == (kind,)
     assert REGISTRY["best_of"] is best_of and TOL.rtol > 0
+
+
+def test_code_is_read_in_one_place() -> None:
+    spec = _spec(allclose, code="lab1.ipynb:closed_form", probe="p")
+    assert spec.code_target == ("lab1", "closed_form")
+    assert _spec(choice, answer="q1", expected=True).code_target is None
+    out = allclose.grade(spec, code_ctx(None, 1.0, status="error", message="ValueError: bad"))
+    assert out.message == "lab1.ipynb:closed_form: ValueError: bad"
+    assert allclose.grade(spec, code_ctx(2.0, 1.0)).message.startswith("closed_form")
