@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from grader.checks import REGISTRY, AnyCheck
 from grader.checks.base import CheckSpecBase
+from grader.sandbox import Limits
 
 RUBRIC_SCHEMA = "grader.rubric/v1"
 _ID = r"^[A-Za-z][\w]*(\.[A-Za-z0-9_]+)*$"
@@ -33,18 +34,22 @@ class RubricError(Exception):
         super().__init__("\n".join(problems))
 
 
+_LIMITS = Limits()
+
+
 class SandboxLimits(BaseModel):
     """Per-assignment defaults for the student-code sandbox (a check may override)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    wall_s: float = Field(10.0, gt=0, le=600)
-    cpu_s: float = Field(20.0, gt=0, le=1200)
-    memory_mb: int = Field(4096, ge=256, le=65536)
-    file_size_mb: int = Field(16, ge=1, le=1024)
-    nproc: int = Field(64, ge=1, le=4096)
-    nofile: int = Field(256, ge=16, le=4096)
-    output_bytes: int = Field(64_000, ge=1000, le=10_000_000)
+    # the defaults are the sandbox's own (grader.sandbox.Limits), defined there once
+    wall_s: float = Field(_LIMITS.wall_s, gt=0, le=600)
+    cpu_s: float = Field(_LIMITS.cpu_s, gt=0, le=1200)
+    memory_mb: int = Field(_LIMITS.memory_mb, ge=256, le=65536)
+    file_size_mb: int = Field(_LIMITS.file_size_mb, ge=1, le=1024)
+    nproc: int = Field(_LIMITS.nproc, ge=1, le=4096)
+    nofile: int = Field(_LIMITS.nofile, ge=16, le=4096)
+    output_bytes: int = Field(_LIMITS.output_bytes, ge=1000, le=10_000_000)
 
 
 class Question(BaseModel):
