@@ -48,7 +48,7 @@ from typing import Any, Literal
 
 import yaml
 
-__all__ = ["Document", "DocumentError", "Format", "format_size", "load_document", "size_over_limit"]
+__all__ = ["DataDocument", "DocumentError", "Format", "format_size", "load_document", "size_over_limit"]
 
 Format = Literal["yaml", "json", "toml"]
 Path_ = tuple[str | int, ...]
@@ -72,7 +72,7 @@ class DocumentError(Exception):
 
 
 @dataclass(frozen=True)
-class Document:
+class DataDocument:
     """Plain data read from one file, and where each value came from."""
 
     data: Any
@@ -134,8 +134,8 @@ def load_document(
     max_bytes: int = 1_000_000,
     max_nodes: int = 200_000,
     max_depth: int = 64,
-) -> Document:
-    """Parse ``source`` (the content of ``filename``) into a :class:`Document`.
+) -> DataDocument:
+    """Parse ``source`` (the content of ``filename``) into a :class:`DataDocument`.
 
     ``fmt`` defaults from the suffix of ``filename``. Raises :class:`DocumentError`
     for anything unusable: too large, not UTF-8, a syntax error, a disallowed tag,
@@ -160,7 +160,7 @@ def load_document(
         data, lines = _load_toml(text, limits)
     else:
         raise DocumentError(filename, None, f"unknown format {fmt!r}: expected yaml, json or toml")
-    return Document(data=data, filename=filename, lines=lines)
+    return DataDocument(data=data, filename=filename, lines=lines)
 
 
 def _decode(raw: bytes, filename: str) -> str:
