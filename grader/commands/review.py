@@ -23,6 +23,7 @@ from grader.classmode.review import (
     resolve_entries,
     review_queue,
 )
+from grader.exits import EXIT_OK, EXIT_USAGE
 from grader.report.terminal import for_terminal
 
 __all__ = ["cmd_review"]
@@ -81,7 +82,7 @@ def cmd_review(argv: Sequence[str]) -> int:
             if not writing:
                 print(format_queue(review_queue(items, include_reviewed=args.all), results_dir=args.results,
                                    assignment=assignment))
-                return 0
+                return EXIT_OK
             by = args.by or _default_by()
             if args.set:
                 entries = [{"student": args.student, "submission": args.submission, "check": c, "score": s,
@@ -105,14 +106,14 @@ def cmd_review(argv: Sequence[str]) -> int:
                     total = f"; {r['target']} now {e.result.score:g} / {e.result.max_score:g}" if e and e.result else ""
                 print(for_terminal(f"recorded {o.check_id} = {o.score:g} for {o.student} by {o.by}{total}",
                                    newlines=False))
-            return 0
+            return EXIT_OK
     except ReviewError as err:
         print("error: " + "\n  ".join(err.problems) if len(err.problems) == 1 else
               "error: overrides not recorded:\n  " + "\n  ".join(err.problems), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except GradebookError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 def _remove(results: Path, names: Sequence[str], *, assignment: str | None) -> int:
@@ -140,12 +141,12 @@ def _remove(results: Path, names: Sequence[str], *, assignment: str | None) -> i
             report = publish(results, gb, assignment, only=[])
             for w in report.warnings:
                 print(f"warning: {for_terminal(w, newlines=False)}", file=sys.stderr)
-            return 0
+            return EXIT_OK
     except GradebookError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 def _usage(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
