@@ -366,7 +366,7 @@ class Grader:
     notes: list[str] = field(default_factory=list)
     oracles: ModuleType | None = None
     mistakes: dict[Any, Any] = field(default_factory=dict)  # per check path: (use, mistake, value it gives)
-    call_limits: dict[ProbeKey, Any] = field(init=False)  # per probe call, worked out once
+    call_limits: dict[ProbeKey, Limits | None] = field(init=False)  # per probe call, worked out once
 
     def __post_init__(self) -> None:
         self.call_limits = {key: call_limits(self.plan, key) for key in self.plan.probe_keys}
@@ -704,7 +704,7 @@ def sandbox_limits(base: SandboxLimits, over: dict[str, float] | None = None) ->
     return Limits(**{k: int(v) if k in _INT_LIMITS else v for k, v in values.items()})
 
 
-def call_limits(plan: Plan, key: ProbeKey) -> Any:
+def call_limits(plan: Plan, key: ProbeKey) -> Limits | None:
     """The strictest per-check override among the checks sharing this probe call (None when
     no check overrides)."""
     over: dict[str, float] = {}

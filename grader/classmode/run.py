@@ -62,7 +62,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Literal, Mapping, Sequence
 
 from grader.digest import KeyDigest
 from grader.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNGRADED, EXIT_USAGE
@@ -85,6 +85,7 @@ from grader.classmode.publish import (
 from grader.rubric import Plan
 
 if TYPE_CHECKING:
+    from grader.engine import Grader
     from grader.report.html import HtmlRenderer
 
 __all__ = ["Outcome", "grading_key", "run_batch"]
@@ -169,13 +170,13 @@ class LazyGrader:
     """The run's one Grader (reference outputs and sandbox), created by the first worker that
     has something to grade: a re-run where nothing changed starts no sandbox at all."""
 
-    def __init__(self, factory: Callable[[], Any]) -> None:
+    def __init__(self, factory: Callable[[], Grader]) -> None:
         self._factory = factory
         self._lock = threading.Lock()
-        self._grader: Any = None
+        self._grader: Grader | None = None
         self._error: BaseException | None = None
 
-    def get(self) -> Any:
+    def get(self) -> Grader:
         with self._lock:
             if self._error is not None:
                 raise GraderUnavailable(self._error)
