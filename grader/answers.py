@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.docio import Document, DocumentError, load_document
+from grader.docio import DataDocument, DocumentError, load_document
 from grader.submission import Submission, SubmissionError
 
 __all__ = ["ANSWER_FILES", "MISSING", "Answers", "Reading", "load_answers"]
@@ -71,7 +71,7 @@ class Answers:
     filename: str | None
     error: str | None = None
     warnings: tuple[str, ...] = ()
-    document: Document | None = field(default=None, repr=False, compare=False)
+    document: DataDocument | None = field(default=None, repr=False, compare=False)
     pending: tuple[Reading, ...] = ()  # values read from a report, waiting for a TA
     report_digest: str | None = None  # sha256 of the report the answers were read from
 
@@ -200,7 +200,7 @@ MAX_UNKNOWN_KEY_WARNINGS = 20
 so a file of thousands of stray keys neither floods the feedback nor costs a fuzzy match each."""
 
 
-def _unknown_keys(doc: Document, known: _KnownKeys) -> list[str]:
+def _unknown_keys(doc: DataDocument, known: _KnownKeys) -> list[str]:
     out: list[str] = []
     more = 0
     if known.root.open:
@@ -228,7 +228,7 @@ def _show(path: Iterable[str]) -> str:
     return ".".join(json.dumps(p) if (not p or "." in p or p != p.strip() or " " in p) else p for p in path)
 
 
-def _unknown_message(doc: Document, parent: tuple[str, ...], key: str, trie: _Trie) -> str:
+def _unknown_message(doc: DataDocument, parent: tuple[str, ...], key: str, trie: _Trie) -> str:
     line = doc.line_of(parent + (key,))
     where = f"{doc.filename}:{line}" if line is not None else doc.filename
     message = f"{where}: unknown key {_show(parent + (key,))}"

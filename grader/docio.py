@@ -48,7 +48,7 @@ from typing import Any, Literal
 
 import yaml
 
-__all__ = ["Document", "DocumentError", "Format", "format_size", "load_document", "size_over_limit"]
+__all__ = ["DataDocument", "DocumentError", "Format", "format_size", "load_document", "size_over_limit"]
 
 Format = Literal["yaml", "json", "toml"]
 Path_ = tuple[str | int, ...]
@@ -72,7 +72,7 @@ class DocumentError(Exception):
 
 
 @dataclass(frozen=True)
-class Document:
+class DataDocument:
     """Plain data read from one file, and where each value came from."""
 
     data: Any
@@ -134,8 +134,8 @@ def load_document(
     max_bytes: int = 1_000_000,
     max_nodes: int = 200_000,
     max_depth: int = 64,
-) -> Document:
-    """Parse ``source`` (the content of ``filename``) into a :class:`Document`.
+) -> DataDocument:
+    """Parse ``source`` (the content of ``filename``) into a :class:`DataDocument`.
 
     ``fmt`` defaults from the suffix of ``filename``. Raises :class:`DocumentError`
     for anything unusable: too large, not UTF-8, a syntax error, a disallowed tag,
@@ -160,7 +160,7 @@ def load_document(
         data, lines = _load_toml(text, limits)
     else:
         raise DocumentError(filename, None, f"unknown format {fmt!r}: expected yaml, json or toml")
-    return Document(data=data, filename=filename, lines=lines)
+    return DataDocument(data=data, filename=filename, lines=lines)
 
 
 def _decode(raw: bytes, filename: str) -> str:
@@ -206,7 +206,7 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _USES_LIBYAML = _BaseLoader is not yaml.SafeLoader
 
 
-class _YamlLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _YamlLoader(_BaseLoader):  # type: ignore[misc]
     """The safe loader, plus YAML 1.2 floats written with an exponent and no dot."""
 
 
@@ -277,7 +277,7 @@ def _compose_events(loader: Any, limits: _Limits) -> _Node | None:
             children = node.value if node.kind == "seq" else [n for pair in node.value for n in pair]
             node.height = 1 + max((c.height for c in children), default=0)
         elif isinstance(event, yaml.AliasEvent):
-            target = anchors.get(event.anchor)
+            target = anchors.get(event.anchor) if event.anchor is not None else None
             if target is None:
                 message = f"alias *{event.anchor} refers to no anchor (&{event.anchor}) defined before it"
                 raise limits.error(line, message)
@@ -419,8 +419,8 @@ def _mapping_entries(node: _Node, limits: _Limits) -> list[tuple[str, int, _Node
 def _yaml_error(e: yaml.YAMLError, text: str, limits: _Limits) -> DocumentError:
     if isinstance(e, yaml.reader.ReaderError):
         # libyaml reports a byte offset into the UTF-8 text, the Python reader a character index
-        prefix = text.encode("utf-8", "surrogatepass")[: e.position] if _USES_LIBYAML else text[: e.position]
-        line = prefix.count(b"\n" if isinstance(prefix, bytes) else "\n") + 1
+        prefix = text.encode("utf-8", "surrogatepass")[: e.position] if _USES_LIBYAML else text[: e.position].encode("utf-8", "surrogatepass")
+        line: int | None = prefix.count(b"\n") + 1
         return limits.error(line, f"unacceptable character #x{e.character:04x}: {e.reason}")
     if isinstance(e, yaml.MarkedYAMLError):
         mark = e.problem_mark or e.context_mark
@@ -474,7 +474,7 @@ def _json_positions(text: str, limits: _Limits) -> dict[Path_, int]:
         if not stack:
             return ()
         top = stack[-1]
-        return top[0] + (top[2],)
+        return tuple(top[0]) + (top[2],)
 
     pos = 0
     while True:

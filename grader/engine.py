@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from grader.answers import Answers
 from grader.checks import REGISTRY
@@ -34,11 +34,14 @@ from grader.checks.base import (
     plain,
 )
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status, round_score
-from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles
+from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles, walk_checks
 from grader.submission import Submission, open_submission
-from grader.tolerances import default_tolerance
+from grader.numeric.tolerances import default_tolerance
 from grader.writeup.loader import load_answers_or_writeup
 from grader.writeup.reading import waiting_outcome
+
+if TYPE_CHECKING:
+    from grader.sandbox import Limits, Sandbox
 
 MAX_FIGURE_BYTES = 20 * 2**20
 
@@ -197,7 +200,7 @@ def _same(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+        return bool(a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes())
     if isinstance(a, dict):
         return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
@@ -290,7 +293,7 @@ def oracle_keys(plan: Plan) -> tuple[OracleKey, ...]:
     """Every (probe call, oracle) pair the plan's checks read, in plan order."""
     keys: dict[OracleKey, None] = {}
     for q in plan.questions:
-        for pc in _walk_checks(q.checks):
+        for pc in walk_checks(q.checks):
             if pc.probe_key is not None and pc.spec.oracle:
                 keys[(pc.probe_key, pc.spec.oracle)] = None
     return tuple(keys)
@@ -301,7 +304,8 @@ def plan_oracles(plan: Plan) -> ModuleType | None:
     as a student kit, which never holds the code that computes answers."""
     if plan.rubric.reference is None or plan.rubric.oracles is None:
         return None
-    return load_oracles(plan.rubric, plan.rubric_path)
+    oracles: ModuleType = load_oracles(plan.rubric, plan.rubric_path)
+    return oracles
 
 
 def derive_reference(plan: Plan, oracles: ModuleType | None, ref: dict[ProbeKey, Any]) -> dict[OracleKey, Any]:
@@ -372,13 +376,13 @@ def sandbox_environment(rubric: Any) -> dict[str, Any]:
     }
 
 
-def _sandbox_key(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Any,
+def _sandbox_key(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Limits,
                  many: bool, environment: dict[str, Any] | None = None) -> tuple[Any, ...]:
     return (str(Path(probes_file).resolve()), tuple(sorted((n, str(Path(p).resolve())) for n, p in support_files.items())),
             device, isolation, repr(limits), many, json.dumps(environment or {}, sort_keys=True))
 
 
-def _start_sandbox(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Any,
+def _start_sandbox(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Limits,
                    many: bool, environment: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
     """A thread starting a Sandbox (its zygote is a process importing torch: this process
     goes on meanwhile), and where it puts the sandbox ("box") or the error ("error")."""
@@ -443,12 +447,12 @@ class Grader:
 
     plan: Plan
     device: str = "cpu"
-    sandbox: Any = None  # grader.sandbox.Sandbox, or None when no code checks can run
+    sandbox: Sandbox | None = None  # None when no code checks can run
     ref_outputs: dict[Any, Any] = field(default_factory=dict)  # by ProbeKey, and by (ProbeKey, oracle) as derived
     notes: list[str] = field(default_factory=list)
     oracles: ModuleType | None = None
     mistakes: dict[Any, Any] = field(default_factory=dict)  # per check path: (use, mistake, value it gives)
-    call_limits: dict[ProbeKey, Any] = field(init=False)  # per probe call, worked out once
+    call_limits: dict[ProbeKey, Limits | None] = field(init=False)  # per probe call, worked out once
 
     def __post_init__(self) -> None:
         self.call_limits = {key: call_limits(self.plan, key) for key in self.plan.probe_keys}
@@ -468,7 +472,7 @@ class Grader:
             limits = sandbox_limits(plan.rubric.limits)
             environment = sandbox_environment(plan.rubric)
             key = _sandbox_key(plan.probes_file, plan.support_files, device, isolation, limits, many, environment)
-            thread, starting = _PRESTARTED.pop(key, None) or _start_sandbox(
+            thread, starting = (_PRESTARTED.pop(key) if key in _PRESTARTED else None) or _start_sandbox(
                 plan.probes_file, plan.support_files, device, isolation, limits, many, environment)
         _discard_prestarted()
         try:
@@ -569,11 +573,12 @@ class Grader:
             calls.append(ProbeCall(id=key.id, module=key.module, probe=key.probe, args=key.args,
                                    limits=self.call_limits[key], seed=self.plan.rubric.seed))
             by_id[key.id] = key
-        if calls:
+        if calls and self.sandbox is not None:  # calls are made only with a sandbox
             # the first call of every probe goes first: if a function hangs, its later
             # calls are skipped by the sandbox, and the others have run already
             seen: set[tuple[str, str]] = set()
-            firsts, rest = [], []
+            firsts: list[ProbeCall] = []
+            rest: list[ProbeCall] = []
             for c in calls:
                 (rest if (c.module, c.probe) in seen else firsts).append(c)
                 seen.add((c.module, c.probe))
@@ -620,7 +625,7 @@ class Grader:
                     ans = Missing("")
         expected: Any = getattr(spec, "expected", None)
         actual = None
-        tol: Tolerance | None = Tolerance(spec.rtol, spec.atol) if spec.rtol is not None else None
+        tol: Tolerance | None = Tolerance(spec.rtol, spec.atol) if spec.rtol is not None and spec.atol is not None else None
         if pc.probe_key is not None:
             key = (pc.probe_key, spec.oracle) if spec.oracle else pc.probe_key
             actual = probe_out.get(key)
@@ -781,7 +786,7 @@ def _present(value: Any) -> bool:
 _INT_LIMITS = frozenset({"memory_mb", "file_size_mb", "nproc", "nofile", "output_bytes"})
 
 
-def sandbox_limits(base: SandboxLimits, over: dict[str, float] | None = None) -> Any:
+def sandbox_limits(base: SandboxLimits, over: dict[str, float] | None = None) -> Limits:
     """The sandbox's Limits from the rubric's, with per-check overrides of known fields."""
     from grader.sandbox import Limits
 
@@ -789,22 +794,16 @@ def sandbox_limits(base: SandboxLimits, over: dict[str, float] | None = None) ->
     return Limits(**{k: int(v) if k in _INT_LIMITS else v for k, v in values.items()})
 
 
-def call_limits(plan: Plan, key: ProbeKey) -> Any:
+def call_limits(plan: Plan, key: ProbeKey) -> Limits | None:
     """The strictest per-check override among the checks sharing this probe call (None when
     no check overrides)."""
     over: dict[str, float] = {}
     for q in plan.questions:
-        for pc in _walk_checks(q.checks):
+        for pc in walk_checks(q.checks):
             if pc.probe_key == key and pc.spec.limits:
                 for k, v in pc.spec.limits.items():
                     over[k] = min(over.get(k, v), v)
     return sandbox_limits(plan.rubric.limits, over) if over else None
-
-
-def _walk_checks(checks: tuple[PlannedCheck, ...]):
-    for c in checks:
-        yield c
-        yield from _walk_checks(c.alternatives)
 
 
 def _dtype_of(value: Any) -> str:

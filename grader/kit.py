@@ -46,7 +46,7 @@ import yaml
 
 from grader.checks.base import CheckSpecBase
 from grader.checks.form import Form
-from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key
+from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key, walk_checks
 
 TEMPLATES = Path(__file__).resolve().parent / "kit_templates"
 PYTHON_VERSION = "3.11"
@@ -132,12 +132,6 @@ def _pyproject(*, name: str, version: str, requirements: list[str], packages: li
     return "\n".join(lines)
 
 
-def _walk(checks: Sequence[PlannedCheck]) -> Iterator[PlannedCheck]:
-    for pc in checks:
-        yield pc
-        yield from _walk(pc.alternatives)
-
-
 # --------------------------------------------------------------------------- kit rubric
 
 
@@ -200,7 +194,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
         if not alts:
             return None
         doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"checks", "mistakes"})
-        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "checks": alts}  # type: ignore[attr-defined]
+        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "checks": alts}
     if spec.code:
         # without public inputs, or with an expected value derived on the grader's side (an
         # oracle, which the kit does not ship), a code check is graded by the course only
@@ -211,7 +205,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
                               exclude={"args", "public_args", "expected", "answer", "mistakes"})
         if getattr(spec, "answer", None) is not None:  # a code check that also reads an answer compares with it
             raise KitError(f"check {label}: a code check that reads an answer ({spec.answer}) cannot be in the kit")
-        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "args": spec.public_args}  # type: ignore[attr-defined]
+        return {"id": doc.pop("id"), "kind": spec.kind, **doc, "args": spec.public_args}
     if spec.answer:
         form = answer_form(spec)
         doc = {"id": spec.id, "kind": "form", "points": spec.points, "answer": spec.answer,
@@ -220,7 +214,7 @@ def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
     doc = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"mistakes"})
     if "expected" in doc:
         raise KitError(f"check {label} ({spec.kind}) holds an expected value and reads no answer or code")
-    return {"id": doc.pop("id"), "kind": spec.kind, **doc}  # type: ignore[attr-defined]
+    return {"id": doc.pop("id"), "kind": spec.kind, **doc}
 
 
 def kit_questions(plan: Plan) -> tuple[list[dict[str, Any]], list[str]]:
@@ -239,7 +233,7 @@ def kit_probe_keys(plan: Plan) -> tuple[ProbeKey, ...]:
     """The probe calls of the kit: every kept public code check on its public inputs."""
     keys: dict[ProbeKey, None] = {}
     for q in plan.public_only().questions:
-        for pc in _walk(q.checks):
+        for pc in walk_checks(q.checks):
             if pc.spec.code and pc.spec.public_args is not None and pc.spec.visibility == "public" \
                     and not getattr(pc.spec, "oracle", None):
                 keys[probe_key(pc.spec, public=True)] = None
@@ -353,7 +347,7 @@ def answers_template(plan: Plan) -> str:
     A key only some hidden check reads is listed with no description."""
     described: dict[str, str] = {}  # answer path -> the first description that says more than the fallback
     for q in plan.questions:
-        for pc in _walk(q.checks):
+        for pc in walk_checks(q.checks):
             spec = pc.spec
             if spec.answer and "*" not in spec.answer:
                 note = _describe_answer(spec) if spec.visibility == "public" else _FALLBACK
@@ -424,7 +418,7 @@ def _name_in(module: ModuleType, obj: Any) -> str | None:
             return name
     for name, value in vars(module).items():
         if isinstance(value, ModuleType) and getattr(value, getattr(obj, "__name__", ""), None) is obj:
-            return f"{name}.{obj.__name__}"
+            return f"{name}.{getattr(obj, '__name__', '')}"
     return None
 
 
@@ -470,13 +464,13 @@ def _imports(source: str, reference: str, support_modules: set[str]) -> list[tup
                 out.append((f"import {a.name}" + (f" as {a.asname}" if a.asname else ""), {bound}, False))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module != "__future__":
             names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
-            bound = {a.asname or a.name for a in node.names}
+            bound_names = {a.asname or a.name for a in node.names}
             if node.module == reference or node.module.startswith(reference + "."):
                 tail = node.module[len(reference) + 1:]
                 if tail in support_modules:
-                    out.append((f"from {tail} import {names}", bound, True))
+                    out.append((f"from {tail} import {names}", bound_names, True))
                 continue
-            out.append((f"from {node.module} import {names}", bound, False))
+            out.append((f"from {node.module} import {names}", bound_names, False))
     return out
 
 
@@ -514,10 +508,10 @@ def code_contract(plan: Plan) -> dict[str, list[str]]:
     """Student module -> the names the rubric's code checks call, in rubric order."""
     out: dict[str, list[str]] = {}
     for q in plan.questions:
-        for pc in _walk(q.checks):
-            if pc.spec.code:
-                file, name = pc.spec.code.split(":")
-                names = out.setdefault(file.rsplit(".", 1)[0], [])
+        for pc in walk_checks(q.checks):
+            if pc.spec.code_target:
+                module, name = pc.spec.code_target
+                names = out.setdefault(module, [])
                 if name not in names:
                     names.append(name)
     return out
@@ -652,7 +646,7 @@ def _plan_and_rubric(args: argparse.Namespace) -> tuple[Plan, Path]:
 
 
 def _run(fn: Callable[[], None]) -> int:
-    from grader.cli import EXIT_OK, EXIT_USAGE
+    from grader.exits import EXIT_OK, EXIT_USAGE
 
     try:
         fn()

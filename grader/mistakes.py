@@ -24,12 +24,12 @@ import importlib
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from grader.checks.base import get_path, Missing
 from grader.diagnose import same
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError
-from grader.tolerances import default_tolerance
+from grader.numeric.tolerances import default_tolerance
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,14 @@ def load_mistakes(plan: Plan) -> dict[str, Mistake]:
     RubricError for a malformed entry or a check naming a mistake that is not defined."""
     rubric = plan.rubric
     if rubric.reference is None or rubric.mistakes is None:
-        unknown = [f"{plan.rubric_path} {pc.question_id} {pc.spec.id}" for pc in walk_checks(plan) if pc.spec.mistakes]
+        unknown = [f"{plan.rubric_path} {pc.question_id} {pc.spec.id}" for pc in plan.every_check() if pc.spec.mistakes]
         if unknown and rubric.reference is not None:
             raise RubricError([f"{w}: `mistakes` needs the rubric's `mistakes` file" for w in unknown])
         return {}
     name = f"{rubric.reference}.{rubric.mistakes.removesuffix('.py')}"
     try:
         module = importlib.import_module(name)
-    except Exception as err:  # an instructor error: name it precisely
+    except Exception as err:  # noqa: BLE001 - an instructor error: name it precisely
         raise RubricError([f"{plan.rubric_path}: mistakes {rubric.mistakes} cannot be imported from {rubric.reference}: "
                            f"{type(err).__name__}: {err}"]) from None
     table = getattr(module, "MISTAKES", None)
@@ -78,7 +78,7 @@ def load_mistakes(plan: Plan) -> dict[str, Mistake]:
             problems.append(f"{where}: `derive` is a function of the expected value")
             continue
         out[key] = Mistake(name=key, explain=entry["explain"].strip(), replace=dict(replace or {}), derive=derive)
-    for pc in walk_checks(plan):
+    for pc in plan.every_check():
         for use in pc.spec.mistakes:
             m = out.get(use.name)
             where = f"{plan.rubric_path} {pc.question_id} check {pc.spec.id}"
@@ -93,15 +93,6 @@ def load_mistakes(plan: Plan) -> dict[str, Mistake]:
     return out
 
 
-def walk_checks(plan: Plan):
-    for q in plan.questions:
-        stack = list(q.checks)
-        while stack:
-            pc = stack.pop(0)
-            yield pc
-            stack[:0] = list(pc.alternatives)
-
-
 class MistakeContext:
     """The reference's probe context with some functions replaced by a mistake's variants."""
 
@@ -113,7 +104,7 @@ class MistakeContext:
 
     def module(self, name: str) -> types.ModuleType:
         if name not in self._modules:
-            original = self._base.module(name)
+            original: types.ModuleType = self._base.module(name)
             patches = {k.split(".", 1)[1]: v for k, v in self._mistake.replace.items() if k.split(".", 1)[0] == name}
             if not patches:
                 return original
@@ -124,16 +115,17 @@ class MistakeContext:
         return self._modules[name]
 
     def data_path(self, name: str) -> Path:
-        return self._base.data_path(name)
+        path: Path = self._base.data_path(name)
+        return path
 
 
 CheckPath = tuple[str, ...]  # (question id, check id, alternative id, ...)
 
 
-def check_paths(plan: Plan):
+def check_paths(plan: Plan) -> Iterator[tuple[CheckPath, PlannedCheck]]:
     """(path, planned check) for every check and alternative of the plan."""
     for q in plan.questions:
-        def walk(checks: tuple[PlannedCheck, ...], prefix: CheckPath):
+        def walk(checks: tuple[PlannedCheck, ...], prefix: CheckPath) -> Iterator[tuple[CheckPath, PlannedCheck]]:
             for pc in checks:
                 path = (*prefix, pc.spec.id)
                 yield path, pc
@@ -175,15 +167,16 @@ def mistake_values(plan: Plan, device: str, mistakes: dict[str, Mistake], ref: d
                         reference = ref.get(pc.probe_key)
                     value = get_path(raw, spec.select)
                     reference = get_path(reference, spec.select)
-                    if getattr(spec, "expected", None) is not None:  # a fixed expected value: the mistake's output is compared
-                        reference = spec.expected
+                    fixed = getattr(spec, "expected", None)
+                    if fixed is not None:  # a fixed expected value: the mistake's output is compared
+                        reference = fixed
             except Exception as err:  # noqa: BLE001 - the instructor's variant: name it
                 problems.append(f"{where}: mistake {m.name} fails: {type(err).__name__}: {err}")
                 continue
             if isinstance(value, Missing):
                 problems.append(f"{where}: mistake {m.name} gives no {spec.select!r}")
                 continue
-            tol = (spec.rtol, spec.atol) if spec.rtol is not None else _default(device)
+            tol = (spec.rtol, spec.atol) if spec.rtol is not None and spec.atol is not None else _default(device)
             if same(value, reference, *tol):
                 problems.append(f"{where}: mistake {m.name} gives the reference's own result on this check's inputs, "
                                 "so it could never be told apart; change the inputs or drop it from this check")

@@ -3,8 +3,9 @@
 Everything here is frozen. Reporters (terminal, JSON, HTML, Gradescope, JUnit, CSV)
 read these models and never compute scores themselves.
 
-`CheckResult.details` is free-form plain data for humans and machines; the optional
-`CheckResult.view` is a typed payload that renderers know how to draw (a matrix grid
+`CheckResult.details` is free-form plain data for humans and machines, bounded in size,
+depth and text when a result is built (`bounded_details`), as views and warnings are;
+`CheckResult.views` are typed payloads that renderers know how to draw (a matrix grid
 with wrong cells, a truth table with failing rows, curves, a table with wrong cells,
 a numeric mismatch summary, the student's free text).
 """
@@ -146,7 +147,7 @@ def bounded_details(value: Any) -> Any:
         if len(x) and (depth + 1 >= MAX_DETAIL_DEPTH or budget < 1):
             return "..."
         is_dict = isinstance(x, dict)
-        items = iter(x.items()) if is_dict else iter(x)
+        items = iter(x.items()) if isinstance(x, dict) else iter(x)
         out_d: dict[str, Any] = {}
         out_l: list[Any] = []
         total = len(x)

@@ -15,13 +15,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from grader.checks import REGISTRY, AnyCheck
 from grader.checks.base import CheckSpecBase
 from grader.writeup.hints import QuestionWriteup, WriteupSettings
+from grader.sandbox import Limits
 
 RUBRIC_SCHEMA = "grader.rubric/v1"
 _ID = r"^[A-Za-z][\w]*(\.[A-Za-z0-9_]+)*$"
@@ -35,18 +36,22 @@ class RubricError(Exception):
         super().__init__("\n".join(problems))
 
 
+_LIMITS = Limits()
+
+
 class SandboxLimits(BaseModel):
     """Per-assignment defaults for the student-code sandbox (a check may override)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    wall_s: float = Field(10.0, gt=0, le=600)
-    cpu_s: float = Field(20.0, gt=0, le=1200)
-    memory_mb: int = Field(4096, ge=256, le=65536)
-    file_size_mb: int = Field(16, ge=1, le=1024)
-    nproc: int = Field(64, ge=1, le=4096)
-    nofile: int = Field(256, ge=16, le=4096)
-    output_bytes: int = Field(64_000, ge=1000, le=10_000_000)
+    # the defaults are the sandbox's own (grader.sandbox.Limits), defined there once
+    wall_s: float = Field(_LIMITS.wall_s, gt=0, le=600)
+    cpu_s: float = Field(_LIMITS.cpu_s, gt=0, le=1200)
+    memory_mb: int = Field(_LIMITS.memory_mb, ge=256, le=65536)
+    file_size_mb: int = Field(_LIMITS.file_size_mb, ge=1, le=1024)
+    nproc: int = Field(_LIMITS.nproc, ge=1, le=4096)
+    nofile: int = Field(_LIMITS.nofile, ge=16, le=4096)
+    output_bytes: int = Field(_LIMITS.output_bytes, ge=1000, le=10_000_000)
 
 
 # What the zygote imports for every child when a rubric lists these packages and says
@@ -353,7 +358,8 @@ class ProbeKey:
 
     @property
     def args(self) -> dict[str, Any]:
-        return json.loads(self.args_json)
+        args: dict[str, Any] = json.loads(self.args_json)
+        return args
 
 
 @dataclass(frozen=True)
@@ -362,6 +368,15 @@ class PlannedCheck:
     spec: CheckSpecBase  # with every {ref: ...} resolved
     probe_key: ProbeKey | None
     alternatives: tuple["PlannedCheck", ...] = ()
+
+
+def walk_checks(checks: Iterable[PlannedCheck]) -> Iterator[PlannedCheck]:
+    """Each check, then its alternatives (a best_of's, recursively), in rubric order: the one
+    walk for everything that looks at every check (the kit, write-up extraction, mistakes,
+    oracles, limits)."""
+    for pc in checks:
+        yield pc
+        yield from walk_checks(pc.alternatives)
 
 
 @dataclass(frozen=True)
@@ -385,6 +400,11 @@ class Plan:
     known_paths: frozenset[str]
     support_files: dict[str, Path] = field(default_factory=dict)
     frozen_file: Path | None = None  # expected probe outputs read from here instead of running the reference
+
+    def every_check(self) -> Iterator[PlannedCheck]:
+        """Every check of every question with its alternatives (`walk_checks`)."""
+        for q in self.questions:
+            yield from walk_checks(q.checks)
 
     @property
     def probes_file(self) -> Path:
@@ -463,7 +483,7 @@ def _resolve_spec(spec: CheckSpecBase, package: str | None, where: str) -> Check
                 raise RubricError([f"{where}.{field_name}: {{ref: {value['ref']}}} needs `reference` (this rubric has none)"])
             try:
                 return resolve_ref(package, value["ref"])
-            except Exception as err:  # an instructor error: name it precisely
+            except Exception as err:  # noqa: BLE001 - an instructor error: name it precisely
                 raise RubricError([f"{where}.{field_name}: reference {value['ref']!r} cannot be resolved in {package}: "
                                    f"{type(err).__name__}: {err}"]) from None
         return value
@@ -488,10 +508,10 @@ def probe_key(spec: CheckSpecBase, *, public: bool = False) -> ProbeKey:
     """The probe call of a code check: on its grading `args`, or (`public`) on its
     `public_args`, the inputs of the student kit."""
     args = spec.public_args if public else spec.args
-    if not spec.code or args is None:
+    target = spec.code_target
+    if target is None or args is None:
         raise ValueError(f"check {spec.id} has no {'public_args' if public else 'code'}")
-    file, _ = spec.code.split(":")
-    module = file.rsplit(".", 1)[0]
+    module = target[0]
     if (spec.probe or "").startswith(NOTEBOOK_PROBE_PREFIX):
         args = {**args, "notebook": module}  # the built-in notebook probes read this notebook
     return ProbeKey(module=module, probe=spec.probe or "",
@@ -588,7 +608,7 @@ def load_oracles(rubric: Rubric, rubric_path: str) -> Any:
     name = f"{rubric.reference}.{str(rubric.oracles).removesuffix('.py')}"
     try:
         return importlib.import_module(name)
-    except Exception as err:  # an instructor error: name it precisely
+    except Exception as err:  # noqa: BLE001 - an instructor error: name it precisely
         raise RubricError([f"{rubric_path}: oracles {rubric.oracles} cannot be imported from {rubric.reference}: "
                            f"{type(err).__name__}: {err}"]) from None
 

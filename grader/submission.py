@@ -61,18 +61,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, cast
 
 from grader.docio import format_size, size_over_limit
 
-__all__ = ["Rejected", "Submission", "SubmissionError", "content_hash", "open_submission"]
+__all__ = ["ARCHIVE_SUFFIXES", "WRITEUP_SUFFIXES", "Rejected", "Submission", "SubmissionError", "content_hash", "is_archive_name",
+           "open_submission"]
 
 _CHUNK = 1 << 16
 _RATIO_FLOOR = 1 << 20  # ratios are judged only once an entry has produced this many bytes
 _JUNK_DIRS = frozenset({"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"})
 _JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
-_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
-_WRITEUP_SUFFIXES = (".pdf", ".md", ".markdown", ".txt", ".docx")  # a report handed in alone, graded by grader.writeup
+# What is an archive, by name (case-insensitive): the one list, used by class-folder discovery too.
+ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
+WRITEUP_SUFFIXES = (".pdf", ".md", ".markdown", ".txt", ".docx")  # a report handed in alone, graded by grader.writeup
+
+
+def is_archive_name(name: str) -> bool:
+    """``alice.tar.xz``, ``BOB.ZIP``: a name this module opens as an archive."""
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 class SubmissionError(Exception):
@@ -180,7 +187,7 @@ def open_submission(
         return _open_folder(path, limits)
     if not path.is_file():
         raise SubmissionError(f"{path}: not a folder or an archive")
-    if path.name.lower().endswith(_WRITEUP_SUFFIXES):
+    if path.name.lower().endswith(WRITEUP_SUFFIXES):
         return _open_writeup(path, limits)
     return _open_archive(path, limits)
 
@@ -314,10 +321,10 @@ def _open_folder(path: Path, limits: _Limits) -> Submission:
                 f"{display}: the files add up to more than {format_size(limits.max_total_bytes)}, the limit"
             )
     prefix, inner = _descend(sorted(files))
-    if len(inner) == 1 and inner[0].lower().endswith(_ARCHIVE_SUFFIXES):
+    if len(inner) == 1 and inner[0].lower().endswith(ARCHIVE_SUFFIXES):
         return _open_lone_archive(path, display, prefix + inner[0], rejected, junk, limits)
     sub = _finish(display, path.resolve().name, path, files, rejected, junk, None, "folder")
-    archives = [f for f in sub.files if f.lower().endswith(_ARCHIVE_SUFFIXES)]
+    archives = [f for f in sub.files if f.lower().endswith(ARCHIVE_SUFFIXES)]
     if archives:
         note = (f"not unpacked: {', '.join(archives)} "
                 "(an archive is opened only when it is the folder's only content)")
@@ -383,7 +390,7 @@ def _folder_entry_problem(rel: str, st: os.stat_result) -> str | None:
 def _archive_name(path: Path) -> tuple[str, str]:
     """(submission name, archive kind for messages)."""
     lower = path.name.lower()
-    for suffix in _ARCHIVE_SUFFIXES:
+    for suffix in ARCHIVE_SUFFIXES:
         if lower.endswith(suffix) and len(lower) > len(suffix):
             kind = "zip" if suffix == ".zip" else "tar"
             return path.name[: -len(suffix)], kind
@@ -652,8 +659,8 @@ def _extract_zip(path: Path, ex: _Extractor) -> None:
 _MAX_HEADER_BYTES = 1 << 20  # a long name or pax header bigger than this is no student's file
 _HEADER_ROOM = 4 << 20  # decompressed bytes allowed beyond max_total_bytes: headers and padding
 _TAR_COMPRESSIONS: tuple[tuple[bytes, Callable[[BinaryIO], IO[bytes]]], ...] = (
-    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
-    (b"BZh", lambda raw: bz2.BZ2File(raw, mode="rb")),
+    (b"\x1f\x8b", lambda raw: cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb"))),
+    (b"BZh", lambda raw: cast("IO[bytes]", bz2.BZ2File(raw, mode="rb"))),
     (b"\xfd7zXZ\x00", lambda raw: _xz_reader(raw)),
 )
 _XZ_MEMORY = 96 << 20  # xz -9 needs 65 MiB to decompress; a header may ask for up to 4 GiB

@@ -5,7 +5,7 @@ The registry is explicit: adding a kind is adding one module and one line to `MO
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Annotated, Union
+from typing import TYPE_CHECKING, Annotated, TypeAlias, Union
 
 from pydantic import Field
 
@@ -27,6 +27,8 @@ from grader.checks import (
     trajectory,
 )
 
+from grader.checks.base import CheckSpecBase
+
 MODULES: tuple[ModuleType, ...] = (
     choice,
     manual,
@@ -47,6 +49,9 @@ MODULES: tuple[ModuleType, ...] = (
 
 REGISTRY: dict[str, ModuleType] = {m.Spec.model_fields["kind"].annotation.__args__[0]: m for m in MODULES}
 
-AnyCheck = Annotated[Union[tuple(m.Spec for m in MODULES)], Field(discriminator="kind")]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # statically, every kind's spec is a CheckSpecBase; pydantic validates the union
+    AnyCheck: TypeAlias = CheckSpecBase
+else:
+    AnyCheck = Annotated[Union[tuple(m.Spec for m in MODULES)], Field(discriminator="kind")]
 
 best_of.Spec.model_rebuild(_types_namespace={"AnyCheck": AnyCheck})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from grader.compare import NotNumeric, describe, to_number
+from grader.numeric.compare import NotNumeric, describe, to_number
 
 
 def inputs(n: int) -> list[tuple[int, ...]]:

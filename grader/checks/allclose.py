@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
-from grader.compare import compare_values
+from grader.numeric.compare import compare_values
 from grader.results import MismatchView, Status
 
 
@@ -35,8 +35,8 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     pre = precheck(spec, ctx)
     if pre is not None:
         return pre
-    name = spec.what or (spec.code.split(":")[1] if spec.code else "value")
-    cmp = compare_values(ctx.actual.value, ctx.expected, ctx.tolerance, path="", squeeze=spec.squeeze, name=name)
+    name = spec.what or (spec.code_target[1] if spec.code_target else "value")
+    cmp = compare_values(ctx.actual_value, ctx.expected, ctx.tolerance, path="", squeeze=spec.squeeze, name=name)
     if cmp.ok:
         n = cmp.leaves
         return outcome(Status.PASS, f"{name} matches the reference" + (f" ({n} arrays compared)" if n > 1 else ""))

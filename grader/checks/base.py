@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from grader.numeric.tolerances import Tolerance as Tolerance  # what a check compares with (re-exported for kinds)
 from grader.results import Status, View
 
 
@@ -49,6 +50,8 @@ class CheckSpecBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    if TYPE_CHECKING:  # each kind's Spec declares it as a Literal (the union's discriminator)
+        kind: str
     id: str
     points: float = Field(ge=0)
     visibility: Literal["public", "hidden"] = "public"
@@ -97,18 +100,21 @@ class CheckSpecBase(BaseModel):
         return self
 
     @property
+    def code_target(self) -> tuple[str, str] | None:
+        """`code` read once, here: ("lab1", "closed_form") for "lab1.py:closed_form", the
+        student's module (its .py or .ipynb) and the function or class the probe calls."""
+        if self.code is None:
+            return None
+        file, _, name = self.code.partition(":")
+        return file.rsplit(".", 1)[0], name
+
+    @property
     def source_label(self) -> str | None:
         if self.answer:
             return f"answers:{self.answer}"
         if self.code:
             return f"code:{self.code}"
         return None
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    rtol: float
-    atol: float
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,12 @@ class CheckContext:
     device: str = "cpu"
     files: tuple[str, ...] = ()  # names of files in the submission (relative paths)
     file_bytes: Callable[[str], bytes] | None = None  # reads one of `files`, size-capped
+
+    @property
+    def actual_value(self) -> Any:
+        """The student's probe output (a code check reads it after `precheck`, which has
+        returned a verdict already when there is none)."""
+        return self.actual.value if self.actual is not None else None
 
 
 @dataclass(frozen=True)
@@ -206,8 +218,8 @@ def precheck(spec: CheckSpecBase, ctx: CheckContext) -> CheckOutcome | None:
         if out.status != "ok":
             status = _PROBE_STATUS.get(out.status, Status.ERROR)
             message = out.message or out.status
-            file = spec.code.split(":")[0].rsplit(".", 1)[0]
-            if status != Status.MISSING and file not in message:
+            module = spec.code_target[0] if spec.code_target else spec.code
+            if status != Status.MISSING and module not in message:
                 message = f"{spec.code}: {message}"  # name the student's file and function
             return outcome(status, message, details=plain(out.details))
     return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
-from grader.compare import describe
+from grader.numeric.compare import describe
 from grader.results import Status
 
 _TRUE = {"true", "t", "yes", "y"}

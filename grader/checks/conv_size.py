@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
-from grader.compare import NotNumeric, describe, to_number
+from grader.numeric.compare import NotNumeric, describe, to_number
 from grader.results import Status
 
 MAX_SIZE = 512  # the conv is run for real; keep it cheap and bounded
@@ -19,7 +19,7 @@ class Spec(CheckSpecBase):
     kind: Literal["conv_size"]
 
 
-def _int(d: dict, key: str, lo: int) -> int:
+def _int(d: dict[str, object], key: str, lo: int) -> int:
     if key not in d:
         raise ValueError(f"missing {key}")
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
-from grader.compare import describe
+from grader.numeric.compare import describe
 from grader.results import Status
 
 
@@ -39,7 +39,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     pre = precheck(spec, ctx)
     if pre is not None:
         return pre
-    got = _norm(ctx.actual.value)
+    got = _norm(ctx.actual_value)
     exp = _norm(ctx.expected)
     name = spec.what or "the value"
     if got == exp and type(got) is type(exp):

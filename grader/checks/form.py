@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
 from grader.checks.choice import as_bool
-from grader.compare import NotNumeric, describe, to_number
+from grader.numeric.compare import NotNumeric, describe, to_number
 from grader.results import Status
 
 MAX_ITEMS = 10_000  # numbers of a list without a fixed shape: more is not an answer

@@ -5,7 +5,7 @@ column vectors ``[n, 1]``), the forward computation in the same notation
 (``x_2: \\sigma(y_1)``), and each target as ``{of, wrt}``. The check computes the true
 derivative itself with ``torch.autograd`` (float64) on random inputs for every case of
 ``cases`` (sizes of the dimensions: non-square on purpose), and compares the student's
-formula, parsed by :mod:`grader.writeup.mathexpr` and evaluated with the same inputs.
+formula, parsed by :mod:`grader.mathexpr` and evaluated with the same inputs.
 
 Semantics are broadcast-free: ``x_1^T`` is (1 x n_in); a product of shapes that do not
 fit is an error naming the operation and both shapes, judged on the *symbolic* shapes,
@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Tolerance, outcome, precheck
 from grader.results import Status, TextView
-from grader.writeup.mathexpr import (
+from grader.mathexpr import (
     Call,
     Expr,
     Num,
@@ -255,9 +255,9 @@ class _Problem:
                 raise ValueError(f"define.{name}: unknown symbol {err}") from None
             define.append((sym, expr))
             shapes[sym] = env[sym].shape
-        dims = {d for s in shapes.values() if s is not None for d in s if isinstance(d, str)}
+        names = {d for s in shapes.values() if s is not None for d in s if isinstance(d, str)}
         for i, case in enumerate(spec.cases):
-            missing = sorted(dims - set(case))
+            missing = sorted(names - set(case))
             if missing:
                 raise ValueError(f"cases[{i}] gives no size for {', '.join(missing)}")
         targets = {}
@@ -390,8 +390,8 @@ def _judge(expr: Expr, problem: _Problem, forms: list[_Form], transpose_credit: 
     if best is not None:
         return best
     main = forms[0]
-    want = show_shape(main.shape) if main.shape is not None else main.what
-    return _Verdict(1, f"has shape {show_shape(sym.shape)}; {main.what} has shape {want}", 0.0)
+    shown = show_shape(main.shape) if main.shape is not None else main.what
+    return _Verdict(1, f"has shape {show_shape(sym.shape)}; {main.what} has shape {shown}", 0.0)
 
 
 def _compare(expr: Expr, problem: _Problem, form: _Form, transposed: bool, tol: Tolerance) -> str | None:

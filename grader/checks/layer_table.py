@@ -13,7 +13,7 @@ import re
 from typing import Any, Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
-from grader.compare import NotNumeric, describe, to_number
+from grader.numeric.compare import NotNumeric, describe, to_number
 from grader.results import Status, TableView
 
 COLUMN_TITLES = {
@@ -36,7 +36,7 @@ class Spec(CheckSpecBase):
     expected: Any = None  # the reference table ({ref: ...}) for answer_vs_reference
 
 
-def _rows(table: Any) -> list[tuple[str, dict]]:
+def _rows(table: Any) -> list[tuple[str, dict[str, Any]]]:
     if isinstance(table, dict) and "layers" in table and isinstance(table["layers"], list):
         table = table["layers"]
     if isinstance(table, dict):
@@ -100,9 +100,9 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if spec.compare == "answer_vs_reference":
         got, exp, got_name, exp_name = ctx.answer, ctx.expected, "your table", "reference"
     elif spec.compare == "model_vs_reference":
-        got, exp, got_name, exp_name = ctx.actual.value, ctx.expected, "your model", "reference model"
+        got, exp, got_name, exp_name = ctx.actual_value, ctx.expected, "your model", "reference model"
     else:
-        got, exp, got_name, exp_name = ctx.actual.value, ctx.answer, "your model", "your table"
+        got, exp, got_name, exp_name = ctx.actual_value, ctx.answer, "your model", "your table"
     try:
         exp_rows = _rows(exp)
     except ValueError as err:

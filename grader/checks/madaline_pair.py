@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from grader.checks._threshold import fmt_row, network_outputs, read_weights
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
-from grader.compare import describe
+from grader.numeric.compare import describe
 from grader.results import Status
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
-from grader.compare import describe
+from grader.numeric.compare import describe
 from grader.results import Status, TextView
 
 MAX_TEXT = 20_000

@@ -7,13 +7,17 @@ from typing import Any, Literal
 import numpy as np
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
-from grader.compare import NotNumeric, describe, fmt, to_number
+from grader.numeric.compare import NotNumeric, describe, fmt, to_number
 from grader.results import MatrixView, Status
 
 
 class Spec(CheckSpecBase):
     kind: Literal["matrix"]
     expected: Any  # nested list, or {ref: ...}
+
+
+def _cell(v: float | None) -> str:
+    return fmt(v) if v is not None else "not a number"
 
 
 def _rows(value: Any) -> list[list[Any]]:
@@ -65,7 +69,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if not wrong:
         return outcome(Status.PASS, f"all {total} elements correct", views=[view])
     cells = ", ".join(
-        f"({i + 1},{j + 1}): got {fmt(got[i][j]) if got[i][j] is not None else 'not a number'}, expected {fmt(exp[i, j])}"
+        f"({i + 1},{j + 1}): got {_cell(got[i][j])}, expected {fmt(exp[i, j])}"
         for i, j in wrong[:10]
     )
     more = f" and {len(wrong) - 10} more" if len(wrong) > 10 else ""

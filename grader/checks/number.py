@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Tolerance, outcome, precheck, where
-from grader.compare import NotNumeric, compare_arrays, describe, fmt, size_limit, to_array
+from grader.numeric.compare import NotNumeric, compare_arrays, describe, fmt, size_limit, to_array
 from grader.results import MismatchView, Status
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from grader.checks._threshold import fmt_row, inputs, network_outputs, read_weights
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Missing, outcome, precheck, where
-from grader.compare import NotNumeric, to_number
+from grader.numeric.compare import NotNumeric, to_number
 from grader.results import Status, TruthTableView
 
 

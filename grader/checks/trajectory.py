@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
-from grader.compare import NotNumeric, compare_arrays, fmt, size_limit, to_array
+from grader.numeric.compare import NotNumeric, compare_arrays, fmt, size_limit, to_array
 from grader.results import CurvesView, MismatchView, Series, Status
 
 
@@ -44,7 +44,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
         return pre
     exp = np.asarray(ctx.expected, dtype=np.float64).reshape(-1)
     try:
-        got = to_array(ctx.actual.value, limit=size_limit(exp.size)).reshape(-1)
+        got = to_array(ctx.actual_value, limit=size_limit(exp.size)).reshape(-1)
     except NotNumeric as err:
         return outcome(Status.FAIL, f"{spec.label}: expected {exp.size} numbers (one per epoch), got {err}")
     if got.size != exp.size:  # refused before any chart is drawn: the chart's size is the reference's

@@ -328,7 +328,7 @@ def line_chart(view: CurvesView, *, width: int = 640, height: int = 280) -> Line
     def plottable(v: float | None) -> bool:
         return v is not None and math.isfinite(v) and (v > 0 or not log)
 
-    vals = [float(v) for s in view.series for v in s.values if plottable(v)]
+    vals = [float(v) for s in view.series for v in s.values if v is not None and plottable(v)]
     rows = [[str(i + 1)] + [fmt_number(s.values[i]) if i < len(s.values) else "" for s in view.series]
             for i in range(n)]
     names = [s.name for s in view.series]
@@ -377,7 +377,7 @@ def line_chart(view: CurvesView, *, width: int = 640, height: int = 280) -> Line
         dots: list[Marker] = []
         breaks: list[Marker] = []
         for i, v in enumerate(s.values):
-            if plottable(v):
+            if v is not None and plottable(v):
                 x, y = round(px(i), 2), round(py(tr(float(v))), 2)
                 current.append(f"{x},{y}")
                 dots.append(Marker(x, y, f"{s.name}, {view.x_label} {i + 1}: {fmt_number(v)}"))
@@ -486,12 +486,12 @@ def _view_model(view: View) -> dict[str, Any]:
         return {"type": "curves", "title": view.title, "chart": line_chart(view)}
     if isinstance(view, TableView):
         wrong = {tuple(w) for w in view.wrong}
-        rows = []
-        for i, row in enumerate(view.rows):
+        cell_rows: list[list[Cell]] = []
+        for i, texts in enumerate(view.rows):
             exp_row = view.expected_rows[i] if i < len(view.expected_rows) else []
-            rows.append([Cell(text=v, expected=exp_row[j] if (i, j) in wrong and j < len(exp_row) else None,
-                              wrong=(i, j) in wrong) for j, v in enumerate(row)])
-        return {"type": "table", "columns": view.columns, "rows": rows, "n_wrong": len(wrong)}
+            cell_rows.append([Cell(text=v, expected=exp_row[j] if (i, j) in wrong and j < len(exp_row) else None,
+                              wrong=(i, j) in wrong) for j, v in enumerate(texts)])
+        return {"type": "table", "columns": view.columns, "rows": cell_rows, "n_wrong": len(wrong)}
     if isinstance(view, MismatchView):
         groups = []
         for g in view.groups:
@@ -1009,13 +1009,13 @@ def _class_page(
         by_id = {q.id: q for q in r.questions}
         cells = []
         for qid in qids:
-            q = by_id.get(qid)
-            if q is None:
+            qr = by_id.get(qid)
+            if qr is None:
                 cells.append(QCell("—", 0, _status_info(Status.MISSING), f"{qid}: not graded"))
                 continue
-            f = _fraction(q.score, q.max_score)
-            cells.append(QCell(_points(q.score), _level(f), _status_info(q.status),
-                               f"{qid}: {_points(q.score)} / {_points(q.max_score)}, {_STATUS_LABEL[q.status]}"))
+            f = _fraction(qr.score, qr.max_score)
+            cells.append(QCell(_points(qr.score), _level(f), _status_info(qr.status),
+                               f"{qid}: {_points(qr.score)} / {_points(qr.max_score)}, {_STATUS_LABEL[qr.status]}"))
         checks = [c for q in r.questions for c in q.checks]
         rows.append(StudentRow(
             submission=r.submission, student=_student_label(r), name=r.student.get("name", ""),

@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ._child import codec, nbprobes, seeding
 from ._child import notebook as nbfind
@@ -387,8 +387,8 @@ class Sandbox:
         os.chmod(self._tmp, 0o711)
         self._holder: list[_Zygote | None] = [None]
         self._finalizer = weakref.finalize(self, _stop_all, self._holder, self._tmp)
-        self._holder[0] = self._start()
-        self._ready = self._holder[0].ready
+        zygote = self._holder[0] = self._start()
+        self._ready = zygote.ready
         if self.fallback_note:
             log.warning("%s", self.fallback_note)
 
@@ -474,7 +474,7 @@ class Sandbox:
             "OPENBLAS_NUM_THREADS": "1",
             "PYTHONHASHSEED": HASH_SEED,  # the same str/bytes hashes (set and dict orders) in every child, every run
             "MPLCONFIGDIR": _matplotlib_cache(self._tmp),
-            **config["pass_env"],
+            **cast("dict[str, str]", config["pass_env"]),
         }
         if self._device == "cuda":
             env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
@@ -656,12 +656,12 @@ class Sandbox:
                     folder.mkdir()
                     staged.inodes += 1
             shutil.copyfile(path, target, follow_symlinks=False)
-        for name, path in self._support.items():
-            shutil.copyfile(path, support / name)
+        for name, support_path in self._support.items():
+            shutil.copyfile(support_path, support / name)
             if not (work / name).exists():
                 staged.inodes += 1
-            shutil.copyfile(path, work / name)
-            staged.bytes += path.stat().st_size
+            shutil.copyfile(support_path, work / name)
+            staged.bytes += support_path.stat().st_size
         return None, staged
 
     def _run_units(self, run_dir: Path, units: list[_Unit], staged: _Staged, results: dict[str, CallResult]) -> None:
@@ -687,7 +687,7 @@ class Sandbox:
             for unit in units:
                 if unit.deaths > self._max_restarts:
                     break
-                take = list(itertools.takewhile(lambda p: p.limits.process_key() == key, unit.calls))
+                take = list(itertools.takewhile(lambda p: p.limits.process_key() == key, unit.calls))  # noqa: B023 - used at once
                 if not take:
                     break
                 batch.append(_Unit(unit.module, unit.file, take))
@@ -924,7 +924,7 @@ class Sandbox:
                 )
                 return notes
             outcome.import_tail = tail
-            return frame["notes"]
+            return tuple(frame["notes"])
         if phase != len(outcome.results) or phase >= len(batch):
             return notes
         call = batch[phase].call

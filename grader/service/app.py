@@ -347,7 +347,7 @@ def create_app(service: Service) -> FastAPI:
     def class_report(who: Instructor) -> HTMLResponse:
         """The class report: histogram, per-question statistics, failures, review queue."""
         from grader.report.html import GradingFailure
-        from grader.review import effective_results
+        from grader.classmode.review import effective_results
 
         with _gradebook() as gb:
             items = effective_results(gb, service.assignment)
@@ -374,7 +374,7 @@ def create_app(service: Service) -> FastAPI:
     @app.get(f"{API}/class/export", responses={**_ERRORS, 200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
     def export(who: Instructor, format: Literal["csv", "jsonl"] = "csv") -> Response:
         """grades.csv (one row per student; Canvas-ready) or the same as JSON lines."""
-        from grader.export import class_export, render_csv, render_jsonl
+        from grader.classmode.export import class_export, render_csv, render_jsonl
 
         with _gradebook() as gb:
             rows, qids = class_export(gb, service.assignment)
@@ -392,7 +392,7 @@ def create_app(service: Service) -> FastAPI:
     @app.post(f"{API}/class/overrides", response_model=list[OverrideOut], responses={**_ERRORS, 422: {"model": Problem}})
     def overrides(entries: list[OverrideIn], who: Instructor) -> list[OverrideOut]:
         """Store TA scores, all or none; each names the student, the check and the score."""
-        from grader.review import (
+        from grader.classmode.review import (
             ReviewError,
             checks_of,
             effective_results,
@@ -414,12 +414,12 @@ def create_app(service: Service) -> FastAPI:
                 for o in stored]
 
     def _gradebook(*, write: bool = False) -> Any:
-        from grader.gradebook import Gradebook
+        from grader.classmode.gradebook import Gradebook
 
         return Gradebook.open(service.results_dir, create=write, exclusive=write)
 
     def _queue(include_reviewed: bool) -> list[Any]:
-        from grader.review import effective_results, review_queue
+        from grader.classmode.review import effective_results, review_queue
 
         with _gradebook() as gb:
             return review_queue(effective_results(gb, service.assignment), include_reviewed=include_reviewed)

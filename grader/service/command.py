@@ -26,12 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.exits import EXIT_FAIL_UNDER, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+
 __all__ = ["cmd_serve", "cmd_submit"]
 
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_FAIL_UNDER = 3
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ROSTER_COLUMNS = ("id", "student", "student_id", "sis user id", "login", "login id", "email")
 _MAX_ROSTER_BYTES = 16 * 2**20
@@ -74,11 +72,11 @@ def cmd_serve(argv: Sequence[str]) -> int:
               "pip install 'dl-grader[serve]'", file=sys.stderr)
         return EXIT_USAGE
 
-    from grader.batch import _default_jobs
-    from grader.cli import load_plan_for
+    from grader.classmode.run import _default_jobs
+    from grader.commands.grade import load_plan_for
     from grader.device import resolve_device
     from grader.service.app import create_app
-    from grader.gradebook import GradebookError
+    from grader.classmode.gradebook import GradebookError
     from grader.service.core import Service, ServiceError
     from grader.service.store import StoreError
     from grader.service.workers import LocalPool
@@ -115,7 +113,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
 
 
 def _open_store(args: argparse.Namespace) -> Any:
-    from grader.cli import load_plan_for
+    from grader.commands.grade import load_plan_for
     from grader.service.store import ServiceStore
 
     plan = load_plan_for(args)
@@ -125,7 +123,7 @@ def _open_store(args: argparse.Namespace) -> Any:
 def read_roster(path: Path) -> list[str]:
     """Student ids from a roster CSV: the column named id / student / SIS User ID / login /
     email (first found), else the first column; blank and repeated ids are dropped."""
-    from grader.cli import UsageError
+    from grader.exits import UsageError
 
     try:
         raw = path.read_bytes()

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from grader.gradebook import Gradebook, GradebookError
+from grader.classmode.gradebook import Gradebook, GradebookError
 from grader.results import (
     CheckResult,
     QuestionResult,
@@ -114,7 +114,7 @@ class Service:
 
     def __init__(self, results_dir: Path, plan: Any, workers: Workers, *, device: str, max_queue: int = 200,
                  clock: Callable[[], _dt.datetime] | None = None) -> None:
-        from grader.batch import _plan_meta, grading_key
+        from grader.classmode.run import _plan_meta, grading_key
 
         self.results_dir = Path(results_dir)
         self.plan = plan

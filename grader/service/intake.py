@@ -40,8 +40,8 @@ __all__ = ["Accepted", "UploadRejected", "accept_upload", "blob_path"]
 
 # what the grader opens as an archive or as a lone write-up: the same lists, so a kind the
 # grader learns to read is accepted here too
-_ARCHIVE_SUFFIXES: tuple[str, ...] = submission_module._ARCHIVE_SUFFIXES
-_WRITEUP_SUFFIXES: tuple[str, ...] = submission_module._WRITEUP_SUFFIXES
+_ARCHIVE_SUFFIXES: tuple[str, ...] = submission_module.ARCHIVE_SUFFIXES
+_WRITEUP_SUFFIXES: tuple[str, ...] = submission_module.WRITEUP_SUFFIXES
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 _MAX_NAME = 100
 _CHUNK = 1 << 16

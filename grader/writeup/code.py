@@ -232,10 +232,10 @@ def _missing_imports(code: str, defined: set[str], support: Mapping[str, set[str
             if name in names:
                 from_support.setdefault(module, []).append(name)
                 break
-    wanted = set(free)
+    wanted: set[str] = set(free)
     if ("nn" in wanted or "F" in wanted or "optim" in wanted) and "torch" not in bound:
         wanted.add("torch")
     lines.extend(line for name, line in KNOWN_IMPORTS.items() if name in wanted)
-    for module, names in from_support.items():
-        lines.append(f"from {module} import {', '.join(sorted(names))}")
+    for module, imported in from_support.items():
+        lines.append(f"from {module} import {', '.join(sorted(imported))}")
     return lines

@@ -12,7 +12,7 @@ recorded as a review score in the gradebook (with the value and the verdict in i
 comment), so it is applied to every output like any other review score. It keeps through
 regrades while the report is unchanged: the score records the evidence it scored (the
 reading, with the report's sha256), and a changed report suspends it (see
-:mod:`grader.review`).
+:mod:`grader.classmode.review`).
 
 A correction is written as YAML (``AND``, ``true``, ``[-1, -1, -1]``, ``{w: [1, 2, 3]}``),
 parsed with the same bounded reader as answers files.
@@ -28,11 +28,11 @@ from typing import Any
 from grader.checks import REGISTRY
 from grader.checks.base import CheckContext, Tolerance
 from grader.docio import DocumentError, load_document
-from grader.gradebook import Gradebook, GradebookError
+from grader.classmode.gradebook import Gradebook, GradebookError
 from grader.report.terminal import for_terminal
 from grader.results import SubmissionResult, round_score
 from grader.rubric import Plan, PlannedCheck, RubricError, find_rubric, load_plan
-from grader.tolerances import default_tolerance
+from grader.numeric.tolerances import default_tolerance
 
 __all__ = ["grade_reading", "record_readings"]
 
@@ -97,8 +97,8 @@ def _correction(check_id: str, text: str) -> Any:
 def record_readings(results: Path, *, student: str, submission: str | None, confirm: Sequence[str],
                     corrections: Sequence[tuple[str, str]], comment: str, by: str, assignment: str | None) -> int:
     """``grade review --confirm/--reading``: every reading is checked before any is recorded."""
-    from grader.batch import publish
-    from grader.review import ReviewError, checks_of, effective_results, resolve_entries
+    from grader.classmode.publish import publish
+    from grader.classmode.review import ReviewError, checks_of, effective_results, resolve_entries
 
     try:
         with Gradebook.open(results, create=False, exclusive=True) as gb:

@@ -324,7 +324,7 @@ def parse_header(raw: str, *, words: frozenset[str]) -> _Header | None:
                        number=int(m.group(2)), rest=_tail(tail) if heading or tail[:1] in ":.-)" else "")
     m = _LETTER.match(s)
     if m:
-        part = (m.group("a") or m.group("b") or m.group("c")).lower()
+        part = str(m.group("a") or m.group("b") or m.group("c")).lower()
         return _Header(s[: len(s) - len(m.group("tail"))].strip(), letter=part, rest=_tail(m.group("tail")))
     return None
 

@@ -34,7 +34,8 @@ import numpy as np
 
 from grader.writeup.code import build_module, clean_block
 from grader.writeup.document import Block, Document, Section, parse_document
-from grader.writeup.mathexpr import ParseError, canonical_symbol
+from grader.mathexpr import ParseError, canonical_symbol
+from grader.rubric import walk_checks
 from grader.writeup.source import Text
 from grader.writeup.values import (
     as_plain,
@@ -242,7 +243,7 @@ def extract(text: Text, *, plan: "Plan", support: Mapping[str, set[str]] | None 
     notes: list[str] = []
     filled: set[str] = set()
     for q in plan.questions:
-        checks = [c for c in _walk(q.checks) if c.spec.answer]
+        checks = [c for c in walk_checks(q.checks) if c.spec.answer]
         if not checks:
             continue
         sections = doc.sections_for(q.id)
@@ -312,7 +313,7 @@ def _figure_files(doc: Document, plan: "Plan") -> list[tuple[str, str]]:
     (``lab1c_figure2.png``): the figure check finds them as it finds a figure file."""
     prefixes: dict[str, list[str]] = {}
     for q in plan.questions:
-        for pc in _walk(q.checks):
+        for pc in walk_checks(q.checks):
             prefix = getattr(pc.spec, "prefix", None)
             if getattr(pc.spec, "kind", None) == "figure" and isinstance(prefix, str):
                 prefixes.setdefault(q.id, []).append(prefix)
@@ -327,12 +328,6 @@ def _figure_files(doc: Document, plan: "Plan") -> list[tuple[str, str]]:
 
 def _kind(pc: "PlannedCheck") -> str:
     return str(getattr(pc.spec, "kind", ""))
-
-
-def _walk(checks: Iterable["PlannedCheck"]) -> Iterable["PlannedCheck"]:
-    for c in checks:
-        yield c
-        yield from _walk(c.alternatives)
 
 
 def _graded_alternative(checks: Iterable["PlannedCheck"], target: "PlannedCheck") -> bool:
@@ -636,15 +631,15 @@ def _matrix(spec: Any, qx: _Q) -> list[Item] | Gap:
         for rows, _, _ in find_matrices(text):
             cands.append((rows, block.first, block.last, "a LaTeX matrix" if "\\begin" in text else "a list of rows"))
     run: list[tuple[list[float], int]] = []
-    padded: list[tuple[Block | None, str]] = [*entries, (None, "")]
-    for maybe, text in padded:
+    ends: list[tuple[Block | None, str]] = [*entries, (None, "")]
+    for maybe, text in ends:
         nums = row_numbers(text) if maybe is not None and maybe.kind == "text" else None
-        if nums is not None and maybe is not None and (not run or len(run[0][0]) == len(nums)):
+        if maybe is not None and nums is not None and (not run or len(run[0][0]) == len(nums)):
             run.append((nums, maybe.first))
             continue
         if len(run) >= 2:
             cands.append(([r for r, _ in run], run[0][1], run[-1][1], "plain-text rows of numbers"))
-        run = [(nums, block.first)] if nums is not None and maybe is not None else []
+        run = [(nums, maybe.first)] if nums is not None and maybe is not None else []
     if qx.statement is not None:
         repeated = [c for c in cands if qx.statement.has_matrix(c[0])]
         cands = [c for c in cands if not qx.statement.has_matrix(c[0])]
@@ -989,10 +984,9 @@ def _modules(doc: Document, plan: "Plan", support: Mapping[str, set[str]]) -> li
     wanted: dict[str, list[str]] = {}
     sections_of: dict[str, set[str]] = {}
     for q in plan.questions:
-        for pc in _walk(q.checks):
-            if pc.spec.code:
-                file, name = pc.spec.code.split(":")
-                module = file.rsplit(".", 1)[0]
+        for pc in walk_checks(q.checks):
+            if pc.spec.code_target:
+                module, name = pc.spec.code_target
                 names = wanted.setdefault(module, [])
                 if name not in names:
                     names.append(name)

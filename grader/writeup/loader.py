@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from grader.answers import Answers, Reading, load_answers
-from grader.docio import Document
+from grader.docio import DataDocument
 from grader.submission import Submission, SubmissionError
 from grader.writeup.code import module_names
 from grader.writeup.extract import LOW_CONFIDENCE, Extraction, Item, extract
@@ -229,7 +229,7 @@ def to_answers(ex: Extraction, *, prior_warnings: tuple[str, ...] = (), review_b
         warnings.append(f"{name} {ex.where(item.first)}: {item.path} = {short(item.value, width=50)} read with low confidence "
                         f"({item.confidence:.2f}, {item.how}): check it")
     warnings += [f"{name}: {n}" for n in ex.notes]
-    document = Document(data=data, filename=name, lines=kept.line_map())
+    document = DataDocument(data=data, filename=name, lines=kept.line_map())
     return Answers(data=data, filename=name, warnings=tuple(warnings), document=document, pending=pending,
                    report_digest=report_digest)
 

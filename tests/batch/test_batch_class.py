@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from batchkit import grade_cli, make, read_csv
-from grader.batch import output_stem
+from grader.classmode.run import output_stem
 from grader.cli import main
 from grader.engine import Grader
 from grader.results import Status, SubmissionResult
@@ -33,7 +33,7 @@ class Entry:
 
     @property
     def key(self) -> str:
-        """The student key the gradebook must use (see grader.gradebook)."""
+        """The student key the gradebook must use (see grader.classmode.gradebook)."""
         if self.sid is None or self.kind in ("broken_answers", "corrupt"):
             return self.name  # no id, or no readable answers file to take it from
         return f"id-{self.name}" if self.sid == "auto" else self.sid

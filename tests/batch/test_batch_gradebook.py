@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from batchkit import grade_cli, grade_subprocess, kill_group, make, recorded, wait_until
-from grader.gradebook import Gradebook
+from grader.classmode.gradebook import Gradebook
 
 
 @pytest.fixture

@@ -273,7 +273,7 @@ def test_csv_and_terminal_from_a_hostile_class(tmp_path: Path, capsys) -> None:
 def test_a_version_1_gradebook_is_read_as_is_and_upgraded_when_written(tmp_path: Path) -> None:
     """Overrides from before digests existed keep applying (digest None); opening the
     gradebook for writing adds the column and moves it to version 2."""
-    from grader.gradebook import Gradebook
+    from grader.classmode.gradebook import Gradebook
 
     out = tmp_path / "results"
     with Gradebook.open(out, create=True, exclusive=True) as gb:
@@ -294,7 +294,7 @@ def test_a_version_1_gradebook_is_read_as_is_and_upgraded_when_written(tmp_path:
 
 def test_evidence_digest_covers_the_answer_and_the_figure_not_the_key() -> None:
     from grader.results import CheckResult, Status, TextView
-    from grader.review import evidence_digest
+    from grader.classmode.review import evidence_digest
 
     def c(text: str = "my answer", sha: str = "aa", key: str | None = "the key", review: bool = False) -> CheckResult:
         details = {"sha256": sha, **({"review": {"score": 1}} if review else {})}
@@ -311,12 +311,12 @@ def test_evidence_digest_covers_the_answer_and_the_figure_not_the_key() -> None:
 def test_the_grading_key_covers_the_graders_own_code(tmp_path: Path, monkeypatch, plan) -> None:
     """A fix to how a check scores (the figure now waiting for a TA) regrades stored results
     instead of reusing them: the grader's own .py files are part of the grading key."""
-    import grader.batch as batch
+    import grader.classmode.run as batch
 
     copy = tmp_path / "grader"
-    shutil.copytree(Path(batch.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(Path(batch.__file__).parents[1], copy, ignore=shutil.ignore_patterns("__pycache__"))
     key = batch.grading_key(plan, device="cpu", timings=False)
-    monkeypatch.setattr(batch, "__file__", str(copy / "batch.py"))
+    monkeypatch.setattr(batch, "__file__", str(copy / "classmode" / "run.py"))
     assert batch.grading_key(plan, device="cpu", timings=False) == key
     fig = copy / "checks" / "figure.py"
     fig.write_text(fig.read_text() + "\n# a change to how figures score\n")

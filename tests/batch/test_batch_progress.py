@@ -7,7 +7,8 @@ import io
 import re
 from pathlib import Path
 
-from grader.batch import Outcome, Progress, Rendered, Task
+from grader.classmode.discover import Task
+from grader.classmode.run import Outcome, Progress, Rendered
 
 
 def _graded(name: str) -> Outcome:

@@ -47,6 +47,7 @@ def _interrupted_run(klass: Path, out: Path, sig: int) -> tuple[int, int, str]:
     return proc.returncode, recorded(out), err
 
 
+@pytest.mark.slow  # > 10 s
 def test_sigkill_then_resume_equals_an_uninterrupted_run(klass: Path, uninterrupted: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "results"
     rc, done, _ = _interrupted_run(klass, out, signal.SIGKILL)
@@ -64,6 +65,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(klass: Path, uninterrup
     assert not list(out.glob(".*.tmp"))
 
 
+@pytest.mark.slow  # > 10 s
 def test_ctrl_c_exits_130_keeping_what_was_graded(klass: Path, uninterrupted: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "results"
     rc, done, err = _interrupted_run(klass, out, signal.SIGINT)

@@ -13,12 +13,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.batch import Outcome, Progress, Rendered, Task
-from grader.export import ExportRow, render_csv
-from grader.gradebook import OverrideRow
+from grader.classmode.discover import Task
+from grader.classmode.run import Outcome, Progress, Rendered
+from grader.classmode.export import ExportRow, render_csv
+from grader.classmode.gradebook import OverrideRow
 from grader.report.terminal import TerminalStream, for_terminal, render_summary
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult
-from grader.review import QueueItem, format_queue
+from grader.classmode.review import QueueItem, format_queue
 
 # what must never reach a terminal raw: C0 but newline, DEL, C1, bidi controls, LS/PS, surrogates
 RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"

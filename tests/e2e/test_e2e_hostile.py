@@ -81,6 +81,7 @@ def _assert_contained(result: SubmissionResult, baseline: SubmissionResult) -> N
         ("bad_values", ""),
     ],
 )
+@pytest.mark.slow  # > 10 s
 def test_hostile_lab1_is_contained(grader, baseline, tmp_path, case, fragment):
     result = grader.grade_path(_submission(tmp_path, case))
     _assert_contained(result, baseline)
@@ -199,6 +200,7 @@ def basic_grader(tmp_path_factory):
     g.close()
 
 
+@pytest.mark.slow  # > 10 s
 def test_fallback_says_so_once_and_still_contains(basic_grader, baseline, tmp_path):
     assert len(basic_grader.notes) == 1 and "missing pid-ns, net-ns, mount-ns" in basic_grader.notes[0]
     for case in ("kill_parent", "fork_bomb", "exits"):

@@ -105,6 +105,7 @@ def graded(grader, tmp_path_factory):
     return get
 
 
+@pytest.mark.slow  # > 10 s
 @pytest.mark.parametrize("mistake,sub,qid,cid", NAMED, ids=[f"{m}-{q}.{c}" for m, _, q, c in NAMED])
 def test_mistake_is_named(graded, mistake, sub, qid, cid):
     c = check(graded(sub), qid, cid)

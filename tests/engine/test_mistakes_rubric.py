@@ -53,6 +53,7 @@ def test_credit_must_be_a_share(tmp_path):
         load_plan(p)
 
 
+@pytest.mark.slow  # > 10 s
 @pytest.mark.parametrize("credit,status,score", [(1.0, "pass", 2.0), (0.5, "partial", 1.0)])
 def test_an_accepted_convention_is_graded_and_named(tmp_path, credit, status, score):
     p = _rubric(tmp_path, "{name: half_mse}", f"{{name: half_mse, credit: {credit}}}")

@@ -114,6 +114,7 @@ def test_the_kit_side_plan_has_no_oracle_checks(plan) -> None:
     assert oracle_keys(plan.public_only())  # an instructor's --public run still has them
 
 
+@pytest.mark.slow  # > 10 s
 def test_expected_from_answer_compares_code_with_the_students_own_report(tmp_path) -> None:
     """The parameter count a student reports, against their own model's (not the reference's)."""
     p = _variant(tmp_path, PARAM_COUNT, PARAM_COUNT[:-1] + ", answer: lab2.total_params, expected_from: answer}")
@@ -218,6 +219,7 @@ def real_outputs(plan):
     return {(key, name): getattr(probes, key.probe)(Ctx(), **key.args) for key, name in oracle_keys(plan)}
 
 
+@pytest.mark.slow  # > 10 s
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_oracles_answer_a_damaged_real_output_with_a_value_or_a_message(real_outputs, data) -> None:

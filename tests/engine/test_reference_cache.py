@@ -42,6 +42,7 @@ def test_a_miss_computes_and_a_hit_reads_exactly_the_same(plan: Plan, computed: 
     assert all(engine._same(computed[k], again[k]) for k in plan.probe_keys)  # key order, dtypes, bytes
 
 
+@pytest.mark.slow  # > 10 s
 @pytest.mark.parametrize("damage", [b"", b"not a zip file", "truncated"])
 def test_a_corrupt_cache_is_ignored_and_rebuilt(plan: Plan, computed: dict, cache: Path, damage: bytes | str) -> None:
     engine.reference_outputs(plan, "cpu")

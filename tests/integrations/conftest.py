@@ -11,9 +11,6 @@ from grader.results import Status, SubmissionResult
 from integration_support import NASTY, _check, _question, grade_cli
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: minutes long (builds a fresh virtual environment); run once")
-
 
 @pytest.fixture
 def every_status() -> SubmissionResult:

@@ -8,10 +8,13 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from integration_support import EXAMPLE, assert_gradescope_results, grade_cli
 
 from grader.results import SubmissionResult
 from grader.rubric import Plan
+
+pytestmark = pytest.mark.slow  # end-to-end: the `grade` command in subprocesses
 
 
 def test_a_passing_run_exits_0_and_writes_every_output(tmp_path: Path) -> None:

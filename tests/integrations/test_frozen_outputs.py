@@ -91,14 +91,14 @@ def _rubric(tmp_path: Path, head: str, expected: str = "[1]") -> Path:
     (tmp_path / "files").mkdir(exist_ok=True)
     (tmp_path / "files" / "probes.py").write_text(PROBES)
     path = tmp_path / "r.yaml"
-    path.write_text("schema: grader.rubric/v1\nassignment: t\ntitle: T\n" + head + "\n" + textwrap.dedent(f"""\
+    path.write_text("schema: grader.rubric/v1\nassignment: t\ntitle: T\n" + head + "\n" + textwrap.dedent("""\
         questions:
           - id: q1
             title: Q
             points: 2
             checks:
-              - {{id: a, kind: choice, points: 1, answer: q1.a, expected: true}}
-              - {{id: c, kind: allclose, points: 1, code: "sol.py:value", probe: double, args: {{n: 3}}, select: v}}
+              - {id: a, kind: choice, points: 1, answer: q1.a, expected: true}
+              - {id: c, kind: allclose, points: 1, code: "sol.py:value", probe: double, args: {n: 3}, select: v}
         """))
     return path
 

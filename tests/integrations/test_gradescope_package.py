@@ -21,6 +21,8 @@ from grader.engine import Grader
 from grader.kit import build_gradescope_package
 from grader.rubric import Plan
 
+pytestmark = pytest.mark.slow  # end-to-end: builds the Gradescope zip and runs its scripts
+
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:

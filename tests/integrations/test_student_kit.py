@@ -29,7 +29,9 @@ from grader.cli import main
 from grader.engine import Grader, load_frozen_outputs, reference_outputs
 from grader.kit import NOTICE, kit_probe_keys
 from grader.results import Status, SubmissionResult
-from grader.rubric import Plan, PlannedCheck, ProbeKey, load_plan, probe_key
+from grader.rubric import Plan, PlannedCheck, load_plan
+
+pytestmark = pytest.mark.slow  # end-to-end: builds the student kit and runs it as a student would
 
 STUDENT_FILES = ["answers.yaml", "problem3.py", "lab1.py", "lab2.py", "lab3.py", "scaffold.py", "lab1.csv"]
 

@@ -249,6 +249,7 @@ def mutated_example(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow  # > 10 s
 @pytest.mark.parametrize("name", sorted(WRITERS))
 def test_any_answer_value_at_any_key_is_graded(answers_grader, name):
     write = WRITERS[name]

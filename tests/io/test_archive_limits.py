@@ -165,6 +165,7 @@ def os_random(n: int) -> bytes:
 # --------------------------------------------------------------------------- tar: streamed and bounded
 
 
+@pytest.mark.slow  # > 10 s
 @pytest.mark.parametrize("suffix", list(COMPRESS))
 def test_a_tar_with_many_entries_stops_at_the_cap(tmp_path: Path, suffix: str) -> None:
     archive = tmp_path / f"s1{suffix}"

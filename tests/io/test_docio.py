@@ -13,12 +13,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.docio import Document, DocumentError, format_size, load_document
+from grader.docio import DataDocument, DocumentError, format_size, load_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def load(text: str | bytes, filename: str = "answers.yaml", **kw: object) -> Document:
+def load(text: str | bytes, filename: str = "answers.yaml", **kw: object) -> DataDocument:
     return load_document(text, filename=filename, **kw)  # type: ignore[arg-type]
 
 

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 import torch.nn.functional as F
 from torch import nn

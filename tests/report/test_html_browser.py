@@ -44,10 +44,10 @@ def _chromium() -> str | None:
 
 
 CHROMIUM = _chromium()
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # end-to-end: starts a browser
     CHROMIUM is None,
     reason="Chromium is not installed (Debian: `apt-get install chromium`; setup.sh installs it when run as root)",
-)
+)]
 
 
 def browse(url: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:

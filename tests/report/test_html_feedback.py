@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.cli import write_outputs
+from grader.commands.grade import write_outputs
 from grader.report.html import HtmlRenderer, fmt_number, render_feedback
 from grader.results import (
     CurvesView,
@@ -248,6 +248,7 @@ def test_cli_write_outputs_renders_html(example_result: SubmissionResult, tmp_pa
         assert out.read_text(encoding="utf-8") == render_feedback(example_result, audience=audience)
 
 
+@pytest.mark.slow  # > 10 s
 @pytest.mark.skipif(not sandbox_available(), reason="grader.sandbox is not available yet: `grade` needs it to run code")
 def test_grade_command_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "feedback.html"

@@ -18,9 +18,6 @@ from grader.sandbox import Sandbox
 from hw1_testing import EXAMPLE, RUBRIC
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: starts its own zygote or waits for timeouts (deselect with -m 'not slow')")
-
 
 def _sandbox(isolation: str) -> Sandbox:
     return Sandbox(probes_file=PROBES, support_files=SUPPORT, isolation=isolation)  # type: ignore[arg-type]

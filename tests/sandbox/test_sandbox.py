@@ -489,6 +489,7 @@ def draw():
 """
 
 
+@pytest.mark.slow  # > 10 s
 def test_every_call_is_seeded_and_the_hash_seed_is_fixed(box: Sandbox, tmp_path: Path) -> None:
     """Issue 11 item 12: `random`, numpy's global generator and torch are seeded from the
     call's seed before the import and before every call, and the child's string hashes

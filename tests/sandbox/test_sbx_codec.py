@@ -336,6 +336,7 @@ def _decoded_bytes(value: object) -> int:
     return 0
 
 
+@pytest.mark.slow  # > 10 s
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tree=_trees, arrays=st.lists(_npy_bytes(), max_size=6))
 def test_random_trees_and_arrays_never_crash_the_decoder(tree: object, arrays: list[bytes]) -> None:

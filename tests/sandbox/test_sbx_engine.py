@@ -31,6 +31,7 @@ def _with_lab1(tmp_path: Path, source: Path | str, name: str = "sub") -> Path:
     return sub
 
 
+@pytest.mark.slow  # > 10 s
 def test_a_forged_array_header_is_that_calls_error_and_the_rest_is_graded(grader, baseline, tmp_path):
     """Issue 12 item 4: an .npy header with shape (-2, -3) crashed the whole submission."""
     result = grader.grade_path(_with_lab1(tmp_path, STUDENTS / "forged_npy_lab1.py"))

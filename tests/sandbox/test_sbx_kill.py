@@ -37,6 +37,7 @@ def report() -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # > 10 s
 @pytest.mark.parametrize("mode", ["full", "basic"])
 def test_the_grader_survives_and_the_other_module_is_fine(report: dict, mode: str) -> None:
     assert report["harness_alive"]

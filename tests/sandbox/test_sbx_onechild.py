@@ -33,6 +33,7 @@ def _children(grader: Grader, monkeypatch: pytest.MonkeyPatch) -> list[list[str]
     return started
 
 
+@pytest.mark.slow  # > 10 s
 def test_a_clean_submission_takes_one_child(grader: Grader, baseline: SubmissionResult, monkeypatch: pytest.MonkeyPatch) -> None:
     started = _children(grader, monkeypatch)
     result = grader.grade_path(EXAMPLE)
@@ -61,6 +62,7 @@ LEFTOVERS = {
 RESTORED = {"cwd_and_path", "student_module"}
 
 
+@pytest.mark.slow  # > 10 s
 @pytest.mark.parametrize("what", sorted(LEFTOVERS))
 def test_what_lab1_leaves_behind_never_reaches_lab2_and_lab3(
     what: str, grader: Grader, baseline: SubmissionResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.writeup.mathexpr import Bin, Call, Num, ParseError, Sym, Unary, canonical_symbol, parse, parse_readings, unparse
+from grader.mathexpr import Bin, Call, Num, ParseError, Sym, Unary, canonical_symbol, parse, parse_readings, unparse
 
 
 @pytest.mark.parametrize(

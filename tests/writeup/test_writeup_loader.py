@@ -134,7 +134,7 @@ def test_the_printed_answers_file_loads_back_to_the_same_data(plan: Plan, name: 
     for item in ex.items:  # every value says where it came from
         assert f"{ex.where(item.first)}" in text
     for gap in ex.gaps:
-        assert f"NOT FOUND" in text and gap.path in text
+        assert "NOT FOUND" in text and gap.path in text
 
 
 def test_extract_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,7 +27,7 @@ def make_pdf(pages: list[list[str]], *, compress: bool = True) -> bytes:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>")
     for i, lines in enumerate(pages):
-        content = b"BT /F1 9 Tf 11 TL 36 770 Td\n" + b"".join(b"(" + _escape(l) + b") Tj T*\n" for l in lines) + b"ET\n"
+        content = b"BT /F1 9 Tf 11 TL 36 770 Td\n" + b"".join(b"(" + _escape(line) + b") Tj T*\n" for line in lines) + b"ET\n"
         contents_id = first_page + 2 * i + 1
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
                        f"/Contents {contents_id} 0 R >>".encode())

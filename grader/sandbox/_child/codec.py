@@ -63,7 +63,7 @@ def type_name(value: object) -> str:
     cls = type(value)
     try:
         name = type.__dict__["__qualname__"].__get__(cls, type)
-    except Exception:  # a class can make even this fail; the message must not
+    except Exception:  # noqa: BLE001 - a class can make even this fail; the message must not
         return "object"
     return name if type(name) is str else "object"
 
@@ -186,7 +186,7 @@ def load_npy(data: bytes) -> np.ndarray:
             raise CodecError(f"an .npy file of unsupported version {version}")
     except CodecError:
         raise
-    except Exception as exc:  # numpy's header parser raises many kinds on hostile bytes
+    except Exception as exc:  # noqa: BLE001 - numpy's header parser raises many kinds on hostile bytes
         raise CodecError(f"a malformed .npy header ({type(exc).__name__})") from None
     if (
         dtype.hasobject

@@ -111,7 +111,7 @@ class Pins:
         self.globals = private
         self.support = {name: _copy_module(module) for name, module in support_modules.items()}
         used = _names_used(module_dict, probes.__name__)
-        for name, module in support_modules.items():
+        for module in support_modules.values():
             used |= _names_used(vars(module), module.__name__)
         in_classes = used | _IMPLICIT
         watched = [

@@ -26,7 +26,7 @@ class SourceOnlyLoader(SourceFileLoader):
 
     def get_code(self, fullname: str) -> CodeType:
         path = self.get_filename(fullname)
-        return self.source_to_code(self.get_data(path), path)  # type: ignore[arg-type]
+        return self.source_to_code(self.get_data(path), path)
 
 
 def install(folder: str) -> None:

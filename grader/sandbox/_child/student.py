@@ -90,7 +90,7 @@ def describe_exception(exc: BaseException, workdir: str) -> tuple[str, list[str]
             where = student_location(code.co_filename, lineno, workdir)
             if where is not None:
                 frames.append((where, safe_text(code.co_name, 80)))
-    except Exception:  # a frame walk is best effort; the message below still stands
+    except Exception:  # noqa: BLE001 - a frame walk is best effort; the message below still stands
         pass
     line = _exception_line(exc)
     where = frames[-1][0] if frames else None

@@ -20,7 +20,7 @@ import socket
 import time
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 from . import codec, syscalls, worker
 
@@ -113,7 +113,8 @@ class _Watch:
     def kill(self, reason: str, detail: str = "") -> None:
         if self.killed_for is None:
             self.killed_for = (reason, detail)
-        for target in (lambda: os.kill(self.pid, signal.SIGKILL), lambda: os.killpg(self.pid, signal.SIGKILL)):
+        targets: tuple[Callable[[], None], ...] = (lambda: os.kill(self.pid, signal.SIGKILL), lambda: os.killpg(self.pid, signal.SIGKILL))
+        for target in targets:
             try:
                 target()
             except ProcessLookupError:
@@ -444,7 +445,7 @@ def main(
         _, fds, _, _ = socket.recv_fds(assign, 64, 1)
         assign.close()
         if not fds:
-            return  # the zygote is shutting down
+            return  # type: ignore[misc]  # the zygote is shutting down: `finally` exits
         conn = socket.socket(fileno=fds[0])
         conn.settimeout(None)
         request, attachments = codec.recv_message(conn, max_bytes=1 << 30)

@@ -73,7 +73,7 @@ def syscall_number(name: str) -> int:
 
 def raw_syscall(number: int, *args: object) -> int:
     """The raw result of syscall(2); -1 with errno set on failure."""
-    return _libc.syscall(ctypes.c_long(number), *args)
+    return int(_libc.syscall(ctypes.c_long(number), *args))
 
 
 def unshare(flags: int) -> None:

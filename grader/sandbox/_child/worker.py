@@ -634,6 +634,7 @@ def serve(
             send_frame(nonce, {"kind": "call", "id": call["id"], "status": "error", "message": "not run: the import failed"})
         return
     send_frame(nonce, {"kind": "import", "status": "ok", "notes": list(ctx.notes)})
+    failure: dict[str, Any] | None
     for call, args in zip(calls, arguments):
         try:
             seed(int(call["seed"]))  # every call draws the same numbers, whatever ran before it

@@ -366,7 +366,7 @@ class Zygote:
         for layer in ("pid-ns", "net-ns", "mount-ns"):
             missing[layer] = ns_reason
         basic = ["setsid", "rlimits", "seccomp", "landlock"]
-        report: dict[str, Any] = {}
+        report = {}
         if os.geteuid() == 0:
             report = self.selftest("basic", [*basic, "uid"])
             checks = report.get("checks", {})

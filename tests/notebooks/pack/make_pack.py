@@ -7,8 +7,6 @@ variables, `plt.show()`, data read from `dataset.mat` (once through a Colab driv
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from pathlib import Path
 

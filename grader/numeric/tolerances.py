@@ -7,7 +7,16 @@ cover that. A check that names rtol and atol overrides the table (both or neithe
 
 from __future__ import annotations
 
-from grader.checks.base import Tolerance
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|got - expected| <= atol + rtol * |expected|, element by element."""
+
+    rtol: float
+    atol: float
+
 
 # (dtype, device) -> (rtol, atol). float64 values follow torch.testing's defaults;
 # float32 on CPU as torch.testing, on CUDA looser for reduction-order differences.

@@ -10,13 +10,13 @@ Without ``--out`` the results go to ``./results``.
 
 What lands in the results folder:
 
-- ``gradebook.sqlite``: the record of truth (see ``grader.gradebook``).
+- ``gradebook.sqlite``: the record of truth (see ``grader.classmode.gradebook``).
 - ``<submission>.json``: the result, the same bytes as ``grade <submission> --json``
-  (plus TA overrides where there are some; see ``grader.review``), and
+  (plus TA overrides where there are some; see ``grader.classmode.review``), and
   ``<submission>.html``, its feedback page. A name that is not a plain file name
   (characters outside ``A-Za-z0-9._-``, or ``report``/``grades``/``gradebook``/``summary``)
   is made one and given a short hash suffix.
-- ``grades.csv`` (``grader.export``) and ``report.html``, the class report.
+- ``grades.csv`` (``grader.classmode.export``) and ``report.html``, the class report.
 
 All of them are rewritten from the gradebook on every run (a file is only touched when
 its bytes change), so whatever was on disk when a run was killed is repaired by the next.
@@ -52,123 +52,52 @@ otherwise one log line per submission. ``--quiet`` prints only the summary.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
 import importlib.metadata
 import json
 import os
 import queue
-import re
 import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Literal, Mapping, Sequence
 
 from grader.digest import KeyDigest
+from grader.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNGRADED, EXIT_USAGE
 from grader.report.terminal import for_terminal
-from grader.gradebook import FILENAME, Gradebook, GradebookError, OverrideRow, sha256_file
+from grader.classmode.discover import Task, discover
+from grader.classmode.gradebook import Gradebook, GradebookError, OverrideRow, sha256_file
 from grader.results import SubmissionResult
-from grader.review import apply_overrides, duplicate_students, effective_results, student_key
+from grader.classmode.progress import Progress
+from grader.classmode.publish import (
+    Rendered,
+    _audience,
+    _clean_temporaries,
+    _html_renderer,
+    _write,
+    output_stem,
+    publish,
+    render_submission,
+    write_submission_files,
+)
 from grader.rubric import Plan
 
-__all__ = ["Outcome", "PublishReport", "Task", "discover", "grading_key", "output_stem", "publish", "run_batch"]
+if TYPE_CHECKING:
+    from grader.engine import Grader
+    from grader.report.html import HtmlRenderer
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_UNGRADED = 4  # the batch completed, but some submission could not be graded (see the module docstring)
-EXIT_INTERRUPTED = 130
+__all__ = ["Outcome", "grading_key", "run_batch"]
 
 DEFAULT_OUT = Path("results")
-_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz2", ".txz", ".tar", ".zip")
-_RESERVED_STEMS = frozenset({"report", "grades", "gradebook", "summary"})
-_SUBMISSION_FILES = re.compile(r"^(answers\.(ya?ml|json|toml)|.+\.(py|ipynb))$", re.IGNORECASE)
-_JUNK = frozenset({"__MACOSX", "__pycache__"})
-
-
-# --------------------------------------------------------------------------- discovery
-
-
-@dataclass(frozen=True)
-class Task:
-    """One entry of the class folder."""
-
-    name: str  # the submission name: folder name, or archive name without its suffix
-    path: Path
-    problem: str | None = None  # set when it cannot be graded before even opening it
-
-
-def submission_name(path: Path) -> str:
-    if path.is_dir():
-        return path.resolve().name
-    lower = path.name.lower()
-    for suffix in _ARCHIVE_SUFFIXES:
-        if lower.endswith(suffix) and len(lower) > len(suffix):
-            return path.name[: -len(suffix)]
-    return path.name
-
-
-def _is_archive(path: Path) -> bool:
-    return path.name.lower().endswith(_ARCHIVE_SUFFIXES)
-
-
-def _is_single_submission(path: Path) -> bool:
-    try:
-        return any(_SUBMISSION_FILES.match(p.name) and p.is_file() for p in path.iterdir())
-    except OSError:
-        return False
-
-
-def discover(path: Path, *, out_dir: Path) -> tuple[list[Task], list[str]]:
-    """The submissions under ``path`` (sorted by name) and notes on what was left out."""
-    if path.is_file() or _is_single_submission(path):
-        return [Task(name=submission_name(path), path=path)], []
-    out_real = out_dir.resolve()
-    tasks: list[Task] = []
-    ignored: list[str] = []
-    for child in sorted(path.iterdir(), key=lambda p: p.name):
-        if child.name.startswith(".") or child.name in _JUNK or child.resolve() == out_real:
-            continue
-        if child.is_dir():
-            if (child / FILENAME).exists():
-                ignored.append(f"{child.name}/ (a results folder)")
-                continue
-            tasks.append(Task(name=submission_name(child), path=child))
-        elif child.is_file() and _is_archive(child):
-            tasks.append(Task(name=submission_name(child), path=child))
-        else:
-            ignored.append(child.name)
-    seen: dict[str, Task] = {}
-    out: list[Task] = []
-    for t in tasks:
-        first = seen.get(t.name)
-        if first is None:
-            seen[t.name] = t
-            out.append(t)
-        else:  # two entries, one name (alice/ and alice.zip): grade the first, flag the second
-            out.append(Task(name=t.path.name, path=t.path,
-                            problem=f"{t.path.name}: another submission is also named {t.name!r} ({first.path.name}); "
-                                    "rename one of them"))
-    notes = [f"ignored {len(ignored)} entr{'y' if len(ignored) == 1 else 'ies'} that are neither submission folders "
-             f"nor archives: {', '.join(ignored[:10])}{' ...' if len(ignored) > 10 else ''}"] if ignored else []
-    return out, notes
-
-
-def output_stem(name: str) -> str:
-    """The file name (without extension) of a submission's outputs."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")[:120] or "_"
-    if stem != name or stem.lower() in _RESERVED_STEMS:
-        stem = f"{stem}-{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
-    return stem
 
 
 # --------------------------------------------------------------------------- grading key
 
 
 def grading_key(plan: Plan, *, device: str, timings: bool) -> str:
-    """What a stored result depends on besides the submission (see ``grader.gradebook``)."""
+    """What a stored result depends on besides the submission (see ``grader.classmode.gradebook``)."""
     key = KeyDigest()
     key.feed(plan.rubric_hash)
     key.feed(json.dumps([[q.id, q.points, [c.spec.id for c in q.checks]] for q in plan.questions]))
@@ -183,24 +112,11 @@ def grading_key(plan: Plan, *, device: str, timings: bool) -> str:
         key.feed("unknown")
     # the grader's own code (check kinds, comparison, answers loading): a fix that changes
     # how a check scores (e.g. a figure now waits for a TA) must regrade, not reuse old results
-    key.feed_tree(Path(__file__).resolve().parent, "*.py")
+    key.feed_tree(Path(__file__).resolve().parents[1], "*.py")  # the whole grader package
     return key.hexdigest()
 
 
 # --------------------------------------------------------------------------- one submission
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A submission's output files, with overrides applied."""
-
-    student: str
-    score: float
-    max_score: float
-    json_text: str
-    html_text: str | None
-    warnings: tuple[str, ...]
-    html_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -254,13 +170,13 @@ class LazyGrader:
     """The run's one Grader (reference outputs and sandbox), created by the first worker that
     has something to grade: a re-run where nothing changed starts no sandbox at all."""
 
-    def __init__(self, factory: Callable[[], Any]) -> None:
+    def __init__(self, factory: Callable[[], Grader]) -> None:
         self._factory = factory
         self._lock = threading.Lock()
-        self._grader: Any = None
+        self._grader: Grader | None = None
         self._error: BaseException | None = None
 
-    def get(self) -> Any:
+    def get(self) -> Grader:
         with self._lock:
             if self._error is not None:
                 raise GraderUnavailable(self._error)
@@ -300,27 +216,7 @@ def _raw_hash(path: Path) -> str:
         return ""
 
 
-def render_submission(result: SubmissionResult, raw_json: str, *, name: str, overrides: Sequence[OverrideRow],
-                      renderer: Any, audience: str) -> Rendered:
-    """The JSON (exactly ``raw_json`` when no override applies) and HTML of one result."""
-    student = student_key(result, name)
-    mine = [o for o in overrides if o.applies_to(student=student, submission=name)]
-    warnings: list[str] = []
-    text = raw_json
-    if mine:
-        result, warnings = apply_overrides(result, mine)
-        text = result.to_json()
-    html_text = html_error = None
-    if renderer is not None:
-        try:
-            html_text = renderer.feedback(result, audience=audience)
-        except Exception as err:  # noqa: BLE001 - reported once by the batch; the JSON is complete
-            html_error = f"{type(err).__name__}: {err}"
-    return Rendered(student=student, score=result.score, max_score=result.max_score, json_text=text,
-                    html_text=html_text, warnings=tuple(warnings), html_error=html_error)
-
-
-def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
+def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Outcome:
     """Open, hash, then reuse or grade one submission. Never raises for the submission's sake."""
     from grader.submission import SubmissionError, content_hash, open_submission
 
@@ -383,182 +279,6 @@ def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
     return Outcome(task=task, kind=kind, wall_s=time.perf_counter() - t0, content_hash=chash,
                    result_json=raw if kind == "graded" else None, student=rendered.student, score=result.score,
                    max_score=result.max_score, row_id=row_id, rendered=rendered)
-
-
-# --------------------------------------------------------------------------- files
-
-
-def _html_renderer() -> Any:
-    """An HTML renderer, or None where grader.report.html is not there (then JSON only)."""
-    try:
-        from grader.report.html import HtmlRenderer
-    except ModuleNotFoundError as err:
-        if err.name in ("grader.report.html", "jinja2"):
-            return None
-        raise
-    return HtmlRenderer()
-
-
-def _write(path: Path, text: str) -> bool:
-    from grader.export import write_text_atomic
-
-    return write_text_atomic(path, text)
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
-def write_submission_files(out_dir: Path, name: str, rendered: Rendered | None) -> bool:
-    """A graded submission's JSON and HTML (when rendered); for one that failed, remove
-    stale ones. True when the JSON changed (or was removed)."""
-    stem = output_stem(name)
-    if rendered is None:
-        _remove(out_dir / f"{stem}.json")
-        _remove(out_dir / f"{stem}.html")
-        return True
-    changed = _write(out_dir / f"{stem}.json", rendered.json_text)
-    if rendered.html_text is not None:
-        _write(out_dir / f"{stem}.html", rendered.html_text)
-    return changed
-
-
-@dataclass
-class PublishReport:
-    warnings: list[str] = dataclasses.field(default_factory=list)
-    html_error: str | None = None
-    html: bool = False
-
-
-def publish(out_dir: Path, gb: Gradebook, assignment: str, *, only: Sequence[str] | None = None,
-            renderer: Any = None, audience: str | None = None) -> PublishReport:
-    """Rewrite the results folder from the gradebook: the files of the submissions in ``only``
-    (all when None), then grades.csv and report.html."""
-    from grader.export import class_export, render_csv
-
-    report = PublishReport()
-    renderer = renderer if renderer is not None else _html_renderer()
-    report.html = renderer is not None
-    audience = audience or gb.meta("audience") or "student"
-    items = effective_results(gb, assignment)
-    wanted = None if only is None else set(only)
-    for e in items:
-        report.warnings += list(e.warnings)
-        if wanted is not None and e.row.submission not in wanted:
-            continue
-        rendered = None
-        if e.result is not None:
-            raw_result = SubmissionResult.from_json(e.row.result_json or "")
-            rendered = render_submission(raw_result, e.row.result_json or "", name=e.row.submission,
-                                         overrides=e.overrides, renderer=renderer, audience=audience)
-            report.html_error = report.html_error or rendered.html_error
-        write_submission_files(out_dir, e.row.submission, rendered)
-    for sid, subs in sorted(duplicate_students(items).items()):
-        report.warnings.append(f"student id {sid!r} is claimed by {len(subs)} submissions: {', '.join(subs)} "
-                               "(kept apart, not merged)")
-    rows, qids = class_export(gb, assignment, items=items)
-    _write(out_dir / "grades.csv", render_csv(rows, question_ids=qids))
-    if renderer is not None:
-        try:
-            _write(out_dir / "report.html", _class_report(renderer, items))
-        except Exception as err:  # noqa: BLE001 - the JSON and CSV are complete; say why the page is not
-            report.html_error = report.html_error or f"{type(err).__name__}: {err}"
-    return report
-
-
-def _class_report(renderer: Any, items: Sequence[Any]) -> str:
-    from grader.report.html import GradingFailure
-
-    results = [e.result for e in items if e.result is not None]
-    failures = [GradingFailure(submission=e.row.submission, reason=e.row.failure or "not graded",
-                               kind="rejected" if (e.row.content_hash.startswith("file:") or not e.row.content_hash)
-                               and not (e.row.failure or "").startswith("internal error") else "error")
-                for e in items if e.result is None or e.row.failure]  # scored 0 as not submitted: listed too
-    links = {e.result.submission: f"{output_stem(e.row.submission)}.html" for e in items if e.result is not None}
-    timings = {e.result.submission: e.row.wall_s for e in items if e.result is not None and e.row.wall_s is not None}
-    return renderer.class_report(results, failures=failures, links=links, timings=timings)
-
-
-def _clean_temporaries(out_dir: Path) -> None:
-    """Temporary files of a write cut short by a kill (``.<name>.<random>.tmp``)."""
-    for p in out_dir.glob(".*.tmp"):
-        _remove(p)
-
-
-# --------------------------------------------------------------------------- progress
-
-
-class Progress:
-    """One redrawn line on a terminal; one log line per submission otherwise."""
-
-    def __init__(self, total: int, *, stream: TextIO, tty: bool, quiet: bool) -> None:
-        self.total = total
-        self.stream = stream
-        self.tty = tty
-        self.quiet = quiet
-        self.done = self.graded = self.skipped = self.failed = 0
-        self.t0 = time.monotonic()
-        self._last_draw = 0.0
-
-    def add(self, o: Outcome) -> None:
-        self.done += 1
-        if o.kind == "failed" or o.not_submitted is not None:
-            self.failed += 1
-        elif o.kind == "graded":
-            self.graded += 1
-        elif o.kind == "skipped":
-            self.skipped += 1
-        if self.quiet:
-            return
-        if self.tty:
-            self.draw(force=self.done == self.total)
-            return
-        width = len(str(self.total))
-        head = f"[{self.done:>{width}}/{self.total}] {for_terminal(o.task.name, newlines=False)}"
-        if o.kind == "failed":
-            line = f"{head}: FAILED: {for_terminal(o.failure, newlines=False)}"
-        else:
-            r = o.rendered
-            who = f" ({for_terminal(r.student, newlines=False)})" if r is not None and r.student != o.task.name else ""
-            score = f"{r.score:g} / {r.max_score:g}" if r is not None else "?"
-            if o.not_submitted is not None:
-                line = f"{head}{who}: {score}, not submitted: {for_terminal(o.not_submitted, newlines=False)}"
-            elif o.kind == "graded":
-                line = f"{head}{who}: {score} in {o.wall_s:.2f} s"
-            else:
-                line = f"{head}{who}: {score}, unchanged (not regraded)"
-        print(line, file=self.stream, flush=True)
-
-    def draw(self, *, force: bool = False) -> None:
-        if not self.tty or self.quiet:
-            return
-        now = time.monotonic()
-        if not force and now - self._last_draw < 0.2:
-            return
-        self._last_draw = now
-        elapsed = max(now - self.t0, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else None
-        line = (f"grading {self.done}/{self.total}  {rate:.1f}/s  ETA {_clock(eta)}  "
-                f"failed {self.failed}  unchanged {self.skipped}")
-        raw = getattr(self.stream, "raw", self.stream)  # our own control sequence: past TerminalStream
-        raw.write("\r\x1b[2K" + line)
-        raw.flush()
-
-    def close(self) -> None:
-        if self.tty and not self.quiet:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 # --------------------------------------------------------------------------- the run
@@ -795,14 +515,14 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     return EXIT_OK
 
 
-def _render_pages(out_dir: Path, outcomes: Sequence[Outcome], renderer: Any, audience: str) -> str | None:
+def _render_pages(out_dir: Path, outcomes: Sequence[Outcome], renderer: HtmlRenderer, audience: str) -> str | None:
     """The feedback page of each outcome, from the JSON just written (overrides applied);
     the first error, if a page could not be rendered."""
     error = None
     for o in outcomes:
         assert o.rendered is not None
         try:
-            text = renderer.feedback(SubmissionResult.from_json(o.rendered.json_text), audience=audience)
+            text = renderer.feedback(SubmissionResult.from_json(o.rendered.json_text), audience=_audience(audience))
         except Exception as err:  # noqa: BLE001 - reported once by the batch; the JSON is complete
             error = error or f"{type(err).__name__}: {err}"
             continue

@@ -11,7 +11,7 @@ import pytest
 
 from grader.checks import allclose, number, trajectory
 from grader.checks.base import CheckContext, ProbeOutput, Tolerance
-from grader.compare import NotNumeric, compare_values, to_array
+from grader.numeric.compare import NotNumeric, compare_values, to_array
 from grader.results import CheckResult, CurvesView, MatrixView, Series, Status, TableView, TextView
 
 TOL = Tolerance(rtol=1e-6, atol=1e-12)
@@ -207,6 +207,7 @@ def test_bounded_results_read_back_byte_identical():
     assert SubmissionResult.from_json(text).to_json() == text
 
 
+@pytest.mark.slow  # 100 hypothesis examples: > 10 s
 def test_bounded_details_is_idempotent_and_within_bounds():
     from hypothesis import given, settings
     from hypothesis import strategies as st

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks.base import Tolerance
+from grader.numeric.tolerances import Tolerance
 from grader.results import MismatchGroup
 
 _FLOAT_KINDS = "fc"

@@ -9,7 +9,7 @@ import pytest
 
 from grader.checks import allclose
 from grader.checks.base import CheckContext, ProbeOutput, Tolerance
-from grader.compare import compare_values
+from grader.numeric.compare import compare_values
 from grader.results import Status
 
 TOL = Tolerance(rtol=1e-6, atol=1e-9)

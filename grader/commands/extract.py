@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_extract(argv: Sequence[str]) -> int:
-    from grader.cli import EXIT_OK, UsageError, load_plan_for
+    from grader.commands.grade import load_plan_for
+    from grader.exits import EXIT_OK, UsageError
     from grader.submission import open_submission
     from grader.writeup.loader import choose_writeup, find_writeups, read_writeup
     from grader.writeup.render import render_yaml
@@ -41,7 +42,7 @@ def cmd_extract(argv: Sequence[str]) -> int:
 
     args = _parser().parse_args(argv)
     if args.assignment is None:  # the engine names no assignment: the grading command's default is ours
-        from grader.cli import _grade_parser
+        from grader.commands.grade import _grade_parser
 
         args.assignment = _grade_parser().get_default("assignment")
     if not args.path.exists():

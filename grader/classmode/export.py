@@ -14,7 +14,7 @@ CSV columns, in this order::
 
 - ``Student``: the name from the answers file (``student.name``), else the student key.
 - ``SIS User ID``: the student key (``student.id`` from the answers file, else the
-  submission name; see ``grader.gradebook``).
+  submission name; see ``grader.classmode.gradebook``).
 - question columns: the question's points, overrides included; empty for a submission
   that could not be graded.
 - ``Total``: the submission's points (empty where it could not be graded, so that an
@@ -43,22 +43,18 @@ bytes (the JSON Lines ``overrides`` carry who and when, as stored).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
-import os
-import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
-from grader.gradebook import Gradebook, GradebookError
+from grader.atomic import write_text_atomic
+from grader.classmode.gradebook import Gradebook
 from grader.results import Status
-from grader.review import Effective, duplicate_students, effective_results
+from grader.classmode.review import Effective, duplicate_students, effective_results
 
-__all__ = ["ExportRow", "cmd_export", "export_rows", "render_csv", "render_jsonl", "write_text_atomic"]
+__all__ = ["ExportRow", "export_rows", "render_csv", "render_jsonl", "write_text_atomic"]
 
 STATUS_GRADED = "graded"
 STATUS_REVIEW = "needs review"
@@ -174,66 +170,3 @@ def class_export(gb: Gradebook, assignment: str, *, items: Sequence[Effective] |
     if items is None:
         items = effective_results(gb, assignment)
     return export_rows(items, assignment=assignment, max_score=max_score), qids
-
-
-def write_text_atomic(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` through a temporary file and a rename; False when the file
-    already held exactly these bytes (it is then left untouched)."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return True
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grade export", description="Export the grades of a results folder "
-                                "(TA overrides applied): a CSV gradebook and/or JSON Lines.")
-    p.add_argument("results", type=Path, help="results folder of a class run (holds gradebook.sqlite)")
-    p.add_argument("--csv", type=Path, metavar="FILE", help="write the CSV here (one row per student)")
-    p.add_argument("--jsonl", type=Path, metavar="FILE", help="write JSON Lines here (one object per student)")
-    p.add_argument("--assignment", help="assignment in the gradebook (default: the one it was graded for)")
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-    return p
-
-
-def cmd_export(argv: Sequence[str]) -> int:
-    args = _parser().parse_args(argv)
-    if args.csv is None and args.jsonl is None:
-        print("error: nothing to export: give --csv FILE and/or --jsonl FILE", file=sys.stderr)
-        return 2
-    if not args.results.is_dir():
-        print(f"error: {args.results}: no such results folder", file=sys.stderr)
-        return 2
-    try:
-        with Gradebook.open(args.results, create=False, exclusive=False) as gb:
-            assignment = args.assignment or gb.meta("assignment")
-            if assignment is None:
-                print(f"error: {gb.path}: no submission has been graded into it yet", file=sys.stderr)
-                return 2
-            rows, qids = class_export(gb, assignment)
-    except GradebookError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if args.csv is not None:
-        write_text_atomic(args.csv, render_csv(rows, question_ids=qids))
-    if args.jsonl is not None:
-        write_text_atomic(args.jsonl, render_jsonl(rows, question_ids=qids))
-    failed = sum(r.status == STATUS_FAILED for r in rows)
-    written = " and ".join(str(p) for p in (args.csv, args.jsonl) if p is not None)
-    print(f"exported {len(rows)} submission(s) of {assignment} ({failed} failed) to {written}")
-    return 0

@@ -1,70 +1,8 @@
-"""The gradebook: every graded submission of a results folder, in one SQLite file.
+"""The gradebook: every graded submission of a results folder, in one SQLite file
+(``results/gradebook.sqlite``), the record of truth of a class run.
 
-``results/gradebook.sqlite`` (stdlib ``sqlite3``, WAL journal) is the record of truth of a
-class run; the per-submission JSON/HTML files, ``grades.csv`` and ``report.html`` beside it
-are projections of it and are rewritten from it on every run.
-
-Schema (version 2)::
-
-    meta(key TEXT PRIMARY KEY, value TEXT)       schema_version, assignment, submissions (the
-                                                  resolved path of the submissions folder this results
-                                                  folder belongs to), questions, checks, audience
-    results(                                      one row per graded content
-        id            INTEGER PRIMARY KEY,
-        assignment    TEXT,                       e.g. "hw1"
-        student       TEXT,                       the student key (below)
-        submission    TEXT,                       the folder / archive name (archive suffix removed)
-        content_hash  TEXT,                       grader.submission.content_hash; for a submission that
-                                                  could not be opened, "file:<sha256 of its bytes>" (an
-                                                  archive) or "" (a folder)
-        rubric_hash   TEXT,                       sha256 of the rubric file's bytes
-        grading_key   TEXT,                       rubric hash + reference package + grading options (below)
-        outcome       TEXT,                       'graded' | 'failed'
-        score, max_score REAL,
-        result_json   TEXT,                       SubmissionResult.to_json() as graded, before overrides
-        failure       TEXT,                       why a 'failed' submission could not be graded; on a
-                                                  'graded' row, why it was graded as not submitted
-        source        TEXT,                       the path it was read from
-        wall_s        REAL,                       seconds it took (not part of any result file)
-        graded_at     TEXT,                       UTC, ISO 8601
-        UNIQUE (assignment, submission, content_hash, grading_key))
-    current(assignment, submission, result_id)    the row that stands for each submission now
-    overrides(id, assignment, student, submission, check_id, score, comment, by, at, digest)
-                                                  TA scores; the newest per (student, submission,
-                                                  check) wins; older ones stay as history. digest:
-                                                  grader.review.evidence_digest of the check as the
-                                                  TA saw it (NULL: recorded before version 2)
-
-Version 1 gradebooks (no ``digest`` column) are upgraded in place when opened for writing
-(``ALTER TABLE overrides ADD COLUMN digest``; their overrides keep a NULL digest and apply
-as before); read-only they are read as they are.
-
-The row key is (student, assignment, content hash, rubric) refined with the submission
-name, because two entries can hold the same bytes. **The student key** is ``student.id``
-from the submission's answers file when it is a non-empty string, else the submission
-name (the folder name, or the archive name without ``.zip`` / ``.tar.gz``...). Two
-submissions that claim one student id keep two rows; the batch reports them as a warning.
-
-**The grading key** is what decides whether a stored result is still valid: a sha256 of
-the rubric file's hash, the set of questions and checks graded (``--public`` changes it),
-the bytes of every file of the reference package (solutions, probes, data), the device,
-``--timings``, the grader's version and the bytes of its own ``.py`` files (a fix to how
-a check scores regrades). A submission whose content hash and grading key
-are unchanged is not regraded; anything else is.
-
-Durability: each submission's row is written in its own transaction as soon as it is
-graded. In WAL mode with ``synchronous=NORMAL``, a committed transaction survives the
-process being killed (``kill -9``); only a power loss can roll back the last few commits,
-and those submissions are simply graded again by the next run.
-
-Concurrency: a batch (and ``grade review --set``) holds an exclusive ``flock`` on
-``gradebook.sqlite.lock`` for as long as it runs; a second one fails at once with the pid
-of the holder. The kernel drops the lock when its holder dies, so a killed batch leaves
-no stale lock. Readers (``grade export``, ``grade review`` listing) need no lock.
-
-A file that is not a SQLite database, fails SQLite's integrity check, is a SQLite database
-of another program, or is a gradebook of another schema version is refused with a
-:class:`GradebookError`; it is never modified.
+The schema, the student key, the grading key, durability, locking and what is refused are
+described in docs/gradebook.md; `SCHEMA_VERSION` and `_SCHEMA` below are the source.
 """
 
 from __future__ import annotations
@@ -183,7 +121,7 @@ class OverrideRow:
     comment: str
     by: str
     at: str
-    digest: str | None = None  # what it scored (grader.review.evidence_digest); None: not known
+    digest: str | None = None  # what it scored (grader.classmode.review.evidence_digest); None: not known
 
     def applies_to(self, *, student: str, submission: str) -> bool:
         return self.student == student and (self.submission is None or self.submission == submission)
