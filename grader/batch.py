@@ -272,6 +272,11 @@ class LazyGrader:
                     raise GraderUnavailable(err) from err
             return self._grader
 
+    def staff_notes(self) -> list[str]:
+        """The grader's notes for the course staff (reduced sandbox isolation), if it started."""
+        with self._lock:
+            return list(getattr(self._grader, "staff_notes", None) or [])
+
     def close(self) -> None:
         with self._lock:
             if self._grader is not None:
@@ -752,7 +757,10 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
         progress.close()
     finally:
         stop.set()
+        staff = grader.staff_notes()
         grader.close()
+    for n in staff:  # the instructor's log: what the sandbox could not put in place, once per run
+        print(f"note: {for_terminal(n, newlines=False)}", file=sys.stderr)
     elapsed = time.monotonic() - t_start
     # The feedback pages and the class report are rendered here, after grading (not on each
     # submission's path, where they cost CPU the sandbox could use): a page only where its

@@ -48,7 +48,8 @@ def _grade_parser() -> argparse.ArgumentParser:
     out = p.add_argument_group("outputs")
     out.add_argument("--html", type=Path, metavar="FILE", help="write HTML feedback here")
     out.add_argument("--audience", default="student", choices=["student", "instructor"],
-                     help="HTML feedback for students (hidden checks show only points) or instructors")
+                     help="who reads the summary and the HTML feedback: students (hidden checks show only "
+                          "points, no grading-machine details) or instructors (default: student)")
     out.add_argument("--gradescope", type=Path, metavar="FILE", help="write Gradescope's results.json here")
     out.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
     batch = p.add_argument_group("class mode (PATH is a folder of submissions)")
@@ -116,7 +117,7 @@ def cmd_grade(argv: Sequence[str]) -> int:
         sub.close()
     elapsed = time.perf_counter() - t0
     write_outputs(result, args, elapsed_s=elapsed)
-    print(render_summary(result, quiet=args.quiet))
+    print(render_summary(result, quiet=args.quiet, audience=args.audience))
     if args.fail_under is not None and result.score < args.fail_under:
         print(f"score {result.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_FAIL_UNDER

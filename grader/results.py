@@ -405,12 +405,16 @@ class SubmissionResult(_Frozen):
     max_score: float
     questions: list[QuestionResult]
     warnings: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)  # e.g. which sandbox layers were active
+    notes: list[str] = Field(default_factory=list)  # for everyone: skipped notebook magics, a folder descended into
+    # For the course staff only: which isolation layers were missing and why (interpreter
+    # paths, kernel features). Renderers for students show at most one plain line instead
+    # (grader.report.audience); omitted from the JSON when empty.
+    staff_notes: list[str] = Field(default_factory=list)
     timings: dict[str, float] | None = None
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    @field_validator("warnings", "notes", mode="before")
+    @field_validator("warnings", "notes", "staff_notes", mode="before")
     @classmethod
     def _bound_lines(cls, v: Any) -> Any:
         if not isinstance(v, (list, tuple)):
@@ -423,6 +427,8 @@ class SubmissionResult(_Frozen):
     def to_json(self) -> str:
         """Stable JSON: sorted keys, no timings unless they were recorded on purpose."""
         data = self.model_dump(mode="json", by_alias=True, exclude_none=False)
+        if not data.get("staff_notes"):
+            data.pop("staff_notes", None)  # the same bytes as before the field existed
         if self.timings is None:
             data.pop("timings", None)
             for q in data["questions"]:

@@ -28,7 +28,14 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, Visibility
+from grader.report.audience import for_students, student_notes
+from grader.results import (
+    CheckResult,
+    QuestionResult,
+    Status,
+    SubmissionResult,
+    Visibility,
+)
 
 HiddenVisibility = Literal["hidden", "after_due_date", "after_published"]
 
@@ -77,9 +84,9 @@ def _test_output(c: CheckResult) -> str:
         return f"**{_VERDICT[c.status]}** (worth {_points(c.max_score)} {unit}, not included in the score yet)"
     parts = [f"**{_VERDICT[c.status]}** ({_points(c.score)}/{_points(c.max_score)} points)"]
     if c.message.strip():
-        parts.append(_fence(c.message.strip()))
+        parts.append(_fence(for_students(c.message.strip())))
     if c.hint and c.status != Status.PASS:
-        parts.append(f"Hint: {c.hint}")
+        parts.append(f"Hint: {for_students(c.hint)}")
     return "\n\n".join(parts)
 
 
@@ -108,10 +115,11 @@ def _summary(result: SubmissionResult) -> str:
         lines.append(f"{manual} item(s) are left for manual review and are not included in the total yet.")
     if result.warnings:
         lines.append("Warnings about the submission:")
-        lines.append(_fence("\n".join(result.warnings)))
-    if result.notes:
+        lines.append(_fence(for_students("\n".join(result.warnings))))
+    notes = student_notes(result)
+    if notes:
         lines.append("Notes from the grader:")
-        lines.append(_fence("\n".join(result.notes)))
+        lines.append(_fence("\n".join(notes)))
     return "\n\n".join(lines)
 
 

@@ -35,6 +35,7 @@ from urllib.parse import quote, urlsplit
 
 import jinja2
 
+from grader.report.audience import for_students, student_notes
 from grader.results import (
     CheckResult,
     CurvesView,
@@ -652,6 +653,7 @@ def _check_card(q: QuestionResult, c: CheckResult, *, audience: Audience) -> Che
                          traceback=[], output_tail=None, limit=None, views=[], manual=False, raw_details=None)
     manual = c.status == Status.MANUAL
     tb = c.details.get("traceback")
+    said = for_students if audience == "student" else _same  # no path of the grading machine for students
     views = [_view_model(v) for v in c.views if not (manual and isinstance(v, TextView))]
     raw = None
     if audience == "instructor" and c.details:
@@ -659,11 +661,11 @@ def _check_card(q: QuestionResult, c: CheckResult, *, audience: Audience) -> Che
     limit = c.details.get("limit")
     return CheckCard(
         id=c.id, anchor=anchor, manual_anchor=manual_anchor, status=_status_info(c.status), score=c.score,
-        max_score=c.max_score, hidden=hidden, redacted=False, message=c.message,
-        hint=c.hint if c.status != Status.PASS else None,
+        max_score=c.max_score, hidden=hidden, redacted=False, message=said(c.message),
+        hint=said(c.hint) if c.hint and c.status != Status.PASS else None,
         source=_source_label(c.source),
-        traceback=[str(t) for t in tb] if isinstance(tb, list) else ([tb] if isinstance(tb, str) else []),
-        output_tail=_output_tail(c.details), limit=None if limit is None else str(limit),
+        traceback=[said(str(t)) for t in tb] if isinstance(tb, list) else ([said(tb)] if isinstance(tb, str) else []),
+        output_tail=said(tail) if (tail := _output_tail(c.details)) else None, limit=None if limit is None else str(limit),
         views=views, manual=manual, raw_details=raw, diagnosis=_diagnosis(c),
     )
 
@@ -727,9 +729,13 @@ def _feedback_page(result: SubmissionResult, *, audience: Audience) -> FeedbackP
         pending=sum(q.pending for q in questions),
         questions=questions,
         manual=manual,
-        warnings=list(result.warnings),
-        notes=list(result.notes),
+        warnings=list(result.warnings) if audience == "instructor" else [for_students(w) for w in result.warnings],
+        notes=[*result.notes, *result.staff_notes] if audience == "instructor" else student_notes(result),
     )
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _fraction(score: float, max_score: float) -> float:

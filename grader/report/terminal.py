@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any, TextIO
 
+from grader.report.audience import for_students, student_notes
 from grader.results import Status, SubmissionResult
 
 __all__ = ["TerminalStream", "for_terminal", "render_summary"]
@@ -76,7 +77,12 @@ def _first_line(text: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int = 100) -> str:
+def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int = 100,
+                   audience: str = "student") -> str:
+    """The per-question summary. For a student (the kit, its CI) messages name no path of
+    the grading machine and the sandbox's staff notes are one plain line; an instructor
+    sees the staff notes (`grader.report.audience`)."""
+    said = for_students if audience == "student" else (lambda text: text)
     total = f"total: {result.score:g} / {result.max_score:g}"
     if quiet:
         return total
@@ -86,15 +92,16 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
     for q in result.questions:
         # the most informative check message: the first one not passing, else the first
         pick = next((c for c in q.checks if c.status not in (Status.PASS,) and c.max_score > 0), None) or q.checks[0]
-        msg = _first_line(pick.message, width - idw - 24)
+        msg = _first_line(said(pick.message), width - idw - 24)
         if pick.visibility.value == "hidden" and pick.status != Status.PASS:
             msg = "(hidden check)"
         lines.append(f"  {q.id:<{idw}}  {q.score:>5g}/{q.max_score:<4g} {_MARK[q.status]:<8} "
                      + for_terminal(msg, newlines=False))
     lines.append("")
     for w in result.warnings:
-        lines.append("warning: " + for_terminal(w, newlines=False))
-    for n in result.notes:
+        lines.append("warning: " + for_terminal(said(w), newlines=False))
+    notes = student_notes(result) if audience == "student" else [*result.notes, *result.staff_notes]
+    for n in notes:
         lines.append("note: " + for_terminal(n, newlines=False))
     manual = sum(1 for q in result.questions for c in q.checks if c.status == Status.MANUAL)
     if manual:

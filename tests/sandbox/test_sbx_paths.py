@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.sandbox import Sandbox
-
 from sbxkit import call, make_submission
+
+from grader.sandbox import Sandbox
 
 LEAKY = '''
 import os, sys
