@@ -51,6 +51,9 @@ def _grade_parser() -> argparse.ArgumentParser:
                      help="who reads the summary and the HTML feedback: students (hidden checks show only "
                           "points, no grading-machine details) or instructors (default: student)")
     out.add_argument("--gradescope", type=Path, metavar="FILE", help="write Gradescope's results.json here")
+    out.add_argument("--released", action="store_true",
+                     help="--gradescope: grades are published (every check and the total shown, whatever the rubric's "
+                          "gradescope.total_before_release)")
     out.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
     batch = p.add_argument_group("class mode (PATH is a folder of submissions)")
     batch.add_argument("--out", type=Path, metavar="DIR", help="results folder: per-submission JSON/HTML, gradebook, report")
@@ -116,7 +119,7 @@ def cmd_grade(argv: Sequence[str]) -> int:
     finally:
         sub.close()
     elapsed = time.perf_counter() - t0
-    write_outputs(result, args, elapsed_s=elapsed)
+    write_outputs(result, args, elapsed_s=elapsed, gradescope=plan.rubric.gradescope)
     print(render_summary(result, quiet=args.quiet, audience=args.audience))
     if args.fail_under is not None and result.score < args.fail_under:
         print(f"score {result.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
@@ -124,8 +127,9 @@ def cmd_grade(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def write_outputs(result, args: argparse.Namespace, *, elapsed_s: float) -> None:
-    """Every file output of a graded submission, each written atomically."""
+def write_outputs(result, args: argparse.Namespace, *, elapsed_s: float, gradescope=None) -> None:
+    """Every file output of a graded submission, each written atomically. `gradescope`:
+    the rubric's GradescopeSettings (what students see before release)."""
     if args.json:
         _write_atomic(args.json, result.to_json())
     if args.html:
@@ -135,7 +139,10 @@ def write_outputs(result, args: argparse.Namespace, *, elapsed_s: float) -> None
     if args.gradescope:
         from grader.report.gradescope import to_gradescope
 
-        _write_atomic(args.gradescope, json.dumps(to_gradescope(result, execution_time=elapsed_s), indent=2, sort_keys=True) + "\n")
+        settings = {} if gradescope is None else {"hidden_visibility": gradescope.hidden_visibility,
+                                                   "total_before_release": gradescope.total_before_release}
+        doc = to_gradescope(result, execution_time=elapsed_s, released=bool(getattr(args, "released", False)), **settings)
+        _write_atomic(args.gradescope, json.dumps(doc, indent=2, sort_keys=True) + "\n")
     if args.junit:
         from grader.report.junit import to_junit
 

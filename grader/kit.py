@@ -590,10 +590,50 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
 # --------------------------------------------------------------------------- Gradescope package
 
 
-def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels: Path | None = None) -> list[str]:
+REVIEWED_KINDS = frozenset({"manual", "figure"})  # checks whose points a TA gives (a readable figure waits for one)
+
+
+@dataclass(frozen=True)
+class GradescopeOutline:
+    """How to set the assignment up on Gradescope: the autograder's points (the checks it
+    scores) and one manual-grading question per item a TA scores."""
+
+    autograder_points: float
+    manual: tuple[tuple[str, str, float], ...]  # (Gradescope number, "<question>.<check>", points)
+
+    def text(self, assignment: str, *, total_before_release: str, released: bool) -> str:
+        lines = [f"# Gradescope setup for {assignment}", "",
+                 f"- Autograder points: **{self.autograder_points:g}** (the automatic checks; results.json shows "
+                 "manual items as pending tests worth 0 of 0 points)."]
+        if self.manual:
+            lines.append(f"- Add one manual-grading question per item below ({sum(p for _, _, p in self.manual):g} "
+                         "points): TAs score them in Gradescope and Gradescope adds them to the autograder's score.")
+            lines += [f"  - {num} `{cid}`: {pts:g} point{'' if pts == 1 else 's'}" for num, cid, pts in self.manual]
+            lines.append("- A course that reviews with `grade review` instead exports the reviewed totals with "
+                         "`grade export RESULTS --csv grades.csv` into its LMS (the Gradescope score stays automatic).")
+        before = {"hidden": "hidden from students until grades are published (public checks' tests stay visible)",
+                  "public": ("the public checks' total until grades are published: build the package again with "
+                             "`--released` after the due date, upload it and use \"Regrade all submissions\""),
+                  "shown": "shown to students at once"}[total_before_release]
+        lines.append(f"- Total before release: {before}" + (" (this package is the released one)." if released else "."))
+        return "\n".join(lines) + "\n"
+
+
+def gradescope_outline(plan: Plan) -> GradescopeOutline:
+    from grader.report.gradescope import question_number
+
+    manual = tuple((question_number(q.id), f"{q.id}.{pc.spec.id}", float(pc.spec.points))
+                   for q in plan.questions for pc in q.checks if pc.spec.kind in REVIEWED_KINDS)
+    auto = sum(pc.spec.points for q in plan.questions for pc in q.checks if pc.spec.kind not in REVIEWED_KINDS)
+    return GradescopeOutline(autograder_points=round(float(auto), 4), manual=manual)
+
+
+def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels: Path | None = None,
+                             released: bool = False) -> list[str]:
     """Write Gradescope's autograder zip: setup.sh and run_autograder at the top, the grader
-    and reference sources, the rubric, a pyproject to install them, and any bundled wheels.
-    Returns the names in the zip."""
+    and reference sources, the rubric, a pyproject to install them, GRADESCOPE.md (how to
+    set the assignment up) and any bundled wheels. `released`: results show every check
+    whatever the rubric's `gradescope.total_before_release`. Returns the names in the zip."""
     if plan.rubric.reference is None:
         raise KitError("a Gradescope package needs the full rubric (with `reference`)")
     a = plan.rubric.assignment
@@ -601,7 +641,10 @@ def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels
     entries: list[tuple[str, bytes, bool]] = []  # (name, data, executable)
     torch_version = _torch_version()
     entries.append(("setup.sh", render_template("setup.sh", ASSIGNMENT=a, TORCH_VERSION=torch_version).encode(), True))
-    entries.append(("run_autograder", render_template("run_autograder", RUBRIC=rubric_rel).encode(), True))
+    entries.append(("run_autograder", render_template("run_autograder", RUBRIC=rubric_rel,
+                                                      RELEASED=" --released" if released else "").encode(), True))
+    entries.append(("GRADESCOPE.md", gradescope_outline(plan).text(
+        a, total_before_release=plan.rubric.gradescope.total_before_release, released=released).encode(), False))
     for src, rel in _engine_files():
         entries.append((rel, src.read_bytes(), False))
     parts = plan.rubric.reference.split(".")
@@ -685,11 +728,15 @@ def cmd_gradescope_package(argv: Sequence[str]) -> int:
     p.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write, e.g. autograder.zip")
     p.add_argument("--wheels", type=Path, metavar="DIR",
                    help="bundle the .whl files of DIR (e.g. from `pip download`): setup.sh installs from them first")
+    p.add_argument("--released", action="store_true",
+                   help="grades are published: results show every check and the total (rubric gradescope.total_before_release)")
     args = p.parse_args(argv)
 
     def build() -> None:
         plan, rubric_file = _plan_and_rubric(args)
-        names = build_gradescope_package(plan, rubric_file, args.out, wheels=args.wheels)
+        names = build_gradescope_package(plan, rubric_file, args.out, wheels=args.wheels, released=args.released)
         print(f"Gradescope autograder for {plan.rubric.assignment}: {len(names)} files in {args.out}")
+        print(gradescope_outline(plan).text(plan.rubric.assignment, released=args.released,
+                                            total_before_release=plan.rubric.gradescope.total_before_release), end="")
 
     return _run(build)
