@@ -603,8 +603,8 @@ class GradescopeOutline:
 
     def text(self, assignment: str, *, total_before_release: str, released: bool) -> str:
         lines = [f"# Gradescope setup for {assignment}", "",
-                 f"- Autograder points: **{self.autograder_points:g}** (the automatic checks; results.json shows "
-                 "manual items as pending tests worth 0 of 0 points)."]
+                 (f"- Autograder points: **{self.autograder_points:g}** (the automatic checks; results.json shows "
+                  "manual items as pending tests worth 0 of 0 points).")]
         if self.manual:
             lines.append(f"- Add one manual-grading question per item below ({sum(p for _, _, p in self.manual):g} "
                          "points): TAs score them in Gradescope and Gradescope adds them to the autograder's score.")
