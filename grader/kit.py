@@ -49,7 +49,8 @@ from grader.checks.form import Form
 from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key
 
 TEMPLATES = Path(__file__).resolve().parent / "kit_templates"
-PYTHON_VERSION = "3.11"
+PYTHON_VERSION = "3.11"  # the kit's CI workflow's Python (torch has CPU wheels for every supported one)
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")  # the grader's and the kit's (pyproject's requires-python)
 FROZEN_NAME = "expected.npz"
 ENGINE_DIR = "_grader"  # the engine's source inside a kit (keeps the submission's top level clean)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -117,7 +118,7 @@ def _pyproject(*, name: str, version: str, requirements: list[str], packages: li
         f"name = {json.dumps(name)}",
         f"version = {json.dumps(version)}",
         f"description = {json.dumps(description)}",
-        f'requires-python = ">={PYTHON_VERSION},<3.{int(PYTHON_VERSION.split(".")[1]) + 1}"',
+        f'requires-python = ">={SUPPORTED_PYTHONS[0]},<3.{int(SUPPORTED_PYTHONS[-1].split(".")[1]) + 1}"',
         "dependencies = [" + ", ".join(json.dumps(r) for r in requirements) + "]",
         "",
         "[project.scripts]",
@@ -640,7 +641,9 @@ def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels
     rubric_rel = f"rubrics/{rubric_file.name}"
     entries: list[tuple[str, bytes, bool]] = []  # (name, data, executable)
     torch_version = _torch_version()
-    entries.append(("setup.sh", render_template("setup.sh", ASSIGNMENT=a, TORCH_VERSION=torch_version).encode(), True))
+    entries.append(("setup.sh", render_template("setup.sh", ASSIGNMENT=a, TORCH_VERSION=torch_version,
+                                                MIN_MINOR=SUPPORTED_PYTHONS[0].split(".")[1],
+                                                MAX_MINOR=SUPPORTED_PYTHONS[-1].split(".")[1]).encode(), True))
     entries.append(("run_autograder", render_template("run_autograder", RUBRIC=rubric_rel,
                                                       RELEASED=" --released" if released else "").encode(), True))
     entries.append(("GRADESCOPE.md", gradescope_outline(plan).text(
