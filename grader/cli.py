@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -37,7 +38,8 @@ def _grade_parser() -> argparse.ArgumentParser:
         epilog="Other commands: `grade schema` prints the rubric JSON Schema.",
     )
     p.add_argument("path", type=Path, help="submission folder or archive")
-    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--assignment", help="rubric name in rubrics/ (default: the only rubric in PATH/rubrics or "
+                   "./rubrics, else hw1)")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the result JSON here")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -55,6 +57,8 @@ def _grade_parser() -> argparse.ArgumentParser:
                      help="--gradescope: grades are published (every check and the total shown, whatever the rubric's "
                           "gradescope.total_before_release)")
     out.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
+    out.add_argument("--summary-md", type=Path, metavar="FILE",
+                     help="write the summary as Markdown (e.g. for a CI job summary: whole messages, nothing cut)")
     batch = p.add_argument_group("class mode (PATH is a folder of submissions)")
     batch.add_argument("--out", type=Path, metavar="DIR", help="results folder: per-submission JSON/HTML, gradebook, report")
     batch.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: number of cores)")
@@ -64,13 +68,46 @@ def _grade_parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_plan_for(args: argparse.Namespace):  # -> Plan
-    from grader.rubric import find_rubric, load_plan
+def rubric_path(args: argparse.Namespace) -> Path:
+    """The rubric to grade with: --rubric; else rubrics/<--assignment>.yaml in the working
+    folder, in the submission folder (a student kit graded from its parent folder) or beside
+    the grader; without --assignment, the only rubric in the submission's or the working
+    folder's rubrics/, else hw1."""
+    from grader.rubric import find_rubric
 
-    path = args.rubric if args.rubric else find_rubric(args.assignment)
+    if args.rubric:
+        return Path(args.rubric)
+    here = Path(args.path) if getattr(args, "path", None) is not None and Path(args.path).is_dir() else None
+    roots = [Path.cwd() / "rubrics", *([here / "rubrics"] if here is not None else []),
+             Path(__file__).resolve().parent.parent / "rubrics"]
+    assignment = getattr(args, "assignment", None)
+    if assignment is None:
+        for root in roots[:-1][::-1]:  # the submission's own first (a kit), then the working folder's
+            found = sorted(root.glob("*.yaml")) if root.is_dir() else []
+            if len(found) == 1:
+                return found[0]
+        assignment = "hw1"
+    return find_rubric(assignment, search=roots)
+
+
+def load_plan_for(args: argparse.Namespace):  # -> Plan
+    from grader.rubric import load_plan
+
+    path = rubric_path(args)
     if not path.is_file():
         raise UsageError(f"{path}: no such rubric file")
     return load_plan(path)
+
+
+def scope_line(plan, public: bool) -> str | None:  # (Plan, bool) -> str | None
+    """Why the total is not the assignment's: public checks only (a student kit, --public)."""
+    course = plan.rubric.course_total
+    if course is not None and abs(course - plan.max_score) > 1e-9:
+        return (f"public checks only: the course grades out of {course:g}, with hidden checks and inputs "
+                "that are not in this kit")
+    if public:
+        return "public checks only: hidden checks are left out"
+    return None
 
 
 def _prestart(args: argparse.Namespace) -> None:
@@ -80,10 +117,9 @@ def _prestart(args: argparse.Namespace) -> None:
     import os
 
     from grader.engine import prestart
-    from grader.rubric import find_rubric
 
     try:
-        path = args.rubric if args.rubric else find_rubric(args.assignment)
+        path = rubric_path(args)
     except Exception:  # noqa: BLE001 - reported by load_plan_for
         return
     if args.public or not path.is_file():
@@ -104,8 +140,10 @@ def cmd_grade(argv: Sequence[str]) -> int:
     if args.out is None and not _is_class_folder(args.path):
         _prestart(args)
     plan = load_plan_for(args)  # rubric errors surface before any student code runs
+    full_total = plan.max_score
     if args.public:
         plan = plan.public_only()
+    scope = scope_line(plan, public=args.public and plan.max_score < full_total)
     device = resolve_device(args.device)
     if args.out is not None or _is_class_folder(args.path):
         from grader.batch import run_batch
@@ -119,17 +157,24 @@ def cmd_grade(argv: Sequence[str]) -> int:
     finally:
         sub.close()
     elapsed = time.perf_counter() - t0
-    write_outputs(result, args, elapsed_s=elapsed, gradescope=plan.rubric.gradescope)
-    print(render_summary(result, quiet=args.quiet, audience=args.audience))
+    write_outputs(result, args, elapsed_s=elapsed, gradescope=plan.rubric.gradescope, scope=scope)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # a log or a pipe: never cut
+    print(render_summary(result, quiet=args.quiet, audience=args.audience, width=width, scope=scope))
     if args.fail_under is not None and result.score < args.fail_under:
         print(f"score {result.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_FAIL_UNDER
     return EXIT_OK
 
 
-def write_outputs(result, args: argparse.Namespace, *, elapsed_s: float, gradescope=None) -> None:
+def write_outputs(result, args: argparse.Namespace, *, elapsed_s: float, gradescope=None,
+                  scope: str | None = None) -> None:
     """Every file output of a graded submission, each written atomically. `gradescope`:
-    the rubric's GradescopeSettings (what students see before release)."""
+    the rubric's GradescopeSettings (what students see before release); `scope`: why the
+    total is not the assignment's (the Markdown summary says it)."""
+    if getattr(args, "summary_md", None):
+        from grader.report.terminal import render_markdown
+
+        _write_atomic(args.summary_md, render_markdown(result, scope=scope))
     if args.json:
         _write_atomic(args.json, result.to_json())
     if args.html:

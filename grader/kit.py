@@ -143,6 +143,7 @@ def _walk(checks: Sequence[PlannedCheck]) -> Iterator[PlannedCheck]:
 
 
 NOTICE = "public checks only: this is not your grade"
+REVIEWED_KINDS = frozenset({"manual", "figure"})  # checks whose points a TA gives (a readable figure waits for one)
 
 
 def answer_form(spec: Any) -> Form:
@@ -262,6 +263,7 @@ def kit_rubric(plan: Plan) -> dict[str, Any]:
         "files": r.assignment,
         "probes": r.probes,
         "notice": NOTICE,
+        "course_total": round(float(plan.max_score), 6),
     }
     if kit_probe_keys(plan):
         doc["frozen"] = f"{r.assignment}/{FROZEN_NAME}"
@@ -284,6 +286,12 @@ def _shape(value: Any) -> tuple[int, ...] | None:
 
 
 _FALLBACK = "see the handout"
+# The keys the engine reads for every assignment (`student.id` is the student key: the
+# gradebook's, the CSV's SIS User ID), described in every answers template.
+_STUDENT_KEYS = {
+    "student.id": "your university student ID exactly as on the course roster (it becomes the SIS User ID of your grade)",
+    "student.name": "your name as you want it shown",
+}
 
 
 def _describe_answer(spec: Any) -> str:
@@ -358,7 +366,7 @@ def answers_template(plan: Plan) -> str:
                     described[spec.answer] = note
     entries = list(described.items())
     check_sections = {path.split(".")[0] for path, _ in entries}
-    extra = [(k, "") for k in plan.rubric.answer_keys if "*" not in k]
+    extra = [(k, _STUDENT_KEYS.get(k, "")) for k in plan.rubric.answer_keys if "*" not in k]
     ordered = [e for e in extra if e[0].split(".")[0] not in check_sections] + entries + \
               [e for e in extra if e[0].split(".")[0] in check_sections]
     tree: dict[str, Any] = {}
@@ -523,6 +531,28 @@ def code_contract(plan: Plan) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- student kit
 
 
+def staff_graded(plan: Plan) -> tuple[list[str], list[str]]:
+    """(README bullets, README table rows): the items the course staff grade by hand (free
+    text, figures; `REVIEWED_KINDS`), from the rubric, and for each figure the file it is
+    looked for under (its name prefix and extensions)."""
+    bullets: list[str] = []
+    rows: list[str] = []
+    for q in plan.questions:
+        for pc in q.checks:
+            spec = pc.spec
+            if spec.kind not in REVIEWED_KINDS:
+                continue
+            pts = f"{spec.points:g} point{'' if spec.points == 1 else 's'}"
+            if spec.kind == "figure":
+                names = " or ".join(f"`{spec.prefix}*.{ext}`" for ext in spec.extensions)
+                bullets.append(f"- {q.title} ({q.id}): a figure, {pts}: save it in this folder as {names}.")
+                rows.append(f"| {names} | your figure for {q.title} ({q.id}): add it |\n")
+            else:
+                where = f"`{spec.answer}` in `answers.yaml`" if spec.answer else "your write-up"
+                bullets.append(f"- {q.title} ({q.id}): {pts} for what you write in {where}.")
+    return bullets, rows
+
+
 @dataclass(frozen=True)
 class BuiltKit:
     root: Path
@@ -581,17 +611,18 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
     _, left_out = kit_questions(plan)
     left = ("these public checks are graded there only: " + ", ".join(left_out) + ".") if left_out \
         else "every public check has a public version here."
+    staff, figures = staff_graded(plan)
+    kit_total = sum(q["points"] for q in kit_questions(plan)[0])
     write("README.md", render_template("README.md", TITLE=plan.rubric.title, ASSIGNMENT=a, STUB_ROWS=rows, NOTICE=NOTICE.capitalize(),
-                                       LEFT_OUT=left,
+                                       LEFT_OUT=left, STAFF_ITEMS="\n".join(staff) or "- nothing in this assignment.",
+                                       FIGURE_ROWS="".join(figures), KIT_TOTAL=f"{kit_total:g}",
+                                       COURSE_TOTAL=f"{plan.max_score:g}",
                                        SUPPORT_FILES=", ".join(f"`{n}`" for n in plan.support_files) or "(none)",
                                        TORCH_VERSION=torch_version))
     return BuiltKit(root=out, files=tuple(sorted(written)))
 
 
 # --------------------------------------------------------------------------- Gradescope package
-
-
-REVIEWED_KINDS = frozenset({"manual", "figure"})  # checks whose points a TA gives (a readable figure waits for one)
 
 
 @dataclass(frozen=True)

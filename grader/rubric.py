@@ -112,6 +112,8 @@ class Rubric(BaseModel):
     total: float | None = None
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
     gradescope: GradescopeSettings = GradescopeSettings()
+    course_total: float | None = Field(None, ge=0, description="a student kit's: the points the course grades out of "
+                                       "(its hidden checks and grading inputs are not in the kit, so the kit's total is less)")
     notice: str | None = Field(None, max_length=200, description="a line every result graded with this rubric shows first "
                                "(a student kit's: public checks only, not a grade)")
     questions: list[Question] = Field(min_length=1)
