@@ -1,7 +1,11 @@
 """Manual scores: the review queue, TA overrides, and how they are applied to results.
 
-    grade review RESULTS                      list the checks waiting for a TA
-    grade review RESULTS --all                ... and the ones already scored
+    grade review RESULTS                      list the checks waiting for a TA (answers whole; paged in a terminal)
+    grade review RESULTS --all                ... and the ones already scored, and every override of an automatic check
+    grade review RESULTS [--question ID] [--student S] [--status pending|reviewed|changed|all]
+    grade review RESULTS --undo [--student S] [--question ID] [--by NAME]
+                                              withdraw the newest score (the one before it applies again)
+    grade review RESULTS --history            every override recorded, undos included
     grade review RESULTS --set problem1.q1_1.reason=1 [--set ...] --student s123
                          [--submission NAME] [--comment TEXT] [--by NAME]
     grade review RESULTS --overrides overrides.yaml
@@ -267,9 +271,11 @@ def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[
         for q in raw.questions:
             for c in q.checks:
                 cid = f"{q.id}.{c.id}"
-                if c.status != Status.MANUAL and cid not in stale:
-                    continue
                 review = done.get(cid)
+                # an automatic check is listed when a TA's score of it is in doubt (changed
+                # since) or, with --all, whenever a TA scored it
+                if c.status != Status.MANUAL and cid not in stale and not (include_reviewed and review is not None):
+                    continue
                 if review is not None and not include_reviewed:
                     continue
                 view = next((v for v in c.views if isinstance(v, TextView)), None)
@@ -308,12 +314,76 @@ def format_queue(queue: Sequence[QueueItem], *, results_dir: Path, assignment: s
                      f"{it.suspended.at}; that score is suspended")
         lines.append("")
         lines.append(f"{who}  {it.check_id}  [0..{it.max_score:g}]  {state}")
-        lines.append(f"  answer: {_excerpt(it.text) if it.text.strip() else '(no text)'}")
+        lines += _block("answer", it.text) if it.text.strip() else ["  answer: (no text)"]
         if it.key:
-            lines.append(f"  key:    {_excerpt(it.key)}")
+            lines += _block("key", it.key)
     if not queue:
         lines.append("nothing to review")
     return "\n".join(for_terminal(line, newlines=False) for line in lines)  # each line stays one line
+
+
+def _block(label: str, text: str) -> list[str]:
+    """`text` whole, one indented line per line it has (a TA reads all of it; a pager
+    scrolls it), blank runs kept to one."""
+    out = [f"  {label}:"]
+    blank = False
+    for line in text.strip().splitlines():
+        if not line.strip():
+            if not blank:
+                out.append("")
+            blank = True
+            continue
+        blank = False
+        out.append("    " + line.rstrip())
+    return out
+
+
+STATUSES = ("pending", "reviewed", "changed", "all")
+
+
+def filter_queue(queue: Sequence[QueueItem], *, question: str | None = None, student: str | None = None,
+                 status: str = "pending") -> list[QueueItem]:
+    """The items of one question or check (`problem1` or `problem1.q1_1.reason`), of one
+    student (key or submission name), in one state: pending (not scored, changed ones
+    included), reviewed, changed (scored, then the answer changed), or all."""
+    def keep(it: QueueItem) -> bool:
+        if question and not (it.check_id == question or it.check_id.startswith(question + ".")):
+            return False
+        if student and student not in (it.student, it.submission):
+            return False
+        if status == "pending":
+            return it.review is None
+        if status == "reviewed":
+            return it.review is not None
+        if status == "changed":
+            return it.suspended is not None
+        return True
+    return [it for it in queue if keep(it)]
+
+
+def format_history(rows: Sequence[OverrideRow]) -> str:
+    """Every override ever recorded, oldest first; undos say what they withdrew."""
+    from grader.gradebook import withdrawn_id
+
+    lines = []
+    for o in rows:
+        who = o.student if o.submission is None else f"{o.student} ({o.submission})"
+        if withdrawn_id(o) is not None:
+            lines.append(f"#{o.id}  {o.at}  {o.by}: {o.comment}  [{who} {o.check_id}]")
+        else:
+            lines.append(f"#{o.id}  {o.at}  {o.by}: {who} {o.check_id} = {o.score:g}"
+                         + (f": {' '.join(o.comment.split())}" if o.comment else ""))
+    return "\n".join(for_terminal(line, newlines=False) for line in lines) or "no override recorded"
+
+
+def _show(text: str, *, pager: bool) -> None:
+    """Print, through a pager ($PAGER, else less) when a person reads a terminal."""
+    if pager and sys.stdout.isatty():
+        import pydoc
+
+        pydoc.pager(text)
+    else:
+        print(text)
 
 
 # --------------------------------------------------------------------------- validating
@@ -473,10 +543,18 @@ def _parser() -> argparse.ArgumentParser:
                                 "or record TA scores (stored in its gradebook, applied to every output).")
     p.add_argument("results", type=Path, help="results folder of a class run (holds gradebook.sqlite)")
     p.add_argument("--assignment", help="assignment in the gradebook (default: the one it was graded for)")
-    p.add_argument("--all", action="store_true", help="list reviewed items too")
+    p.add_argument("--all", action="store_true",
+                   help="list reviewed items too, and every override of an automatic check (= --status all)")
+    p.add_argument("--question", metavar="ID", help="list only this question or check (problem1, problem1.q1_1.reason)")
+    p.add_argument("--status", choices=STATUSES, help="list pending (default), reviewed, changed or all items")
+    p.add_argument("--no-pager", action="store_true", help="print the list instead of paging it in a terminal")
+    p.add_argument("--undo", action="store_true",
+                   help="withdraw the newest review score (of --student, --question if given); the history keeps both")
+    p.add_argument("--history", action="store_true", help="print every override recorded, undos included")
     p.add_argument("--set", action="append", default=None, metavar="CHECK=SCORE",
                    help="score a check, e.g. problem1.q1_1.reason=1 (repeatable; needs --student)")
-    p.add_argument("--student", help="student id (or submission name) the --set scores are for")
+    p.add_argument("--student", help="student id (or submission name) the --set scores are for; when listing, "
+                   "list only theirs")
     p.add_argument("--submission", help="which submission, where a student id has several")
     p.add_argument("--comment", default="", help="the TA's comment, shown to the student")
     p.add_argument("--by", help="who scored it (default: the current user)")
@@ -486,6 +564,35 @@ def _parser() -> argparse.ArgumentParser:
                         "and the results folder (repeatable)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return p
+
+
+def _undo(args: argparse.Namespace, gb: Gradebook, assignment: str, items: Sequence[Effective], by: str) -> int:
+    """Withdraw the newest effective override (of --student, of --question); the check
+    falls back to the score before it, or to its automatic outcome."""
+    subs = {e.row.submission: e.student for e in items}
+    candidates = [o for o in gb.overrides(assignment)
+                  if (not args.student or args.student == o.student or
+                      (args.student in subs and subs[args.student] == o.student
+                       and o.submission in (None, args.student)))
+                  and (not args.question or o.check_id == args.question or o.check_id.startswith(args.question + "."))]
+    if not candidates:
+        return _usage("no review score to undo" + (f" for {args.student}" if args.student else "")
+                      + (f" in {args.question}" if args.question else ""))
+    last = max(candidates, key=lambda o: o.id)
+    gb.withdraw_override(assignment, last, by=by)
+    after = next((o for o in gb.overrides(assignment) if (o.student, o.submission, o.check_id)
+                  == (last.student, last.submission, last.check_id)), None)
+    from grader.batch import publish
+
+    targets = sorted(e.row.submission for e in items
+                     if last.applies_to(student=e.student, submission=e.row.submission))
+    report = publish(args.results, gb, assignment, only=targets)
+    for w in report.warnings:
+        print(f"warning: {for_terminal(w, newlines=False)}", file=sys.stderr)
+    now = f"now {after.score:g} by {after.by} (#{after.id})" if after else "now unscored by a TA"
+    print(for_terminal(f"undid #{last.id}: {last.student} {last.check_id} = {last.score:g} by {last.by}; {now} "
+                       "(both stay in --history)", newlines=False))
+    return 0
 
 
 def _default_by() -> str:
@@ -503,9 +610,11 @@ def cmd_review(argv: Sequence[str]) -> int:
         if not args.results.is_dir():
             return _usage(f"{args.results}: no such results folder")
         return _remove(args.results, args.remove, assignment=args.assignment)
-    writing = bool(args.set) or args.overrides is not None
-    if not writing and (args.student or args.submission or args.comment or args.by):
-        return _usage("--student/--submission/--comment/--by go with --set")
+    writing = bool(args.set) or args.overrides is not None or args.undo
+    if not writing and (args.submission or args.comment or args.by):
+        return _usage("--submission/--comment/--by go with --set")
+    if args.undo and (args.set or args.overrides is not None):
+        return _usage("--undo goes alone (with --student/--question to choose whose score)")
     if args.set and not args.student:
         return _usage("--set needs --student (the student id or submission name it is for)")
     if args.set and args.overrides:
@@ -518,11 +627,18 @@ def cmd_review(argv: Sequence[str]) -> int:
             if assignment is None:
                 return _usage(f"{gb.path}: no submission has been graded into it yet")
             items = effective_results(gb, assignment)
+            if args.history:
+                _show(format_history(gb.override_history(assignment)), pager=not args.no_pager)
+                return 0
             if not writing:
-                print(format_queue(review_queue(items, include_reviewed=args.all), results_dir=args.results,
-                                   assignment=assignment))
+                status = args.status or ("all" if args.all else "pending")
+                queue = review_queue(items, include_reviewed=status != "pending")
+                queue = filter_queue(queue, question=args.question, student=args.student, status=status)
+                _show(format_queue(queue, results_dir=args.results, assignment=assignment), pager=not args.no_pager)
                 return 0
             by = args.by or _default_by()
+            if args.undo:
+                return _undo(args, gb, assignment, items, by)
             if args.set:
                 entries = [{"student": args.student, "submission": args.submission, "check": c, "score": s,
                             "comment": args.comment, "by": by, "where": f"--set {c}={s}"} for c, s in parse_set(args.set)]
