@@ -16,7 +16,7 @@ import math
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 SCHEMA_ID = "grader.result/v1"
 
@@ -271,6 +271,17 @@ class TableView(_Frozen):
     rows: list[list[str]]
     expected_rows: list[list[str]] = Field(default_factory=list)
     wrong: list[tuple[int, int]] = Field(default_factory=list)
+    # Set where `expected_rows` are no key but another of the student's own (their table
+    # beside their model): `wrong` cells then differ from it, and are drawn as differing
+    # ("your table says 456"), never as wrong. Left out of the JSON when unset.
+    compared_with: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("compared_with") is None:
+            data.pop("compared_with", None)
+        return data
 
     @field_validator("columns", mode="before")
     @classmethod

@@ -491,7 +491,8 @@ def _view_model(view: View) -> dict[str, Any]:
             exp_row = view.expected_rows[i] if i < len(view.expected_rows) else []
             rows.append([Cell(text=v, expected=exp_row[j] if (i, j) in wrong and j < len(exp_row) else None,
                               wrong=(i, j) in wrong) for j, v in enumerate(row)])
-        return {"type": "table", "columns": view.columns, "rows": rows, "n_wrong": len(wrong)}
+        return {"type": "table", "columns": view.columns, "rows": rows, "n_wrong": len(wrong),
+                "compared_with": view.compared_with}
     if isinstance(view, MismatchView):
         groups = []
         for g in view.groups:
