@@ -903,8 +903,22 @@ class ClassPage:
     queue_points: float
 
 
-def _auto_max(q: QuestionResult) -> float:
-    return q.max_score - sum(c.max_score for c in q.checks if c.status == Status.MANUAL)
+def _auto_status(c: CheckResult) -> str:
+    """The check's status as the grader gave it, before any TA score (`details.review`)."""
+    review = c.details.get("review")
+    if isinstance(review, dict) and isinstance(review.get("auto_status"), str):
+        return str(review["auto_status"])
+    return c.status.value
+
+
+def _auto_verdict(q: QuestionResult) -> bool | None:
+    """Full marks on the automatic checks of `q`, as graded (TA scores left out: a manual
+    item scored in review, or an automatic check regraded on request, counts as the grader
+    left it); None when the question has no automatic points."""
+    auto = [c for c in q.checks if c.max_score > 0 and _auto_status(c) != Status.MANUAL.value]
+    if not auto:
+        return None
+    return all(_auto_status(c) == Status.PASS.value for c in auto)
 
 
 def _level(fraction: float) -> int:
@@ -927,10 +941,10 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
         max_score = max(max_score, q.max_score)
         scores.append(q.score)
         rest.append(r.score - q.score)
-        auto = _auto_max(q)
-        if auto > 1e-9:
+        verdict = _auto_verdict(q)
+        if verdict is not None:
             eligible += 1
-            passed += q.score >= auto - 1e-9
+            passed += verdict
         missing += q.status == Status.MISSING
         errored += any(c.status == Status.ERROR for c in q.checks)
         pending += sum(c.status == Status.MANUAL for c in q.checks)
