@@ -35,7 +35,8 @@ def _grade_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="grade",
         description="Grade a student's submission (folder, .zip or .tar.gz) against a rubric.",
-        epilog="Other commands: `grade schema` prints the rubric JSON Schema.",
+        epilog=_commands_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("path", type=Path, help="submission folder or archive")
     p.add_argument("--assignment", help="rubric name in rubrics/ (default: the only rubric in PATH/rubrics or "
@@ -90,6 +91,40 @@ def rubric_path(args: argparse.Namespace) -> Path:
     return find_rubric(assignment, search=roots)
 
 
+COMMAND_HELP = {
+    "schema": "print the JSON Schema of rubric files",
+    "student-kit": "build a student kit (public checks, stubs, CI workflow)",
+    "gradescope-package": "build Gradescope's autograder zip",
+    "review": "the manual-review queue; record, undo and list TA scores",
+    "export": "write the class's grades as CSV / JSON Lines",
+    "extract": "print the answers extracted from a write-up",
+}
+
+
+def _commands_epilog() -> str:
+    """`grade --help` lists every sub-command (each has its own --help)."""
+    width = max(map(len, COMMANDS))
+    rows = "\n".join(f"  grade {name:<{width}}  {COMMAND_HELP.get(name, '')}".rstrip() for name in COMMANDS)
+    return f"commands (grade COMMAND --help for each):\n{rows}"
+
+
+def check_writable(*paths: Path | None) -> None:
+    """Refuse, before any grading, an output path that cannot be written: a folder, a
+    parent that is a file, or a folder without write permission (exit 2, naming it)."""
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir():
+            raise UsageError(f"{path}: is a folder; give a file name to write")
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise UsageError(f"{path}: cannot be written ({parent} is not a folder)")
+        if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise UsageError(f"{path}: cannot be written (no permission in {parent})")
+
+
 def load_plan_for(args: argparse.Namespace):  # -> Plan
     from grader.rubric import load_plan
 
@@ -137,6 +172,7 @@ def cmd_grade(argv: Sequence[str]) -> int:
 
     if not args.path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
+    check_writable(args.json, args.html, args.gradescope, args.junit, args.summary_md)  # before any grading
     if args.out is None and not _is_class_folder(args.path):
         _prestart(args)
     plan = load_plan_for(args)  # rubric errors surface before any student code runs
