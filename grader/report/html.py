@@ -49,6 +49,7 @@ from grader.results import (
     TruthTableView,
     View,
     Visibility,
+    round_score,
 )
 
 __all__ = [
@@ -818,6 +819,7 @@ class QuestionStats:
     pending: int  # answers waiting for manual review
     wrong: list[WrongAnswer]
     mistakes: list["NamedMistake"] = field(default_factory=list)
+    distribution: list[tuple[str, int]] = field(default_factory=list)  # (score, how many got it), lowest first
 
 
 @dataclass(frozen=True)
@@ -901,6 +903,7 @@ class ClassPage:
     queue: list[QueueGroup]
     queue_total: int
     queue_points: float
+    flags: list[str] = field(default_factory=list)  # what a person should look at: silent zeros, duplicate ids
 
 
 def _auto_status(c: CheckResult) -> str:
@@ -960,6 +963,7 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
             if w is not None:
                 wrong[(c.id, w)] += 1
     n = len(scores)
+    dist = Counter(round_score(x) for x in scores)
     disc = pearson(scores, rest)
     top = sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_WRONG_ANSWERS]
     mean = statistics.fmean(scores) if scores else None
@@ -972,6 +976,7 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
         discrimination=disc,
         low_discrimination=disc is not None and disc < LOW_DISCRIMINATION,
         pending=pending,
+        distribution=[(_points(x), dist[x]) for x in sorted(dist)],
         wrong=[WrongAnswer(check=k[0], answer=k[1], count=v, share=v / n) for k, v in top],
         mistakes=[NamedMistake(check=k[0], name=k[1], explain=explain[k[1]], count=len(v), share=len(v) / n,
                                students=sorted(v, key=lambda s: s[0]))
@@ -981,6 +986,40 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
 
 def _student_label(r: SubmissionResult) -> str:
     return r.student.get("id") or r.submission
+
+
+_LEFT_OUT = ("not extracted", "not unpacked", "ignored ")  # how a submission's warnings and notes say files were not graded
+
+
+def student_key_of(r: SubmissionResult) -> str:
+    """The student a result belongs to: `student.id`, else the submission's name."""
+    return (r.student.get("id") or "").strip() or r.submission
+
+
+def count_once(results: Sequence[SubmissionResult]) -> tuple[list[SubmissionResult], list[str]]:
+    """One result per student for the class statistics (the last submission by name where a
+    student id is claimed by several), and a flag naming each id counted once."""
+    by_key: dict[str, list[SubmissionResult]] = {}
+    for r in sorted(results, key=lambda r: r.submission):
+        by_key.setdefault(student_key_of(r), []).append(r)
+    flags = [f"student id {key!r} is claimed by {len(rs)} submissions ({', '.join(r.submission for r in rs)}): "
+             f"counted once in the statistics ({rs[-1].submission}); check which is theirs"
+             for key, rs in sorted(by_key.items()) if len(rs) > 1]
+    return [rs[-1] for rs in by_key.values()], flags
+
+
+def silent_zeros(results: Sequence[SubmissionResult]) -> list[str]:
+    """Submissions that scored 0 while files of theirs were left out (an archive inside a
+    folder, a refused symbolic link, an entry not extracted): likely not the student's
+    zero, and silent unless someone reads their warnings."""
+    out = []
+    for r in sorted(results, key=lambda r: r.submission):
+        if r.score > 0:
+            continue
+        why = [line for line in (*r.warnings, *r.notes) if any(m in line for m in _LEFT_OUT)]
+        if why:
+            out.append(f"{r.submission} scored 0 with files left out: {'; '.join(why)[:400]}")
+    return out
 
 
 def _class_page(
@@ -1072,11 +1111,13 @@ def _class_page(
                     "href": href(it.submission), "excerpt": _excerpt(it.text), "suspended": it.suspended}
                    for it in items]))
 
+    every = list(results)
+    results, duplicated = count_once(every)  # the statistics count each student once
     scores = [r.score for r in results]
     return ClassPage(
         title=title or f"{assignment}: class report",
         assignment=assignment,
-        n_graded=len(results),
+        n_graded=len(every),
         n_failed=len(failures),
         max_score=max_score,
         mean=statistics.fmean(scores) if scores else None,
@@ -1097,6 +1138,7 @@ def _class_page(
         queue=queue,
         queue_total=len(queue_items),
         queue_points=sum(it.points for it in queue_items),
+        flags=silent_zeros(every) + duplicated,
     )
 
 
