@@ -254,6 +254,7 @@ class QueueItem:
     key: str | None
     review: OverrideRow | None
     suspended: OverrideRow | None = None  # a score given to an earlier answer, not applied
+    answer_key: str = ""  # equal for identical answers to the same check (`answer_group`)
 
 
 def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[QueueItem]:
@@ -284,8 +285,28 @@ def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[
                     text = f"[{c.status.value}] {c.message}"
                 out.append(QueueItem(submission=e.row.submission, student=e.student, check_id=cid,
                                      max_score=c.max_score, text=text, key=view.key if view else None,
-                                     review=review, suspended=stale.get(cid)))
+                                     review=review, suspended=stale.get(cid), answer_key=answer_group(c)))
     return out
+
+
+def answer_group(check: CheckResult) -> str:
+    """What makes two answers to a check the same answer for a TA: a figure's bytes (its
+    sha256), else the answer text with case and spacing ignored. Empty: nothing to group."""
+    sha = check.details.get("sha256")
+    if isinstance(sha, str) and sha:
+        return "figure:" + sha
+    view = next((v for v in check.views if isinstance(v, TextView)), None)
+    text = " ".join(view.text.split()).casefold() if view else ""
+    return "text:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+
+
+def same_answers(queue: Sequence[QueueItem]) -> dict[tuple[str, str], list[QueueItem]]:
+    """(check, answer group) -> the items that gave that answer, where more than one did."""
+    groups: dict[tuple[str, str], list[QueueItem]] = defaultdict(list)
+    for it in queue:
+        if it.answer_key:
+            groups[(it.check_id, it.answer_key)].append(it)
+    return {k: v for k, v in groups.items() if len(v) > 1}
 
 
 def _excerpt(text: str, width: int = EXCERPT) -> str:
@@ -303,6 +324,7 @@ def format_queue(queue: Sequence[QueueItem], *, results_dir: Path, assignment: s
     if suspended:
         head += f" ({suspended} of them changed since a TA scored them: their scores are suspended)"
     lines = [head]
+    same = same_answers(queue)
     for it in queue:
         who = it.student if it.student == it.submission else f"{it.student} ({it.submission})"
         who = for_terminal(who, newlines=False)
@@ -315,6 +337,10 @@ def format_queue(queue: Sequence[QueueItem], *, results_dir: Path, assignment: s
         lines.append("")
         lines.append(f"{who}  {it.check_id}  [0..{it.max_score:g}]  {state}")
         lines += _block("answer", it.text) if it.text.strip() else ["  answer: (no text)"]
+        others = [o for o in same.get((it.check_id, it.answer_key), []) if o is not it]
+        if others:
+            names = ", ".join(o.student for o in others[:8]) + (f", ... ({len(others)} in all)" if len(others) > 8 else "")
+            lines.append(f"  same answer as {len(others)} other(s): {names} (--same-answer scores them all at once)")
         if it.key:
             lines += _block("key", it.key)
     if not queue:
@@ -556,6 +582,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--student", help="student id (or submission name) the --set scores are for; when listing, "
                    "list only theirs")
     p.add_argument("--submission", help="which submission, where a student id has several")
+    p.add_argument("--same-answer", action="store_true",
+                   help="with --set: give the same score to every submission whose answer to that check is identical "
+                        "(the same text, case and spacing aside, or the same figure file)")
     p.add_argument("--comment", default="", help="the TA's comment, shown to the student")
     p.add_argument("--by", help="who scored it (default: the current user)")
     p.add_argument("--overrides", type=Path, metavar="FILE", help="a YAML/JSON/TOML list of {student, check, score, comment, by}")
@@ -564,6 +593,23 @@ def _parser() -> argparse.ArgumentParser:
                         "and the results folder (repeatable)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return p
+
+
+def _same_answer_entries(entries: Sequence[dict[str, Any]], items: Sequence[Effective]) -> list[dict[str, Any]]:
+    """For each --set entry, the same score for every other submission whose answer to that
+    check is identical to the named student's (an answer group: graded once, applied to all)."""
+    queue = review_queue(items, include_reviewed=True)
+    extra: list[dict[str, Any]] = []
+    for ent in entries:
+        mine = [it for it in queue if it.check_id == ent["check"] and ent["student"] in (it.student, it.submission)
+                and (ent["submission"] is None or it.submission == ent["submission"])]
+        if len(mine) != 1 or not mine[0].answer_key:
+            continue  # resolve_entries names what is wrong with the entry itself
+        for it in queue:
+            if it.check_id == ent["check"] and it.answer_key == mine[0].answer_key and it is not mine[0]:
+                extra.append({**ent, "student": it.student, "submission": it.submission,
+                              "where": f"{ent['where']} (same answer as {ent['student']}: {it.submission})"})
+    return extra
 
 
 def _undo(args: argparse.Namespace, gb: Gradebook, assignment: str, items: Sequence[Effective], by: str) -> int:
@@ -613,6 +659,8 @@ def cmd_review(argv: Sequence[str]) -> int:
     writing = bool(args.set) or args.overrides is not None or args.undo
     if not writing and (args.submission or args.comment or args.by):
         return _usage("--submission/--comment/--by go with --set")
+    if args.same_answer and not args.set:
+        return _usage("--same-answer goes with --set")
     if args.undo and (args.set or args.overrides is not None):
         return _usage("--undo goes alone (with --student/--question to choose whose score)")
     if args.set and not args.student:
@@ -642,6 +690,8 @@ def cmd_review(argv: Sequence[str]) -> int:
             if args.set:
                 entries = [{"student": args.student, "submission": args.submission, "check": c, "score": s,
                             "comment": args.comment, "by": by, "where": f"--set {c}={s}"} for c, s in parse_set(args.set)]
+                if args.same_answer:
+                    entries += _same_answer_entries(entries, items)
             else:
                 entries = load_overrides_file(args.overrides)
             resolved = resolve_entries(entries, checks=checks_of(gb), items=items, default_by=by)

@@ -25,11 +25,14 @@ def graded_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("review-tool")
     root = base / "submissions"
     ann = make(root, "ann", "correct")
-    make(root, "ben", "nor_sign")
-    answers = ann / "answers.yaml"
-    doc = yaml.safe_load(answers.read_text())
-    doc["problem1"]["q1_1"]["reason"] = "\n\n".join(PARAGRAPHS)
-    answers.write_text(yaml.safe_dump(doc, sort_keys=False))
+    ben = make(root, "ben", "nor_sign")
+    for sub, q12 in ((ann, "Deeper nets can overfit the training set."), (ben, "deeper  nets CAN overfit\nthe training set.")):
+        answers = sub / "answers.yaml"
+        doc = yaml.safe_load(answers.read_text())
+        if sub is ann:
+            doc["problem1"]["q1_1"]["reason"] = "\n\n".join(PARAGRAPHS)
+        doc["problem1"]["q1_2"]["reason"] = q12  # the same answer, case and spacing aside
+        answers.write_text(yaml.safe_dump(doc, sort_keys=False))
     out = base / "results"
     assert main([str(root), "--out", str(out), "--quiet"]) == 0
     return root, out
@@ -106,3 +109,19 @@ def test_all_lists_every_override_automatic_checks_included(graded, capsys) -> N
     _, everything, _ = grade_cli(["review", out, "--all"], capsys)
     assert auto not in default
     assert f"id-ben (ben)  {auto}  [0..4]  reviewed: 4 by ta" in everything
+
+
+def test_identical_answers_are_grouped_and_scored_once(graded, capsys) -> None:
+    _, out = graded
+    cid = "problem1.q1_2.reason"
+    _, log, _ = grade_cli(["review", out, "--question", cid], capsys)
+    assert log.count("same answer as 1 other(s)") == 2
+    other = "problem1.q1_1.reason"  # different answers: not grouped
+    _, log, _ = grade_cli(["review", out, "--question", other], capsys)
+    assert "same answer as" not in log
+    rc, _, err = grade_cli(["review", out, "--set", f"{cid}=1", "--student", "id-ann", "--same-answer",
+                            "--comment", "good", "--by", "ta"], capsys)
+    assert rc == 0, err
+    assert _score(out, "ann", cid) == 1 and _score(out, "ben", cid) == 1
+    assert len(rows(out, "SELECT id FROM overrides")) == 2  # one per submission, each undoable on its own
+    assert _score(out, "ann", other) == 0  # nothing else was scored
