@@ -296,6 +296,7 @@ class _Shared:
     timings: bool
     audience: str
     html: bool
+    late: Any = None  # grader.late.LateBook, when a late policy applies
 
 
 def _raw_hash(path: Path) -> str:
@@ -306,8 +307,9 @@ def _raw_hash(path: Path) -> str:
 
 
 def render_submission(result: SubmissionResult, raw_json: str, *, name: str, overrides: Sequence[OverrideRow],
-                      renderer: Any, audience: str) -> Rendered:
-    """The JSON (exactly ``raw_json`` when no override applies) and HTML of one result."""
+                      renderer: Any, audience: str, late: Any = None) -> Rendered:
+    """The JSON (exactly ``raw_json`` when no override or late penalty applies) and HTML of
+    one result. `late`: a grader.late.LateBook."""
     student = student_key(result, name)
     mine = [o for o in overrides if o.applies_to(student=student, submission=name)]
     warnings: list[str] = []
@@ -315,6 +317,10 @@ def render_submission(result: SubmissionResult, raw_json: str, *, name: str, ove
     if mine:
         result, warnings = apply_overrides(result, mine)
         text = result.to_json()
+    if late is not None:
+        penalised = late.apply(result, name, student)
+        if penalised is not result:
+            result, text = penalised, penalised.to_json()
     html_text = html_error = None
     if renderer is not None:
         try:
@@ -340,7 +346,7 @@ def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
                 result = not_submitted_result(shared.plan, task.name, reason)
                 raw = result.to_json()
                 rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides,
-                                             renderer=renderer, audience=shared.audience)
+                                             renderer=renderer, audience=shared.audience, late=shared.late)
             except Exception:  # noqa: BLE001 - then it stays a plain failure, with its reason
                 pass
             else:
@@ -376,7 +382,7 @@ def grade_task(task: Task, shared: _Shared, renderer: Any) -> Outcome:
             raw = result.to_json()
             kind = "graded"
         rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides, renderer=renderer,
-                                     audience=shared.audience)
+                                     audience=shared.audience, late=shared.late)
     except GraderUnavailable as err:
         return Outcome(task=task, kind="aborted", wall_s=time.perf_counter() - t0, error=err.error)
     except SubmissionError as err:
@@ -458,7 +464,8 @@ def publish(out_dir: Path, gb: Gradebook, assignment: str, *, only: Sequence[str
         if e.result is not None:
             raw_result = SubmissionResult.from_json(e.row.result_json or "")
             rendered = render_submission(raw_result, e.row.result_json or "", name=e.row.submission,
-                                         overrides=e.overrides, renderer=renderer, audience=audience)
+                                         overrides=e.overrides, renderer=renderer, audience=audience,
+                                         late=late_book(gb))
             report.html_error = report.html_error or rendered.html_error
         write_submission_files(out_dir, e.row.submission, rendered)
     for sid, subs in sorted(duplicate_students(items).items()):
@@ -590,6 +597,33 @@ def _default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def late_book(gb: Gradebook) -> Any:
+    """The late policy and times a class run recorded (grader.late.LateBook), or None."""
+    from grader.late import LateBook
+
+    text = gb.meta("late")
+    return LateBook.from_json(text) if text else None
+
+
+def make_late_book(args: argparse.Namespace, plan: Plan, tasks: Sequence[Task]) -> Any:
+    """The run's LateBook: the course file's policy (--late) or the rubric's, each student's
+    extension, each submission's time (--submitted-at, else its modification time)."""
+    from grader.late import LateBook, load_policy_file, read_extensions, read_times, submission_time
+
+    late_file = getattr(args, "late", None)
+    if late_file is not None:
+        policy, base = load_policy_file(Path(late_file))
+    elif plan.rubric.late is not None:
+        policy, base = plan.rubric.late, Path(plan.rubric_path).parent
+    else:
+        return None
+    deadlines = read_extensions(base / policy.extensions, policy.deadline) if policy.extensions else {}
+    given = getattr(args, "submitted_at", None)
+    listed = read_times(Path(given)) if given is not None else {}
+    times = {t.name: listed[t.name] if t.name in listed else submission_time(t.path) for t in tasks}
+    return LateBook(policy=policy, deadlines=deadlines, times=times)
+
+
 def _plan_meta(plan: Plan, *, audience: str) -> dict[str, str]:
     checks = [[f"{q.id}.{c.spec.id}", c.spec.points, getattr(c.spec, "kind", "")] for q in plan.questions
               for c in q.checks]
@@ -698,8 +732,11 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     audience = getattr(args, "audience", None) or "student"
     jobs = min(args.jobs or _default_jobs(), len(tasks))
     key = grading_key(plan, device=device, timings=timings)
+    late = make_late_book(args, plan, tasks)
+    late_json = late.to_json() if late is not None else ""
+    late_changed = (gb.meta("late") or "") != late_json  # then every file is written again at the end
     gb.set_meta({**_plan_meta(plan, audience=audience), "submissions": source,
-                 "submissions_relative": _relative(source, out_dir)})
+                 "submissions_relative": _relative(source, out_dir), "late": late_json})
     _clean_temporaries(out_dir)
     renderer_probe = _html_renderer()
     if not quiet:
@@ -714,7 +751,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     try:
         shared = _Shared(grader=grader, plan=plan, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
                          force=bool(getattr(args, "force", False)), timings=timings, audience=audience,
-                         html=renderer_probe is not None)
+                         html=renderer_probe is not None, late=late)
         current = gb.current_ids(assignment)
         todo: queue.Queue[Task] = queue.Queue()
         for t in tasks:
@@ -767,7 +804,8 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     # JSON changed or the page is missing, so a re-run where nothing changed renders none.
     if renderer_probe is not None:
         html_error = _render_pages(out_dir, pages, renderer_probe, audience) or html_error
-    report = publish(out_dir, gb, assignment, only=[], renderer=renderer_probe, audience=audience)
+    report = publish(out_dir, gb, assignment, only=None if late_changed else [], renderer=renderer_probe,
+                     audience=audience)
     html_error = html_error or report.html_error
     for warning in report.warnings:
         print(f"warning: {for_terminal(warning, newlines=False)}", file=sys.stderr)

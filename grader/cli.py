@@ -64,6 +64,11 @@ def _grade_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", type=Path, metavar="DIR", help="results folder: per-submission JSON/HTML, gradebook, report")
     batch.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: number of cores)")
     batch.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    batch.add_argument("--late", type=Path, metavar="FILE",
+                       help="course file with a `late:` policy (deadline, grace_minutes, per_day, cap, extensions); "
+                            "wins over the rubric's")
+    batch.add_argument("--submitted-at", type=Path, metavar="CSV",
+                       help="when each submission was handed in (submission,time ISO 8601); default: its modification time")
     p.add_argument("--isolation", default="auto", choices=["auto", "full", "basic"], help=argparse.SUPPRESS)
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
@@ -289,6 +294,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     from grader.device import DeviceError
+    from grader.late import LateError
     from grader.rubric import RubricError
     from grader.submission import SubmissionError
 
@@ -301,7 +307,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     except RubricError as err:
         print("rubric error:\n  " + "\n  ".join(err.problems), file=sys.stderr)
         return EXIT_USAGE
-    except (SubmissionError, UsageError, DeviceError) as err:
+    except (SubmissionError, UsageError, DeviceError, LateError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -107,6 +107,7 @@ class Effective:
     overrides: tuple[OverrideRow, ...]  # those applied
     warnings: tuple[str, ...]
     suspended: tuple[OverrideRow, ...] = ()  # not applied: what they scored has changed since
+    late: str | None = None  # the late penalty taken, in words (grader.late)
 
 
 def student_key(result: SubmissionResult | None, submission: str) -> str:
@@ -209,6 +210,9 @@ def _override_check(c: CheckResult, o: OverrideRow, full_id: str) -> tuple[Check
 def effective_results(gb: Gradebook, assignment: str) -> list[Effective]:
     """Every current submission of the assignment with its overrides applied, by submission."""
     overrides = gb.overrides(assignment)
+    from grader.batch import late_book
+
+    late = late_book(gb)
     out: list[Effective] = []
     for row in gb.current(assignment):
         result = SubmissionResult.from_json(row.result_json) if row.result_json is not None else None
@@ -223,9 +227,14 @@ def effective_results(gb: Gradebook, assignment: str) -> list[Effective]:
         elif mine:
             warnings = [f"{row.submission}: could not be graded ({row.failure or 'no result'}); its "
                         f"{len(mine)} review score(s) apply once it is"]
+        late_note = None
+        if result is not None and late is not None:  # after the TA's scores: the penalty is on the final score
+            penalised = late.apply(result, row.submission, student)
+            if penalised is not result:
+                result, late_note = penalised, penalised.warnings[-1]
         out.append(Effective(row=row, student=student, result=result,
                              overrides=tuple(o for o in mine if o not in suspended) if result is not None else (),
-                             warnings=tuple(warnings), suspended=suspended))
+                             warnings=tuple(warnings), suspended=suspended, late=late_note))
     return out
 
 

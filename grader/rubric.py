@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.late import LatePolicy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from grader.checks import REGISTRY, AnyCheck
@@ -112,6 +113,8 @@ class Rubric(BaseModel):
     total: float | None = None
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
     gradescope: GradescopeSettings = GradescopeSettings()
+    late: LatePolicy | None = Field(None, description="deadline, grace period and late penalty, applied in class mode "
+                                    "(grader.late); a course file given with --late wins")
     course_total: float | None = Field(None, ge=0, description="a student kit's: the points the course grades out of "
                                        "(its hidden checks and grading inputs are not in the kit, so the kit's total is less)")
     notice: str | None = Field(None, max_length=200, description="a line every result graded with this rubric shows first "
