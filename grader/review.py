@@ -365,7 +365,7 @@ def _block(label: str, text: str) -> list[str]:
     for line in text.strip().splitlines():
         if not line.strip():
             if not blank:
-                out.append("")
+                out.append("    ")  # indented too: whatever the student wrote stays under its label
             blank = True
             continue
         blank = False
