@@ -10,7 +10,12 @@ import json
 from grader.checks import layer_table
 from grader.checks.base import CheckContext, ProbeOutput
 from grader.report.html import render_feedback
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, TableView
+from grader.results import (
+    CheckResult,
+    QuestionResult,
+    SubmissionResult,
+    TableView,
+)
 
 MODEL = {"layers": [{"name": "conv1", "params": 456, "macs": 352800}, {"name": "fc1", "params": 48120, "macs": 48000}]}
 TABLE = {"c1": {"params": 456, "macs": 352800}, "f1": {"params": 48120, "macs": 48000}}

@@ -10,8 +10,19 @@ import zipfile
 from pathlib import Path
 
 from grader.engine import Grader
-from grader.report.html import _class_page, count_once, render_class_report, silent_zeros
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status
+from grader.report.html import (
+    _class_page,
+    count_once,
+    render_class_report,
+    silent_zeros,
+)
+from grader.results import (
+    CheckResult,
+    QuestionResult,
+    Status,
+    SubmissionResult,
+    question_status,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,8 +38,8 @@ def test_a_duplicated_id_is_counted_once_and_flagged() -> None:
     results = [_result("ann-1", "s1", 0), _result("ann-2", "s1", 4), _result("ben", "s2", 2)]
     counted, flags = count_once(results)
     assert sorted(r.submission for r in counted) == ["ann-2", "ben"]
-    assert flags == ["student id 's1' is claimed by 2 submissions (ann-1, ann-2): counted once in the statistics "
-                     "(ann-2); check which is theirs"]
+    assert flags == [("student id 's1' is claimed by 2 submissions (ann-1, ann-2): counted once in the statistics "
+                      "(ann-2); check which is theirs")]
     page = render_class_report(results)
     assert "2 submissions (ann-1, ann-2): counted once" in page
     stats = _class_page(results, failures=(), links=None, timings=None, manual_queue=None, title=None)
@@ -42,8 +53,8 @@ def test_zeros_with_files_left_out_are_flagged() -> None:
                     notes=["not unpacked: hw1.zip (an archive is opened only when it is the folder's only content)"])
     fine = _result("dan", "s4", 0)
     assert silent_zeros([quiet, fine]) == [
-        "cal scored 0 with files left out: answers.yaml: not extracted (symbolic link); not unpacked: hw1.zip "
-        "(an archive is opened only when it is the folder's only content)"]
+        ("cal scored 0 with files left out: answers.yaml: not extracted (symbolic link); not unpacked: hw1.zip "
+         "(an archive is opened only when it is the folder's only content)")]
     assert "cal scored 0 with files left out" in render_class_report([quiet, fine])
 
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from grader.gradebook import OverrideRow
 from grader.report.html import _question_stats
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status
+from grader.results import (
+    CheckResult,
+    QuestionResult,
+    Status,
+    SubmissionResult,
+    question_status,
+)
 from grader.review import apply_overrides
 
 
