@@ -57,6 +57,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     from grader.device import DeviceError
+    from grader.late import LateError
     from grader.rubric import RubricError
     from grader.submission import SubmissionError
 
@@ -71,7 +72,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     except RubricError as err:
         print("rubric error:\n  " + "\n  ".join(err.problems), file=sys.stderr)
         return EXIT_USAGE
-    except (SubmissionError, UsageError, DeviceError) as err:
+    except (SubmissionError, UsageError, DeviceError, LateError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -450,6 +450,7 @@ class Grader:
     sandbox: Sandbox | None = None  # None when no code checks can run
     ref_outputs: dict[Any, Any] = field(default_factory=dict)  # by ProbeKey, and by (ProbeKey, oracle) as derived
     notes: list[str] = field(default_factory=list)
+    staff_notes: list[str] = field(default_factory=list)  # the sandbox's reduced isolation: for the staff only
     oracles: ModuleType | None = None
     mistakes: dict[Any, Any] = field(default_factory=dict)  # per check path: (use, mistake, value it gives)
     call_limits: dict[ProbeKey, Limits | None] = field(init=False)  # per probe call, worked out once
@@ -499,10 +500,9 @@ class Grader:
 
                 raise DeviceError(f"--device {device}: CUDA does not work inside the sandbox on this machine "
                                   f"({sandbox.cuda_error}); grade with --device cpu")
-            if sandbox.fallback_note:
-                notes.append(sandbox.fallback_note)
-        return cls(plan=plan, device=device, sandbox=sandbox, ref_outputs=ref, notes=notes, oracles=oracles,
-                   mistakes=mistakes)
+        staff_notes = [sandbox.fallback_note] if sandbox is not None and sandbox.fallback_note else []
+        return cls(plan=plan, device=device, sandbox=sandbox, ref_outputs=ref, notes=notes, staff_notes=staff_notes,
+                   oracles=oracles, mistakes=mistakes)
 
     def close(self) -> None:
         if self.sandbox is not None:
@@ -552,6 +552,7 @@ class Grader:
             questions=questions,
             warnings=warnings,
             notes=notes,
+            staff_notes=list(self.staff_notes),
             timings={"answers_s": t_answers - t0, "code_s": t_code - t_answers, "checks_s": t_end - t_code,
                      "total_s": t_end - t0} if timings else None,
         )

@@ -49,7 +49,8 @@ from grader.checks.form import Form
 from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key, walk_checks
 
 TEMPLATES = Path(__file__).resolve().parent / "kit_templates"
-PYTHON_VERSION = "3.11"
+PYTHON_VERSION = "3.11"  # the kit's CI workflow's Python (torch has CPU wheels for every supported one)
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")  # the grader's and the kit's (pyproject's requires-python)
 FROZEN_NAME = "expected.npz"
 ENGINE_DIR = "_grader"  # the engine's source inside a kit (keeps the submission's top level clean)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -117,7 +118,7 @@ def _pyproject(*, name: str, version: str, requirements: list[str], packages: li
         f"name = {json.dumps(name)}",
         f"version = {json.dumps(version)}",
         f"description = {json.dumps(description)}",
-        f'requires-python = ">={PYTHON_VERSION},<3.{int(PYTHON_VERSION.split(".")[1]) + 1}"',
+        f'requires-python = ">={SUPPORTED_PYTHONS[0]},<3.{int(SUPPORTED_PYTHONS[-1].split(".")[1]) + 1}"',
         "dependencies = [" + ", ".join(json.dumps(r) for r in requirements) + "]",
         "",
         "[project.scripts]",
@@ -136,6 +137,7 @@ def _pyproject(*, name: str, version: str, requirements: list[str], packages: li
 
 
 NOTICE = "public checks only: this is not your grade"
+REVIEWED_KINDS = frozenset({"manual", "figure"})  # checks whose points a TA gives (a readable figure waits for one)
 
 
 def answer_form(spec: Any) -> Form:
@@ -255,6 +257,7 @@ def kit_rubric(plan: Plan) -> dict[str, Any]:
         "files": r.assignment,
         "probes": r.probes,
         "notice": NOTICE,
+        "course_total": round(float(plan.max_score), 6),
     }
     if kit_probe_keys(plan):
         doc["frozen"] = f"{r.assignment}/{FROZEN_NAME}"
@@ -281,6 +284,12 @@ def _shape(value: Any) -> tuple[int, ...] | None:
 
 
 _FALLBACK = "see the handout"
+# The keys the engine reads for every assignment (`student.id` is the student key: the
+# gradebook's, the CSV's SIS User ID), described in every answers template.
+_STUDENT_KEYS = {
+    "student.id": "your university student ID exactly as on the course roster (it becomes the SIS User ID of your grade)",
+    "student.name": "your name as you want it shown",
+}
 
 
 def _describe_answer(spec: Any) -> str:
@@ -355,7 +364,7 @@ def answers_template(plan: Plan) -> str:
                     described[spec.answer] = note
     entries = list(described.items())
     check_sections = {path.split(".")[0] for path, _ in entries}
-    extra = [(k, "") for k in plan.rubric.answer_keys if "*" not in k]
+    extra = [(k, _STUDENT_KEYS.get(k, "")) for k in plan.rubric.answer_keys if "*" not in k]
     ordered = [e for e in extra if e[0].split(".")[0] not in check_sections] + entries + \
               [e for e in extra if e[0].split(".")[0] in check_sections]
     tree: dict[str, Any] = {}
@@ -520,6 +529,29 @@ def code_contract(plan: Plan) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- student kit
 
 
+def staff_graded(plan: Plan) -> tuple[list[str], list[str]]:
+    """(README bullets, README table rows): the items the course staff grade by hand (free
+    text, figures; `REVIEWED_KINDS`), from the rubric, and for each figure the file it is
+    looked for under (its name prefix and extensions)."""
+    bullets: list[str] = []
+    rows: list[str] = []
+    for q in plan.questions:
+        for pc in q.checks:
+            spec = pc.spec
+            if spec.kind not in REVIEWED_KINDS:
+                continue
+            pts = f"{spec.points:g} point{'' if spec.points == 1 else 's'}"
+            if spec.kind == "figure":
+                prefix, exts = getattr(spec, "prefix", ""), getattr(spec, "extensions", ())
+                names = " or ".join(f"`{prefix}*.{ext}`" for ext in exts)
+                bullets.append(f"- {q.title} ({q.id}): a figure, {pts}: save it in this folder as {names}.")
+                rows.append(f"| {names} | your figure for {q.title} ({q.id}): add it |\n")
+            else:
+                where = f"`{spec.answer}` in `answers.yaml`" if spec.answer else "your write-up"
+                bullets.append(f"- {q.title} ({q.id}): {pts} for what you write in {where}.")
+    return bullets, rows
+
+
 @dataclass(frozen=True)
 class BuiltKit:
     root: Path
@@ -578,8 +610,12 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
     _, left_out = kit_questions(plan)
     left = ("these public checks are graded there only: " + ", ".join(left_out) + ".") if left_out \
         else "every public check has a public version here."
+    staff, figures = staff_graded(plan)
+    kit_total = sum(q["points"] for q in kit_questions(plan)[0])
     write("README.md", render_template("README.md", TITLE=plan.rubric.title, ASSIGNMENT=a, STUB_ROWS=rows, NOTICE=NOTICE.capitalize(),
-                                       LEFT_OUT=left,
+                                       LEFT_OUT=left, STAFF_ITEMS="\n".join(staff) or "- nothing in this assignment.",
+                                       FIGURE_ROWS="".join(figures), KIT_TOTAL=f"{kit_total:g}",
+                                       COURSE_TOTAL=f"{plan.max_score:g}",
                                        SUPPORT_FILES=", ".join(f"`{n}`" for n in plan.support_files) or "(none)",
                                        TORCH_VERSION=torch_version))
     return BuiltKit(root=out, files=tuple(sorted(written)))
@@ -588,18 +624,60 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
 # --------------------------------------------------------------------------- Gradescope package
 
 
-def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels: Path | None = None) -> list[str]:
+@dataclass(frozen=True)
+class GradescopeOutline:
+    """How to set the assignment up on Gradescope: the autograder's points (the checks it
+    scores) and one manual-grading question per item a TA scores."""
+
+    autograder_points: float
+    manual: tuple[tuple[str, str, float], ...]  # (Gradescope number, "<question>.<check>", points)
+
+    def text(self, assignment: str, *, total_before_release: str, released: bool) -> str:
+        lines = [f"# Gradescope setup for {assignment}", "",
+                 (f"- Autograder points: **{self.autograder_points:g}** (the automatic checks; results.json shows "
+                  "manual items as pending tests worth 0 of 0 points).")]
+        if self.manual:
+            lines.append(f"- Add one manual-grading question per item below ({sum(p for _, _, p in self.manual):g} "
+                         "points): TAs score them in Gradescope and Gradescope adds them to the autograder's score.")
+            lines += [f"  - {num} `{cid}`: {pts:g} point{'' if pts == 1 else 's'}" for num, cid, pts in self.manual]
+            lines.append("- A course that reviews with `grade review` instead exports the reviewed totals with "
+                         "`grade export RESULTS --csv grades.csv` into its LMS (the Gradescope score stays automatic).")
+        before = {"hidden": "hidden from students until grades are published (public checks' tests stay visible)",
+                  "public": ("the public checks' total until grades are published: build the package again with "
+                             "`--released` after the due date, upload it and use \"Regrade all submissions\""),
+                  "shown": "shown to students at once"}[total_before_release]
+        lines.append(f"- Total before release: {before}" + (" (this package is the released one)." if released else "."))
+        return "\n".join(lines) + "\n"
+
+
+def gradescope_outline(plan: Plan) -> GradescopeOutline:
+    from grader.report.gradescope import question_number
+
+    manual = tuple((question_number(q.id), f"{q.id}.{pc.spec.id}", float(pc.spec.points))
+                   for q in plan.questions for pc in q.checks if pc.spec.kind in REVIEWED_KINDS)
+    auto = sum(pc.spec.points for q in plan.questions for pc in q.checks if pc.spec.kind not in REVIEWED_KINDS)
+    return GradescopeOutline(autograder_points=round(float(auto), 4), manual=manual)
+
+
+def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels: Path | None = None,
+                             released: bool = False) -> list[str]:
     """Write Gradescope's autograder zip: setup.sh and run_autograder at the top, the grader
-    and reference sources, the rubric, a pyproject to install them, and any bundled wheels.
-    Returns the names in the zip."""
+    and reference sources, the rubric, a pyproject to install them, GRADESCOPE.md (how to
+    set the assignment up) and any bundled wheels. `released`: results show every check
+    whatever the rubric's `gradescope.total_before_release`. Returns the names in the zip."""
     if plan.rubric.reference is None:
         raise KitError("a Gradescope package needs the full rubric (with `reference`)")
     a = plan.rubric.assignment
     rubric_rel = f"rubrics/{rubric_file.name}"
     entries: list[tuple[str, bytes, bool]] = []  # (name, data, executable)
     torch_version = _torch_version()
-    entries.append(("setup.sh", render_template("setup.sh", ASSIGNMENT=a, TORCH_VERSION=torch_version).encode(), True))
-    entries.append(("run_autograder", render_template("run_autograder", RUBRIC=rubric_rel).encode(), True))
+    entries.append(("setup.sh", render_template("setup.sh", ASSIGNMENT=a, TORCH_VERSION=torch_version,
+                                                MIN_MINOR=SUPPORTED_PYTHONS[0].split(".")[1],
+                                                MAX_MINOR=SUPPORTED_PYTHONS[-1].split(".")[1]).encode(), True))
+    entries.append(("run_autograder", render_template("run_autograder", RUBRIC=rubric_rel,
+                                                      RELEASED=" --released" if released else "").encode(), True))
+    entries.append(("GRADESCOPE.md", gradescope_outline(plan).text(
+        a, total_before_release=plan.rubric.gradescope.total_before_release, released=released).encode(), False))
     for src, rel in _engine_files():
         entries.append((rel, src.read_bytes(), False))
     parts = plan.rubric.reference.split(".")
@@ -683,11 +761,15 @@ def cmd_gradescope_package(argv: Sequence[str]) -> int:
     p.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write, e.g. autograder.zip")
     p.add_argument("--wheels", type=Path, metavar="DIR",
                    help="bundle the .whl files of DIR (e.g. from `pip download`): setup.sh installs from them first")
+    p.add_argument("--released", action="store_true",
+                   help="grades are published: results show every check and the total (rubric gradescope.total_before_release)")
     args = p.parse_args(argv)
 
     def build() -> None:
         plan, rubric_file = _plan_and_rubric(args)
-        names = build_gradescope_package(plan, rubric_file, args.out, wheels=args.wheels)
+        names = build_gradescope_package(plan, rubric_file, args.out, wheels=args.wheels, released=args.released)
         print(f"Gradescope autograder for {plan.rubric.assignment}: {len(names)} files in {args.out}")
+        print(gradescope_outline(plan).text(plan.rubric.assignment, released=args.released,
+                                            total_before_release=plan.rubric.gradescope.total_before_release), end="")
 
     return _run(build)

@@ -12,7 +12,9 @@ integer powers, ``\\sigma(...)``, ``\\sigma'(...)``, ``diag(...)`` (also as
 parentheses of every kind with or without ``\\left``/``\\right``, symbols with
 subscripts (``W_1``, ``W1``, ``w_{21}``, ``x_{l+1}``, ``W^{(1)}`` as ``W_1``), wrappers
 that only change the typeface (``\\mathbf``, ``\\boldsymbol``, ``\\bm``, ``\\vec``), and
-numbers. Anything else (``\\partial``, ``\\sum``, ...) is a :class:`ParseError`: a formula
+numbers. An upright word that is no known function (``\\mathrm{Sigmoid}``) and a
+blackboard-bold letter (``\\mathbb{I}``) are one symbol each, named as written, so a
+formula using them is reported as using them. Anything else (``\\partial``, ``\\sum``, ...) is a :class:`ParseError`: a formula
 the grader cannot read goes to a person, it is never guessed.
 
 The order of the element-wise product against matrix products is not fixed by any
@@ -437,6 +439,13 @@ class _Parser:
                 return self.function("sigma")
             if name in _GREEK:
                 return Sym(name)
+            if name == "mathbb" and self.at("sym", "{"):
+                # blackboard bold is another symbol (an identity, an indicator), not the plain letter
+                save = self.i
+                word = self.script_text()
+                if re.fullmatch(r"[A-Za-z0-9]", word):
+                    return Sym(f"\\mathbb{{{word}}}")
+                self.i = save
             if name in _WRAPPERS:
                 return self.braced()
             if name in _TEXT:
@@ -446,6 +455,10 @@ class _Parser:
                 word = self.script_text()
                 if word in _FUNCS:
                     return self.function(word)
+                if re.fullmatch(r"[A-Za-z]{2,}", word):
+                    # an upright word that is no known function (\mathrm{Sigmoid}, \operatorname{ReLU}):
+                    # one symbol named as written, so the feedback says "uses Sigmoid"
+                    return Sym(word)
                 self.i = save
                 return self.braced()
             raise ParseError(f"\\{name} is not understood in a formula")

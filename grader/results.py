@@ -17,7 +17,7 @@ import math
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 SCHEMA_ID = "grader.result/v1"
 
@@ -280,6 +280,17 @@ class TableView(_Frozen):
     rows: list[list[str]]
     expected_rows: list[list[str]] = Field(default_factory=list)
     wrong: list[tuple[int, int]] = Field(default_factory=list)
+    # Set where `expected_rows` are no key but another of the student's own (their table
+    # beside their model): `wrong` cells then differ from it, and are drawn as differing
+    # ("your table says 456"), never as wrong. Left out of the JSON when unset.
+    compared_with: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("compared_with") is None:
+            data.pop("compared_with", None)
+        return data
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -414,12 +425,16 @@ class SubmissionResult(_Frozen):
     max_score: float
     questions: list[QuestionResult]
     warnings: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)  # e.g. which sandbox layers were active
+    notes: list[str] = Field(default_factory=list)  # for everyone: skipped notebook magics, a folder descended into
+    # For the course staff only: which isolation layers were missing and why (interpreter
+    # paths, kernel features). Renderers for students show at most one plain line instead
+    # (grader.report.audience); omitted from the JSON when empty.
+    staff_notes: list[str] = Field(default_factory=list)
     timings: dict[str, float] | None = None
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    @field_validator("warnings", "notes", mode="before")
+    @field_validator("warnings", "notes", "staff_notes", mode="before")
     @classmethod
     def _bound_lines(cls, v: Any) -> Any:
         if not isinstance(v, (list, tuple)):
@@ -432,6 +447,8 @@ class SubmissionResult(_Frozen):
     def to_json(self) -> str:
         """Stable JSON: sorted keys, no timings unless they were recorded on purpose."""
         data = self.model_dump(mode="json", by_alias=True, exclude_none=False)
+        if not data.get("staff_notes"):
+            data.pop("staff_notes", None)  # the same bytes as before the field existed
         if self.timings is None:
             data.pop("timings", None)
             for q in data["questions"]:

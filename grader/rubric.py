@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal
 
+from grader.late import LatePolicy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from grader.checks import REGISTRY, AnyCheck
@@ -37,6 +38,27 @@ class RubricError(Exception):
 
 
 _LIMITS = Limits()
+
+
+class GradescopeSettings(BaseModel):
+    """How results.json shows this assignment on Gradescope (`grader.report.gradescope`).
+
+    Gradescope records one score per submission, and a student who sees the total and
+    the visible tests can subtract: the points of the hidden checks, before release.
+    `total_before_release` chooses what a student sees until grades are published:
+    `hidden`: the whole result is released with the grades (Gradescope's top-level
+    `visibility`), each public check's test stays visible; `public`: hidden checks are
+    left out and the score is the public checks' total, until the course builds the
+    package with `--released` and regrades every submission (Gradescope's "Regrade all
+    submissions"); `shown`: the total is visible at once (no hidden checks to protect)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    total_before_release: Literal["hidden", "public", "shown"] = Field(
+        "hidden", description="what a student sees of the total before grades are published: hidden, the public checks' "
+        "total (public), or the total (shown)")
+    hidden_visibility: Literal["hidden", "after_due_date", "after_published"] = Field(
+        "after_published", description="Gradescope visibility of hidden checks' tests (and of the result when the total is hidden)")
 
 
 class SandboxLimits(BaseModel):
@@ -209,6 +231,11 @@ class Rubric(BaseModel):
                       "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
     total: float | None = None
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
+    gradescope: GradescopeSettings = GradescopeSettings()
+    late: LatePolicy | None = Field(None, description="deadline, grace period and late penalty, applied in class mode "
+                                    "(grader.late); a course file given with --late wins")
+    course_total: float | None = Field(None, ge=0, description="a student kit's: the points the course grades out of "
+                                       "(its hidden checks and grading inputs are not in the kit, so the kit's total is less)")
     notice: str | None = Field(None, max_length=200, description="a line every result graded with this rubric shows first "
                                "(a student kit's: public checks only, not a grade)")
     writeup: WriteupSettings = Field(default_factory=WriteupSettings, description="how write-ups (reports) are read")

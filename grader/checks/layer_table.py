@@ -97,10 +97,12 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     pre = precheck(spec, ctx)
     if pre is not None:
         return pre
+    # model_vs_answer compares two things of the student's, neither of them a key: a cell
+    # where they differ is drawn as differing ("your table says ..."), not as wrong
     if spec.compare == "answer_vs_reference":
-        got, exp, got_name, exp_name = ctx.answer, ctx.expected, "your table", "reference"
+        got, exp, got_name, exp_name = ctx.answer, ctx.expected, "your table", "the reference"
     elif spec.compare == "model_vs_reference":
-        got, exp, got_name, exp_name = ctx.actual_value, ctx.expected, "your model", "reference model"
+        got, exp, got_name, exp_name = ctx.actual_value, ctx.expected, "your model", "the reference model"
     else:
         got, exp, got_name, exp_name = ctx.actual_value, ctx.answer, "your model", "your table"
     try:
@@ -135,14 +137,16 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
             gc, ec = _cell(col, g), _cell(col, e)
             if gc is None or gc != ec:
                 wrong.append((i, j + 1))
-                problems.append(f"{label} {COLUMN_TITLES.get(col, col)}: {got_name} says {_show(col, g)}, {exp_name} {_show(col, e)}")
+                problems.append(f"{label} {COLUMN_TITLES.get(col, col)}: {got_name} says {_show(col, g)}, "
+                                f"{exp_name.removeprefix('the ')} {_show(col, e)}")
         table_rows.append(trow)
         expected_rows.append(xrow)
     view = TableView(columns=["layer"] + [COLUMN_TITLES.get(c, c) for c in cols], rows=table_rows,
-                     expected_rows=expected_rows, wrong=wrong)
+                     expected_rows=expected_rows, wrong=wrong,
+                     compared_with=exp_name if spec.compare == "model_vs_answer" else None)
     right = total - len(wrong)
     if not problems:
-        return outcome(Status.PASS, f"all {total} cells of {got_name} match the {exp_name}", views=[view])
+        return outcome(Status.PASS, f"all {total} cells of {got_name} match {exp_name}", views=[view])
     shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
     frac = max(right, 0) / total if total else 0.0
     return outcome(Status.PARTIAL if frac > 0 else Status.FAIL, f"{right} of {total} cells match: {shown}",

@@ -85,6 +85,8 @@ def export_rows(items: Sequence[Effective], *, assignment: str, max_score: float
             others = [s for s in dups[e.student] if s != e.row.submission]
             reasons.append(f"student id {e.student} is also claimed by submission(s) {', '.join(others)}")
         reasons += list(e.warnings)
+        if e.late:
+            reasons.append(e.late)
         ovr = tuple({"check": o.check_id, "score": o.score, "comment": o.comment, "by": o.by, "at": o.at}
                     for o in e.overrides)
         if e.result is None:

@@ -127,6 +127,17 @@ class OverrideRow:
         return self.student == student and (self.submission is None or self.submission == submission)
 
 
+WITHDRAWN = "withdrawn:"  # the digest of a row that undoes the override whose id follows
+
+
+def withdrawn_id(row: OverrideRow) -> int | None:
+    """The id of the override `row` withdraws (an undo), or None for a score."""
+    if row.digest and row.digest.startswith(WITHDRAWN):
+        tail = row.digest[len(WITHDRAWN):]
+        return int(tail) if tail.isdigit() else -1  # malformed: withdraws nothing, scores nothing
+    return None
+
+
 def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
@@ -279,13 +290,26 @@ class Gradebook:
         return out
 
     def overrides(self, assignment: str) -> list[OverrideRow]:
-        """The effective overrides: the newest per (student, submission, check), in id order."""
-        rows = self._conn.execute(
-            f"SELECT id, assignment, student, submission, check_id, score, comment, by, at, {self._digest} "
-            "FROM overrides o WHERE assignment = ? AND id = (SELECT MAX(id) FROM overrides p WHERE p.assignment = o.assignment "
-            "AND p.student = o.student AND p.submission IS o.submission AND p.check_id = o.check_id) ORDER BY id",
-            (assignment,))
-        return [OverrideRow(*r) for r in rows]
+        """The effective overrides: per (student, submission, check), the newest one not
+        withdrawn (`withdraw_override`: an undo), in id order. Undoing the newest score of a
+        check brings back the one before it, if any."""
+        stacks: dict[tuple[str, str | None, str], list[OverrideRow]] = {}
+        for row in self.override_history(assignment):
+            stack = stacks.setdefault((row.student, row.submission, row.check_id), [])
+            target = withdrawn_id(row)
+            if target is None:
+                stack.append(row)
+            elif stack and stack[-1].id == target:
+                stack.pop()
+        return sorted((stack[-1] for stack in stacks.values() if stack), key=lambda o: o.id)
+
+    def withdraw_override(self, assignment: str, row: OverrideRow, *, by: str) -> OverrideRow:
+        """Undo `row` (an effective override): a new row records who withdrew it and when,
+        so the history keeps both; the check's score is then the one before it, or none."""
+        (out,) = self.add_overrides(assignment, [{
+            "student": row.student, "submission": row.submission, "check_id": row.check_id, "score": row.score,
+            "comment": f"undo of #{row.id} ({row.score:g} by {row.by})", "by": by, "digest": f"{WITHDRAWN}{row.id}"}])
+        return out
 
     def override_history(self, assignment: str) -> list[OverrideRow]:
         rows = self._conn.execute(

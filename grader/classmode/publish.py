@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from grader.classmode.gradebook import Gradebook, OverrideRow
 from grader.results import SubmissionResult
+from grader.late import LateBook, late_book
 from grader.classmode.review import apply_overrides, duplicate_students, effective_results, student_key
 
 if TYPE_CHECKING:
@@ -55,8 +56,9 @@ def _audience(value: str) -> Audience:
 
 
 def render_submission(result: SubmissionResult, raw_json: str, *, name: str, overrides: Sequence[OverrideRow],
-                      renderer: HtmlRenderer | None, audience: str) -> Rendered:
-    """The JSON (exactly ``raw_json`` when no override applies) and HTML of one result."""
+                      renderer: HtmlRenderer | None, audience: str, late: LateBook | None = None) -> Rendered:
+    """The JSON (exactly ``raw_json`` when no override or late penalty applies) and HTML of
+    one result."""
     student = student_key(result, name)
     mine = [o for o in overrides if o.applies_to(student=student, submission=name)]
     warnings: list[str] = []
@@ -64,6 +66,10 @@ def render_submission(result: SubmissionResult, raw_json: str, *, name: str, ove
     if mine:
         result, warnings = apply_overrides(result, mine)
         text = result.to_json()
+    if late is not None:
+        penalised = late.apply(result, name, student)
+        if penalised is not result:
+            result, text = penalised, penalised.to_json()
     html_text = html_error = None
     if renderer is not None:
         try:
@@ -139,7 +145,8 @@ def publish(out_dir: Path, gb: Gradebook, assignment: str, *, only: Sequence[str
         if e.result is not None:
             raw_result = SubmissionResult.from_json(e.row.result_json or "")
             rendered = render_submission(raw_result, e.row.result_json or "", name=e.row.submission,
-                                         overrides=e.overrides, renderer=renderer, audience=audience)
+                                         overrides=e.overrides, renderer=renderer, audience=audience,
+                                         late=late_book(gb.meta("late")))
             report.html_error = report.html_error or rendered.html_error
         write_submission_files(out_dir, e.row.submission, rendered)
     for sid, subs in sorted(duplicate_students(items).items()):

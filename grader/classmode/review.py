@@ -1,7 +1,11 @@
 """Manual scores: the review queue, TA overrides, and how they are applied to results.
 
-    grade review RESULTS                      list the checks waiting for a TA
-    grade review RESULTS --all                ... and the ones already scored
+    grade review RESULTS                      list the checks waiting for a TA (answers whole; paged in a terminal)
+    grade review RESULTS --all                ... and the ones already scored, and every override of an automatic check
+    grade review RESULTS [--question ID] [--student S] [--status pending|reviewed|changed|all]
+    grade review RESULTS --undo [--student S] [--question ID] [--by NAME]
+                                              withdraw the newest score (the one before it applies again)
+    grade review RESULTS --history            every override recorded, undos included
     grade review RESULTS --set problem1.q1_1.reason=1 [--set ...] --student s123
                          [--submission NAME] [--comment TEXT] [--by NAME]
     grade review RESULTS --overrides overrides.yaml
@@ -51,6 +55,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +105,7 @@ class Effective:
     overrides: tuple[OverrideRow, ...]  # those applied
     warnings: tuple[str, ...]
     suspended: tuple[OverrideRow, ...] = ()  # not applied: what they scored has changed since
+    late: str | None = None  # the late penalty taken, in words (grader.late)
 
 
 def student_key(result: SubmissionResult | None, submission: str) -> str:
@@ -202,6 +208,9 @@ def _override_check(c: CheckResult, o: OverrideRow, full_id: str) -> tuple[Check
 def effective_results(gb: Gradebook, assignment: str) -> list[Effective]:
     """Every current submission of the assignment with its overrides applied, by submission."""
     overrides = gb.overrides(assignment)
+    from grader.late import late_book
+
+    late = late_book(gb.meta("late"))
     out: list[Effective] = []
     for row in gb.current(assignment):
         result = SubmissionResult.from_json(row.result_json) if row.result_json is not None else None
@@ -216,9 +225,14 @@ def effective_results(gb: Gradebook, assignment: str) -> list[Effective]:
         elif mine:
             warnings = [f"{row.submission}: could not be graded ({row.failure or 'no result'}); its "
                         f"{len(mine)} review score(s) apply once it is"]
+        late_note = None
+        if result is not None and late is not None:  # after the TA's scores: the penalty is on the final score
+            penalised = late.apply(result, row.submission, student)
+            if penalised is not result:
+                result, late_note = penalised, penalised.warnings[-1]
         out.append(Effective(row=row, student=student, result=result,
                              overrides=tuple(o for o in mine if o not in suspended) if result is not None else (),
-                             warnings=tuple(warnings), suspended=suspended))
+                             warnings=tuple(warnings), suspended=suspended, late=late_note))
     return out
 
 
@@ -247,6 +261,7 @@ class QueueItem:
     key: str | None
     review: OverrideRow | None
     suspended: OverrideRow | None = None  # a score given to an earlier answer, not applied
+    answer_key: str = ""  # equal for identical answers to the same check (`answer_group`)
 
 
 def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[QueueItem]:
@@ -264,9 +279,11 @@ def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[
         for q in raw.questions:
             for c in q.checks:
                 cid = f"{q.id}.{c.id}"
-                if c.status != Status.MANUAL and cid not in stale:
-                    continue
                 review = done.get(cid)
+                # an automatic check is listed when a TA's score of it is in doubt (changed
+                # since) or, with --all, whenever a TA scored it
+                if c.status != Status.MANUAL and cid not in stale and not (include_reviewed and review is not None):
+                    continue
                 if review is not None and not include_reviewed:
                     continue
                 view = next((v for v in c.views if isinstance(v, TextView)), None)
@@ -275,8 +292,28 @@ def review_queue(items: Sequence[Effective], *, include_reviewed: bool) -> list[
                     text = f"[{c.status.value}] {c.message}"
                 out.append(QueueItem(submission=e.row.submission, student=e.student, check_id=cid,
                                      max_score=c.max_score, text=text, key=view.key if view else None,
-                                     review=review, suspended=stale.get(cid)))
+                                     review=review, suspended=stale.get(cid), answer_key=answer_group(c)))
     return out
+
+
+def answer_group(check: CheckResult) -> str:
+    """What makes two answers to a check the same answer for a TA: a figure's bytes (its
+    sha256), else the answer text with case and spacing ignored. Empty: nothing to group."""
+    sha = check.details.get("sha256")
+    if isinstance(sha, str) and sha:
+        return "figure:" + sha
+    view = next((v for v in check.views if isinstance(v, TextView)), None)
+    text = " ".join(view.text.split()).casefold() if view else ""
+    return "text:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
+
+
+def same_answers(queue: Sequence[QueueItem]) -> dict[tuple[str, str], list[QueueItem]]:
+    """(check, answer group) -> the items that gave that answer, where more than one did."""
+    groups: dict[tuple[str, str], list[QueueItem]] = defaultdict(list)
+    for it in queue:
+        if it.answer_key:
+            groups[(it.check_id, it.answer_key)].append(it)
+    return {k: v for k, v in groups.items() if len(v) > 1}
 
 
 def _excerpt(text: str, width: int = EXCERPT) -> str:
@@ -294,6 +331,7 @@ def format_queue(queue: Sequence[QueueItem], *, results_dir: Path, assignment: s
     if suspended:
         head += f" ({suspended} of them changed since a TA scored them: their scores are suspended)"
     lines = [head]
+    same = same_answers(queue)
     for it in queue:
         who = it.student if it.student == it.submission else f"{it.student} ({it.submission})"
         who = for_terminal(who, newlines=False)
@@ -305,12 +343,80 @@ def format_queue(queue: Sequence[QueueItem], *, results_dir: Path, assignment: s
                      f"{it.suspended.at}; that score is suspended")
         lines.append("")
         lines.append(f"{who}  {it.check_id}  [0..{it.max_score:g}]  {state}")
-        lines.append(f"  answer: {_excerpt(it.text) if it.text.strip() else '(no text)'}")
+        lines += _block("answer", it.text) if it.text.strip() else ["  answer: (no text)"]
+        others = [o for o in same.get((it.check_id, it.answer_key), []) if o is not it]
+        if others:
+            names = ", ".join(o.student for o in others[:8]) + (f", ... ({len(others)} in all)" if len(others) > 8 else "")
+            lines.append(f"  same answer as {len(others)} other(s): {names} (--same-answer scores them all at once)")
         if it.key:
-            lines.append(f"  key:    {_excerpt(it.key)}")
+            lines += _block("key", it.key)
     if not queue:
         lines.append("nothing to review")
     return "\n".join(for_terminal(line, newlines=False) for line in lines)  # each line stays one line
+
+
+def _block(label: str, text: str) -> list[str]:
+    """`text` whole, one indented line per line it has (a TA reads all of it; a pager
+    scrolls it), blank runs kept to one."""
+    out = [f"  {label}:"]
+    blank = False
+    for line in text.strip().splitlines():
+        if not line.strip():
+            if not blank:
+                out.append("    ")  # indented too: whatever the student wrote stays under its label
+            blank = True
+            continue
+        blank = False
+        out.append("    " + line.rstrip())
+    return out
+
+
+STATUSES = ("pending", "reviewed", "changed", "all")
+
+
+def filter_queue(queue: Sequence[QueueItem], *, question: str | None = None, student: str | None = None,
+                 status: str = "pending") -> list[QueueItem]:
+    """The items of one question or check (`problem1` or `problem1.q1_1.reason`), of one
+    student (key or submission name), in one state: pending (not scored, changed ones
+    included), reviewed, changed (scored, then the answer changed), or all."""
+    def keep(it: QueueItem) -> bool:
+        if question and not (it.check_id == question or it.check_id.startswith(question + ".")):
+            return False
+        if student and student not in (it.student, it.submission):
+            return False
+        if status == "pending":
+            return it.review is None
+        if status == "reviewed":
+            return it.review is not None
+        if status == "changed":
+            return it.suspended is not None
+        return True
+    return [it for it in queue if keep(it)]
+
+
+def format_history(rows: Sequence[OverrideRow]) -> str:
+    """Every override ever recorded, oldest first; undos say what they withdrew."""
+    from grader.classmode.gradebook import withdrawn_id
+
+    lines = []
+    for o in rows:
+        who = o.student if o.submission is None else f"{o.student} ({o.submission})"
+        if withdrawn_id(o) is not None:
+            lines.append(f"#{o.id}  {o.at}  {o.by}: {o.comment}  [{who} {o.check_id}]")
+        else:
+            lines.append(f"#{o.id}  {o.at}  {o.by}: {who} {o.check_id} = {o.score:g}"
+                         + (f": {' '.join(o.comment.split())}" if o.comment else ""))
+    return "\n".join(for_terminal(line, newlines=False) for line in lines) or "no override recorded"
+
+
+def _show(text: str, *, pager: bool) -> None:
+    """Print, through a pager ($PAGER, else less) when a person reads a terminal."""
+    if pager and sys.stdout.isatty():
+        import pydoc
+
+        pydoc.pager(text)
+    else:
+        print(text)
 
 
 # --------------------------------------------------------------------------- validating

@@ -62,7 +62,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 from grader.digest import KeyDigest
 from grader.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNGRADED, EXIT_USAGE
@@ -188,6 +188,11 @@ class LazyGrader:
                     raise GraderUnavailable(err) from err
             return self._grader
 
+    def staff_notes(self) -> list[str]:
+        """The grader's notes for the course staff (reduced sandbox isolation), if it started."""
+        with self._lock:
+            return list(getattr(self._grader, "staff_notes", None) or [])
+
     def close(self) -> None:
         with self._lock:
             if self._grader is not None:
@@ -207,6 +212,7 @@ class _Shared:
     timings: bool
     audience: str
     html: bool
+    late: Any = None  # grader.late.LateBook, when a late policy applies
 
 
 def _raw_hash(path: Path) -> str:
@@ -231,7 +237,7 @@ def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Ou
                 result = not_submitted_result(shared.plan, task.name, reason)
                 raw = result.to_json()
                 rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides,
-                                             renderer=renderer, audience=shared.audience)
+                                             renderer=renderer, audience=shared.audience, late=shared.late)
             except Exception:  # noqa: BLE001 - then it stays a plain failure, with its reason
                 pass
             else:
@@ -267,7 +273,7 @@ def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Ou
             raw = result.to_json()
             kind = "graded"
         rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides, renderer=renderer,
-                                     audience=shared.audience)
+                                     audience=shared.audience, late=shared.late)
     except GraderUnavailable as err:
         return Outcome(task=task, kind="aborted", wall_s=time.perf_counter() - t0, error=err.error)
     except SubmissionError as err:
@@ -303,6 +309,25 @@ def _default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def make_late_book(args: argparse.Namespace, plan: Plan, tasks: Sequence[Task]) -> Any:
+    """The run's LateBook: the course file's policy (--late) or the rubric's, each student's
+    extension, each submission's time (--submitted-at, else its modification time)."""
+    from grader.late import LateBook, load_policy_file, read_extensions, read_times, submission_time
+
+    late_file = getattr(args, "late", None)
+    if late_file is not None:
+        policy, base = load_policy_file(Path(late_file))
+    elif plan.rubric.late is not None:
+        policy, base = plan.rubric.late, Path(plan.rubric_path).parent
+    else:
+        return None
+    deadlines = read_extensions(base / policy.extensions, policy.deadline) if policy.extensions else {}
+    given = getattr(args, "submitted_at", None)
+    listed = read_times(Path(given)) if given is not None else {}
+    times = {t.name: listed[t.name] if t.name in listed else submission_time(t.path) for t in tasks}
+    return LateBook(policy=policy, deadlines=deadlines, times=times)
 
 
 def _plan_meta(plan: Plan, *, audience: str) -> dict[str, str]:
@@ -413,8 +438,11 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     audience = getattr(args, "audience", None) or "student"
     jobs = min(args.jobs or _default_jobs(), len(tasks))
     key = grading_key(plan, device=device, timings=timings)
+    late = make_late_book(args, plan, tasks)
+    late_json = late.to_json() if late is not None else ""
+    late_changed = (gb.meta("late") or "") != late_json  # then every file is written again at the end
     gb.set_meta({**_plan_meta(plan, audience=audience), "submissions": source,
-                 "submissions_relative": _relative(source, out_dir)})
+                 "submissions_relative": _relative(source, out_dir), "late": late_json})
     _clean_temporaries(out_dir)
     renderer_probe = _html_renderer()
     if not quiet:
@@ -429,7 +457,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     try:
         shared = _Shared(grader=grader, plan=plan, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
                          force=bool(getattr(args, "force", False)), timings=timings, audience=audience,
-                         html=renderer_probe is not None)
+                         html=renderer_probe is not None, late=late)
         current = gb.current_ids(assignment)
         todo: queue.Queue[Task] = queue.Queue()
         for t in tasks:
@@ -472,14 +500,18 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
         progress.close()
     finally:
         stop.set()
+        staff = grader.staff_notes()
         grader.close()
+    for n in staff:  # the instructor's log: what the sandbox could not put in place, once per run
+        print(f"note: {for_terminal(n, newlines=False)}", file=sys.stderr)
     elapsed = time.monotonic() - t_start
     # The feedback pages and the class report are rendered here, after grading (not on each
     # submission's path, where they cost CPU the sandbox could use): a page only where its
     # JSON changed or the page is missing, so a re-run where nothing changed renders none.
     if renderer_probe is not None:
         html_error = _render_pages(out_dir, pages, renderer_probe, audience) or html_error
-    report = publish(out_dir, gb, assignment, only=[], renderer=renderer_probe, audience=audience)
+    report = publish(out_dir, gb, assignment, only=None if late_changed else [], renderer=renderer_probe,
+                     audience=audience)
     html_error = html_error or report.html_error
     for warning in report.warnings:
         print(f"warning: {for_terminal(warning, newlines=False)}", file=sys.stderr)

@@ -7,17 +7,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from grader.atomic import write_text_atomic
+from grader.commands import COMMAND_HELP
 from grader.exits import EXIT_FAIL_UNDER, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from grader.results import SubmissionResult
-    from grader.rubric import Plan
+    from grader.rubric import GradescopeSettings, Plan
 
 __all__ = ["cmd_grade", "load_plan_for", "write_outputs"]
 
@@ -26,10 +28,12 @@ def _grade_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="grade",
         description="Grade a student's submission (folder, .zip or .tar.gz) against a rubric.",
-        epilog="Other commands: `grade schema` prints the rubric JSON Schema.",
+        epilog=_commands_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("path", type=Path, help="submission folder or archive")
-    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--assignment", help="rubric name in rubrics/ (default: the only rubric in PATH/rubrics or "
+                   "./rubrics, else hw1)")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the result JSON here")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -40,22 +44,90 @@ def _grade_parser() -> argparse.ArgumentParser:
     out = p.add_argument_group("outputs")
     out.add_argument("--html", type=Path, metavar="FILE", help="write HTML feedback here")
     out.add_argument("--audience", default="student", choices=["student", "instructor"],
-                     help="HTML feedback for students (hidden checks show only points) or instructors")
+                     help="who reads the summary and the HTML feedback: students (hidden checks show only "
+                          "points, no grading-machine details) or instructors (default: student)")
     out.add_argument("--gradescope", type=Path, metavar="FILE", help="write Gradescope's results.json here")
+    out.add_argument("--released", action="store_true",
+                     help="--gradescope: grades are published (every check and the total shown, whatever the rubric's "
+                          "gradescope.total_before_release)")
     out.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
+    out.add_argument("--summary-md", type=Path, metavar="FILE",
+                     help="write the summary as Markdown (e.g. for a CI job summary: whole messages, nothing cut)")
     batch = p.add_argument_group("class mode (PATH is a folder of submissions)")
     batch.add_argument("--out", type=Path, metavar="DIR", help="results folder: per-submission JSON/HTML, gradebook, report")
     batch.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: number of cores)")
     batch.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    batch.add_argument("--late", type=Path, metavar="FILE",
+                       help="course file with a `late:` policy (deadline, grace_minutes, per_day, cap, extensions); "
+                            "wins over the rubric's")
+    batch.add_argument("--submitted-at", type=Path, metavar="CSV",
+                       help="when each submission was handed in (submission,time ISO 8601); default: its modification time")
     p.add_argument("--isolation", default="auto", choices=["auto", "full", "basic"], help=argparse.SUPPRESS)
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
 
 
-def load_plan_for(args: argparse.Namespace) -> Plan:
-    from grader.rubric import find_rubric, load_plan
+def _commands_epilog() -> str:
+    """`grade --help` lists every sub-command (each has its own --help)."""
+    width = max(map(len, COMMAND_HELP))
+    rows = "\n".join(f"  grade {name:<{width}}  {text}".rstrip() for name, text in COMMAND_HELP.items())
+    return f"commands (grade COMMAND --help for each):\n{rows}"
 
-    path = args.rubric if args.rubric else find_rubric(args.assignment)
+
+def rubric_path(args: argparse.Namespace) -> Path:
+    """The rubric to grade with: --rubric; else rubrics/<--assignment>.yaml in the working
+    folder, in the submission folder (a student kit graded from its parent folder) or beside
+    the grader; without --assignment, the only rubric in the submission's or the working
+    folder's rubrics/, else hw1."""
+    from grader.rubric import find_rubric
+
+    if args.rubric:
+        return Path(args.rubric)
+    here = Path(args.path) if getattr(args, "path", None) is not None and Path(args.path).is_dir() else None
+    roots = [Path.cwd() / "rubrics", *([here / "rubrics"] if here is not None else []),
+             Path(__file__).resolve().parent.parent.parent / "rubrics"]
+    assignment = getattr(args, "assignment", None)
+    if assignment is None:
+        for root in roots[:-1][::-1]:  # the submission's own first (a kit), then the working folder's
+            found = sorted(root.glob("*.yaml")) if root.is_dir() else []
+            if len(found) == 1:
+                return found[0]
+        assignment = "hw1"
+    return find_rubric(assignment, search=roots)
+
+
+def check_writable(*paths: Path | None) -> None:
+    """Refuse, before any grading, an output path that cannot be written: a folder, a
+    parent that is a file, or a folder without write permission (exit 2, naming it)."""
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir():
+            raise UsageError(f"{path}: is a folder; give a file name to write")
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise UsageError(f"{path}: cannot be written ({parent} is not a folder)")
+        if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise UsageError(f"{path}: cannot be written (no permission in {parent})")
+
+
+def scope_line(plan: Plan, public: bool) -> str | None:
+    """Why the total is not the assignment's: public checks only (a student kit, --public)."""
+    course = plan.rubric.course_total
+    if course is not None and abs(course - plan.max_score) > 1e-9:
+        return (f"public checks only: the course grades out of {course:g}, with hidden checks and inputs "
+                "that are not in this kit")
+    if public:
+        return "public checks only: hidden checks are left out"
+    return None
+
+
+def load_plan_for(args: argparse.Namespace) -> Plan:
+    from grader.rubric import load_plan
+
+    path = rubric_path(args)
     if not path.is_file():
         raise UsageError(f"{path}: no such rubric file")
     return load_plan(path)
@@ -67,10 +139,9 @@ def _prestart(args: argparse.Namespace) -> None:
     (no NVIDIA device node: the CPU); a wrong guess only costs the sandbox started ahead."""
 
     from grader.engine import prestart
-    from grader.rubric import find_rubric
 
     try:
-        path = args.rubric if args.rubric else find_rubric(args.assignment)
+        path = rubric_path(args)
     except Exception:  # noqa: BLE001 - reported by load_plan_for
         return
     if args.public or not path.is_file():
@@ -89,11 +160,14 @@ def cmd_grade(argv: Sequence[str]) -> int:
 
     if not args.path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
+    check_writable(args.json, args.html, args.gradescope, args.junit, args.summary_md)  # before any grading
     if args.out is None and not is_class_folder(args.path):
         _prestart(args)
     plan = load_plan_for(args)  # rubric errors surface before any student code runs
+    full_total = plan.max_score
     if args.public:
         plan = plan.public_only()
+    scope = scope_line(plan, public=args.public and plan.max_score < full_total)
     device = resolve_device(args.device)
     if args.out is not None or is_class_folder(args.path):
         from grader.classmode.run import run_batch
@@ -107,16 +181,24 @@ def cmd_grade(argv: Sequence[str]) -> int:
     finally:
         sub.close()
     elapsed = time.perf_counter() - t0
-    write_outputs(result, args, elapsed_s=elapsed)
-    print(render_summary(result, quiet=args.quiet))
+    write_outputs(result, args, elapsed_s=elapsed, gradescope=plan.rubric.gradescope, scope=scope)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # a log or a pipe: never cut
+    print(render_summary(result, quiet=args.quiet, audience=args.audience, width=width, scope=scope))
     if args.fail_under is not None and result.score < args.fail_under:
         print(f"score {result.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_FAIL_UNDER
     return EXIT_OK
 
 
-def write_outputs(result: SubmissionResult, args: argparse.Namespace, *, elapsed_s: float) -> None:
-    """Every file output of a graded submission, each written atomically."""
+def write_outputs(result: SubmissionResult, args: argparse.Namespace, *, elapsed_s: float,
+                  gradescope: GradescopeSettings | None = None, scope: str | None = None) -> None:
+    """Every file output of a graded submission, each written atomically. `gradescope`:
+    the rubric's GradescopeSettings (what students see before release); `scope`: why the
+    total is not the assignment's (the Markdown summary says it)."""
+    if getattr(args, "summary_md", None):
+        from grader.report.terminal import render_markdown
+
+        write_text_atomic(args.summary_md, render_markdown(result, scope=scope))
     if args.json:
         write_text_atomic(args.json, result.to_json())
     if args.html:
@@ -126,7 +208,12 @@ def write_outputs(result: SubmissionResult, args: argparse.Namespace, *, elapsed
     if args.gradescope:
         from grader.report.gradescope import to_gradescope
 
-        write_text_atomic(args.gradescope, json.dumps(to_gradescope(result, execution_time=elapsed_s), indent=2, sort_keys=True) + "\n")
+        released = bool(getattr(args, "released", False))
+        doc = (to_gradescope(result, execution_time=elapsed_s, released=released) if gradescope is None else
+               to_gradescope(result, execution_time=elapsed_s, released=released,
+                             hidden_visibility=gradescope.hidden_visibility,
+                             total_before_release=gradescope.total_before_release))
+        write_text_atomic(args.gradescope, json.dumps(doc, indent=2, sort_keys=True) + "\n")
     if args.junit:
         from grader.report.junit import to_junit
 

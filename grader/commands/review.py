@@ -10,13 +10,18 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from grader.classmode.gradebook import Gradebook, GradebookError
 from grader.classmode.review import (
+    STATUSES,
+    Effective,
     ReviewError,
+    _show,
     checks_of,
     effective_results,
+    filter_queue,
+    format_history,
     format_queue,
     load_overrides_file,
     parse_set,
@@ -34,11 +39,22 @@ def _parser() -> argparse.ArgumentParser:
                                 "or record TA scores (stored in its gradebook, applied to every output).")
     p.add_argument("results", type=Path, help="results folder of a class run (holds gradebook.sqlite)")
     p.add_argument("--assignment", help="assignment in the gradebook (default: the one it was graded for)")
-    p.add_argument("--all", action="store_true", help="list reviewed items too")
+    p.add_argument("--all", action="store_true",
+                   help="list reviewed items too, and every override of an automatic check (= --status all)")
+    p.add_argument("--question", metavar="ID", help="list only this question or check (problem1, problem1.q1_1.reason)")
+    p.add_argument("--status", choices=STATUSES, help="list pending (default), reviewed, changed or all items")
+    p.add_argument("--no-pager", action="store_true", help="print the list instead of paging it in a terminal")
+    p.add_argument("--undo", action="store_true",
+                   help="withdraw the newest review score (of --student, --question if given); the history keeps both")
+    p.add_argument("--history", action="store_true", help="print every override recorded, undos included")
     p.add_argument("--set", action="append", default=None, metavar="CHECK=SCORE",
                    help="score a check, e.g. problem1.q1_1.reason=1 (repeatable; needs --student)")
-    p.add_argument("--student", help="student id (or submission name) the --set scores are for")
+    p.add_argument("--student", help="student id (or submission name) the --set scores are for; when listing, "
+                   "list only theirs")
     p.add_argument("--submission", help="which submission, where a student id has several")
+    p.add_argument("--same-answer", action="store_true",
+                   help="with --set: give the same score to every submission whose answer to that check is identical "
+                        "(the same text, case and spacing aside, or the same figure file)")
     p.add_argument("--comment", default="", help="the TA's comment, shown to the student")
     p.add_argument("--by", help="who scored it (default: the current user)")
     p.add_argument("--overrides", type=Path, metavar="FILE", help="a YAML/JSON/TOML list of {student, check, score, comment, by}")
@@ -81,6 +97,52 @@ def _readings(args: argparse.Namespace) -> int | None:
                            assignment=args.assignment)
 
 
+def _same_answer_entries(entries: Sequence[dict[str, Any]], items: Sequence[Effective]) -> list[dict[str, Any]]:
+    """For each --set entry, the same score for every other submission whose answer to that
+    check is identical to the named student's (an answer group: graded once, applied to all)."""
+    queue = review_queue(items, include_reviewed=True)
+    extra: list[dict[str, Any]] = []
+    for ent in entries:
+        mine = [it for it in queue if it.check_id == ent["check"] and ent["student"] in (it.student, it.submission)
+                and (ent["submission"] is None or it.submission == ent["submission"])]
+        if len(mine) != 1 or not mine[0].answer_key:
+            continue  # resolve_entries names what is wrong with the entry itself
+        for it in queue:
+            if it.check_id == ent["check"] and it.answer_key == mine[0].answer_key and it is not mine[0]:
+                extra.append({**ent, "student": it.student, "submission": it.submission,
+                              "where": f"{ent['where']} (same answer as {ent['student']}: {it.submission})"})
+    return extra
+
+
+def _undo(args: argparse.Namespace, gb: Gradebook, assignment: str, items: Sequence[Effective], by: str) -> int:
+    """Withdraw the newest effective override (of --student, of --question); the check
+    falls back to the score before it, or to its automatic outcome."""
+    subs = {e.row.submission: e.student for e in items}
+    candidates = [o for o in gb.overrides(assignment)
+                  if (not args.student or args.student == o.student or
+                      (args.student in subs and subs[args.student] == o.student
+                       and o.submission in (None, args.student)))
+                  and (not args.question or o.check_id == args.question or o.check_id.startswith(args.question + "."))]
+    if not candidates:
+        return _usage("no review score to undo" + (f" for {args.student}" if args.student else "")
+                      + (f" in {args.question}" if args.question else ""))
+    last = max(candidates, key=lambda o: o.id)
+    gb.withdraw_override(assignment, last, by=by)
+    after = next((o for o in gb.overrides(assignment) if (o.student, o.submission, o.check_id)
+                  == (last.student, last.submission, last.check_id)), None)
+    from grader.classmode.publish import publish
+
+    targets = sorted(e.row.submission for e in items
+                     if last.applies_to(student=e.student, submission=e.row.submission))
+    report = publish(args.results, gb, assignment, only=targets)
+    for w in report.warnings:
+        print(f"warning: {for_terminal(w, newlines=False)}", file=sys.stderr)
+    now = f"now {after.score:g} by {after.by} (#{after.id})" if after else "now unscored by a TA"
+    print(for_terminal(f"undid #{last.id}: {last.student} {last.check_id} = {last.score:g} by {last.by}; {now} "
+                       "(both stay in --history)", newlines=False))
+    return 0
+
+
 def _default_by() -> str:
     try:
         return getpass.getuser()
@@ -99,9 +161,13 @@ def cmd_review(argv: Sequence[str]) -> int:
         if not args.results.is_dir():
             return _usage(f"{args.results}: no such results folder")
         return _remove(args.results, args.remove, assignment=args.assignment)
-    writing = bool(args.set) or args.overrides is not None
-    if not writing and (args.student or args.submission or args.comment or args.by):
-        return _usage("--student/--submission/--comment/--by go with --set")
+    writing = bool(args.set) or args.overrides is not None or args.undo
+    if not writing and (args.submission or args.comment or args.by):
+        return _usage("--submission/--comment/--by go with --set")
+    if args.same_answer and not args.set:
+        return _usage("--same-answer goes with --set")
+    if args.undo and (args.set or args.overrides is not None):
+        return _usage("--undo goes alone (with --student/--question to choose whose score)")
     if args.set and not args.student:
         return _usage("--set needs --student (the student id or submission name it is for)")
     if args.set and args.overrides:
@@ -114,14 +180,23 @@ def cmd_review(argv: Sequence[str]) -> int:
             if assignment is None:
                 return _usage(f"{gb.path}: no submission has been graded into it yet")
             items = effective_results(gb, assignment)
+            if args.history:
+                _show(format_history(gb.override_history(assignment)), pager=not args.no_pager)
+                return EXIT_OK
             if not writing:
-                print(format_queue(review_queue(items, include_reviewed=args.all), results_dir=args.results,
-                                   assignment=assignment))
+                status = args.status or ("all" if args.all else "pending")
+                queue = review_queue(items, include_reviewed=status != "pending")
+                queue = filter_queue(queue, question=args.question, student=args.student, status=status)
+                _show(format_queue(queue, results_dir=args.results, assignment=assignment), pager=not args.no_pager)
                 return EXIT_OK
             by = args.by or _default_by()
+            if args.undo:
+                return _undo(args, gb, assignment, items, by)
             if args.set:
                 entries = [{"student": args.student, "submission": args.submission, "check": c, "score": s,
                             "comment": args.comment, "by": by, "where": f"--set {c}={s}"} for c, s in parse_set(args.set)]
+                if args.same_answer:
+                    entries += _same_answer_entries(entries, items)
             else:
                 entries = load_overrides_file(args.overrides)
             resolved = resolve_entries(entries, checks=checks_of(gb), items=items, default_by=by)

@@ -11,8 +11,14 @@ One Gradescope test per check, in rubric order. The mapping, chosen once here:
   "after_published" by default (students see it once the instructor publishes grades),
   or "hidden" (never) / "after_due_date".
 - `status`: "passed" for a check that passed, "failed" for fail, partial, error and
-  missing (a partial check still carries its partial `score`). A check left for manual
-  review has no `status` (Gradescope then judges by the score) and says so in its output.
+  missing (a partial check still carries its partial `score`).
+- A check left for manual review is *pending*, not failed: a test worth 0 of 0 points
+  (so that it neither fails nor counts in the total Gradescope shows), without `status`,
+  tagged "pending", whose output says how many points the course staff will give and
+  `extra_data.pending_points`. TA scores reach Gradescope through its own manual-grading
+  questions (the autograder's points are the automatic checks' total; one question per
+  manual item: `grade gradescope-package` prints the outline), or, for a course that
+  reviews with `grade review`, through grades.csv into the LMS.
 - `output` is markdown (`output_format: "md"`): the verdict and points, then the check's
   message in a code fence (the student's own text can appear in a message, and a fence
   longer than any backtick run in it keeps it literal), then the rubric's hint. A hidden
@@ -21,6 +27,12 @@ One Gradescope test per check, in rubric order. The mapping, chosen once here:
 The top level carries `score` (the total, which Gradescope uses instead of adding up the
 tests), `execution_time` (seconds, a number), a markdown `output` with the total, the
 warnings about the submission and the grader's notes, and the `tests`.
+
+Before release (`total_before_release`, the rubric's `gradescope` settings; see
+`grader.rubric.GradescopeSettings`), a result with hidden checks either hides the whole
+result until grades are published (top-level `visibility`; every public check's test
+stays "visible") or leaves the hidden checks out and scores the public checks only
+(`released=False`); a package built with `--released` reports everything.
 """
 
 from __future__ import annotations
@@ -28,9 +40,18 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, Visibility
+from grader.report.audience import for_students, student_notes
+from grader.results import (
+    CheckResult,
+    QuestionResult,
+    Status,
+    SubmissionResult,
+    Visibility,
+    round_score,
+)
 
 HiddenVisibility = Literal["hidden", "after_due_date", "after_published"]
+TotalBeforeRelease = Literal["hidden", "public", "shown"]
 
 HIDDEN_OUTPUT = "Hidden test: its details are not shown."
 
@@ -73,45 +94,58 @@ def _test_output(c: CheckResult) -> str:
     if c.visibility == Visibility.HIDDEN:
         return HIDDEN_OUTPUT
     if c.status == Status.MANUAL:  # the message adds nothing to the verdict
-        unit = "point" if c.max_score == 1 else "points"
-        return f"**{_VERDICT[c.status]}** (worth {_points(c.max_score)} {unit}, not included in the score yet)"
+        return f"**Pending**: {_VERDICT[c.status].lower()} ({_pending(c.max_score)}, not in this score yet)"
     parts = [f"**{_VERDICT[c.status]}** ({_points(c.score)}/{_points(c.max_score)} points)"]
     if c.message.strip():
-        parts.append(_fence(c.message.strip()))
+        parts.append(_fence(for_students(c.message.strip())))
     if c.hint and c.status != Status.PASS:
-        parts.append(f"Hint: {c.hint}")
+        parts.append(f"Hint: {for_students(c.hint)}")
     return "\n\n".join(parts)
 
 
+def _pending(points: float) -> str:
+    return f"worth {_points(points)} point{'' if points == 1 else 's'}"
+
+
 def _test(q: QuestionResult, c: CheckResult, hidden_visibility: HiddenVisibility) -> dict[str, Any]:
+    pending = c.status == Status.MANUAL
     test: dict[str, Any] = {
         "name": f"{q.title} [{c.id}]",
         "number": question_number(q.id),
-        "score": c.score,
-        "max_score": c.max_score,
+        "score": 0.0 if pending else c.score,
+        "max_score": 0.0 if pending else c.max_score,  # pending: out of the total shown until graded
         "output": _test_output(c),
         "output_format": "md",
         "visibility": hidden_visibility if c.visibility == Visibility.HIDDEN else "visible",
         "tags": [q.id],
     }
-    if c.status == Status.MANUAL:
-        test["tags"].append("manual")
+    if pending:
+        test["tags"] += ["manual", "pending"]
+        test["extra_data"] = {"pending_points": c.max_score}
     else:
         test["status"] = "passed" if c.status == Status.PASS else "failed"
     return test
 
 
-def _summary(result: SubmissionResult) -> str:
-    lines = [f"**Total: {_points(result.score)} / {_points(result.max_score)}**"]
-    manual = sum(1 for q in result.questions for c in q.checks if c.status == Status.MANUAL)
-    if manual:
-        lines.append(f"{manual} item(s) are left for manual review and are not included in the total yet.")
+def _summary(result: SubmissionResult, checks: list[CheckResult], *, public_only: bool) -> str:
+    pending = [c for c in checks if c.status == Status.MANUAL]
+    graded = round_score(sum(c.max_score for c in checks if c.status != Status.MANUAL))
+    score = round_score(sum(c.score for c in checks))
+    what = "Public checks" if public_only else "Total"
+    lines = [f"**{what}: {_points(score)} / {_points(graded)}**"]
+    if public_only:
+        lines.append("The hidden checks are graded when grades are published: this is not your grade yet.")
+    if pending:
+        points = round_score(sum(c.max_score for c in pending))
+        lines.append(f"{len(pending)} item(s) worth {_points(points)} point{'' if points == 1 else 's'} are pending "
+                     "review by the course staff; their points are added when they are graded.")
     if result.warnings:
         lines.append("Warnings about the submission:")
-        lines.append(_fence("\n".join(result.warnings)))
-    if result.notes:
+        lines.append(_fence(for_students("\n".join(result.warnings))))
+    notes = student_notes(result)
+    if notes:
         lines.append("Notes from the grader:")
-        lines.append(_fence("\n".join(result.notes)))
+        lines.append(_fence("\n".join(notes)))
     return "\n\n".join(lines)
 
 
@@ -120,16 +154,28 @@ def to_gradescope(
     *,
     execution_time: float,
     hidden_visibility: HiddenVisibility = "after_published",
+    total_before_release: TotalBeforeRelease = "shown",
+    released: bool = False,
 ) -> dict[str, Any]:
-    """The results.json document for one graded submission (a plain dict, JSON-ready)."""
+    """The results.json document for one graded submission (a plain dict, JSON-ready).
+    `total_before_release` and `released`: see the module docstring."""
     if hidden_visibility not in ("hidden", "after_due_date", "after_published"):
         raise ValueError(f"hidden_visibility must be hidden, after_due_date or after_published, got {hidden_visibility!r}")
-    tests = [_test(q, c, hidden_visibility) for q in result.questions for c in q.checks]
-    return {
-        "score": result.score,
+    if total_before_release not in ("hidden", "public", "shown"):
+        raise ValueError(f"total_before_release must be hidden, public or shown, got {total_before_release!r}")
+    has_hidden = any(c.visibility == Visibility.HIDDEN for q in result.questions for c in q.checks)
+    public_only = has_hidden and total_before_release == "public" and not released
+    pairs = [(q, c) for q in result.questions for c in q.checks
+             if not (public_only and c.visibility == Visibility.HIDDEN)]
+    checks = [c for _, c in pairs]
+    doc: dict[str, Any] = {
+        "score": round_score(sum(c.score for c in checks)) if public_only else result.score,
         "execution_time": round(max(float(execution_time), 0.0), 3),
-        "output": _summary(result),
+        "output": _summary(result, checks, public_only=public_only),
         "output_format": "md",
         "stdout_visibility": "hidden",
-        "tests": tests,
+        "tests": [_test(q, c, hidden_visibility) for q, c in pairs],
     }
+    if has_hidden and total_before_release == "hidden" and not released:
+        doc["visibility"] = hidden_visibility  # the score too; each public test says "visible" itself
+    return doc

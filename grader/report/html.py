@@ -35,6 +35,7 @@ from urllib.parse import quote, urlsplit
 
 import jinja2
 
+from grader.report.audience import for_students, student_notes
 from grader.results import (
     CheckResult,
     CurvesView,
@@ -48,6 +49,7 @@ from grader.results import (
     TruthTableView,
     View,
     Visibility,
+    round_score,
 )
 
 __all__ = [
@@ -491,7 +493,8 @@ def _view_model(view: View) -> dict[str, Any]:
             exp_row = view.expected_rows[i] if i < len(view.expected_rows) else []
             cell_rows.append([Cell(text=v, expected=exp_row[j] if (i, j) in wrong and j < len(exp_row) else None,
                               wrong=(i, j) in wrong) for j, v in enumerate(texts)])
-        return {"type": "table", "columns": view.columns, "rows": cell_rows, "n_wrong": len(wrong)}
+        return {"type": "table", "columns": view.columns, "rows": cell_rows, "n_wrong": len(wrong),
+                "compared_with": view.compared_with}
     if isinstance(view, MismatchView):
         groups = []
         for g in view.groups:
@@ -668,6 +671,7 @@ def _check_card(q: QuestionResult, c: CheckResult, *, audience: Audience) -> Che
                          traceback=[], output_tail=None, limit=None, views=[], manual=False, raw_details=None)
     manual = c.status == Status.MANUAL
     tb = c.details.get("traceback")
+    said = for_students if audience == "student" else _same  # no path of the grading machine for students
     views = [_view_model(v) for v in c.views if not (manual and isinstance(v, TextView))]
     raw = None
     if audience == "instructor" and c.details:
@@ -675,11 +679,11 @@ def _check_card(q: QuestionResult, c: CheckResult, *, audience: Audience) -> Che
     limit = c.details.get("limit")
     return CheckCard(
         id=c.id, anchor=anchor, manual_anchor=manual_anchor, status=_status_info(c.status), score=c.score,
-        max_score=c.max_score, hidden=hidden, redacted=False, message=c.message,
-        hint=c.hint if c.status != Status.PASS else None,
+        max_score=c.max_score, hidden=hidden, redacted=False, message=said(c.message),
+        hint=said(c.hint) if c.hint and c.status != Status.PASS else None,
         source=_source_label(c.source),
-        traceback=[str(t) for t in tb] if isinstance(tb, list) else ([tb] if isinstance(tb, str) else []),
-        output_tail=_output_tail(c.details), limit=None if limit is None else str(limit),
+        traceback=[said(str(t)) for t in tb] if isinstance(tb, list) else ([said(tb)] if isinstance(tb, str) else []),
+        output_tail=said(tail) if (tail := _output_tail(c.details)) else None, limit=None if limit is None else str(limit),
         views=views, manual=manual, raw_details=raw, diagnosis=_diagnosis(c), figures=_check_figures(c.details),
     )
 
@@ -743,9 +747,13 @@ def _feedback_page(result: SubmissionResult, *, audience: Audience) -> FeedbackP
         pending=sum(q.pending for q in questions),
         questions=questions,
         manual=manual,
-        warnings=list(result.warnings),
-        notes=list(result.notes),
+        warnings=list(result.warnings) if audience == "instructor" else [for_students(w) for w in result.warnings],
+        notes=[*result.notes, *result.staff_notes] if audience == "instructor" else student_notes(result),
     )
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _fraction(score: float, max_score: float) -> float:
@@ -827,6 +835,7 @@ class QuestionStats:
     pending: int  # answers waiting for manual review
     wrong: list[WrongAnswer]
     mistakes: list["NamedMistake"] = field(default_factory=list)
+    distribution: list[tuple[str, int]] = field(default_factory=list)  # (score, how many got it), lowest first
 
 
 @dataclass(frozen=True)
@@ -910,10 +919,25 @@ class ClassPage:
     queue: list[QueueGroup]
     queue_total: int
     queue_points: float
+    flags: list[str] = field(default_factory=list)  # what a person should look at: silent zeros, duplicate ids
 
 
-def _auto_max(q: QuestionResult) -> float:
-    return q.max_score - sum(c.max_score for c in q.checks if c.status == Status.MANUAL)
+def _auto_status(c: CheckResult) -> str:
+    """The check's status as the grader gave it, before any TA score (`details.review`)."""
+    review = c.details.get("review")
+    if isinstance(review, dict) and isinstance(review.get("auto_status"), str):
+        return str(review["auto_status"])
+    return c.status.value
+
+
+def _auto_verdict(q: QuestionResult) -> bool | None:
+    """Full marks on the automatic checks of `q`, as graded (TA scores left out: a manual
+    item scored in review, or an automatic check regraded on request, counts as the grader
+    left it); None when the question has no automatic points."""
+    auto = [c for c in q.checks if c.max_score > 0 and _auto_status(c) != Status.MANUAL.value]
+    if not auto:
+        return None
+    return all(_auto_status(c) == Status.PASS.value for c in auto)
 
 
 def _level(fraction: float) -> int:
@@ -936,10 +960,10 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
         max_score = max(max_score, q.max_score)
         scores.append(q.score)
         rest.append(r.score - q.score)
-        auto = _auto_max(q)
-        if auto > 1e-9:
+        verdict = _auto_verdict(q)
+        if verdict is not None:
             eligible += 1
-            passed += q.score >= auto - 1e-9
+            passed += verdict
         missing += q.status == Status.MISSING
         errored += any(c.status == Status.ERROR for c in q.checks)
         pending += sum(c.status == Status.MANUAL for c in q.checks)
@@ -955,6 +979,7 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
             if w is not None:
                 wrong[(c.id, w)] += 1
     n = len(scores)
+    dist = Counter(round_score(x) for x in scores)
     disc = pearson(scores, rest)
     top = sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_WRONG_ANSWERS]
     mean = statistics.fmean(scores) if scores else None
@@ -967,6 +992,7 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
         discrimination=disc,
         low_discrimination=disc is not None and disc < LOW_DISCRIMINATION,
         pending=pending,
+        distribution=[(_points(x), dist[x]) for x in sorted(dist)],
         wrong=[WrongAnswer(check=k[0], answer=k[1], count=v, share=v / n) for k, v in top],
         mistakes=[NamedMistake(check=k[0], name=k[1], explain=explain[k[1]], count=len(v), share=len(v) / n,
                                students=sorted(v, key=lambda s: s[0]))
@@ -976,6 +1002,40 @@ def _question_stats(qid: str, title: str, results: Sequence[SubmissionResult],
 
 def _student_label(r: SubmissionResult) -> str:
     return r.student.get("id") or r.submission
+
+
+_LEFT_OUT = ("not extracted", "not unpacked", "ignored ")  # how a submission's warnings and notes say files were not graded
+
+
+def student_key_of(r: SubmissionResult) -> str:
+    """The student a result belongs to: `student.id`, else the submission's name."""
+    return (r.student.get("id") or "").strip() or r.submission
+
+
+def count_once(results: Sequence[SubmissionResult]) -> tuple[list[SubmissionResult], list[str]]:
+    """One result per student for the class statistics (the last submission by name where a
+    student id is claimed by several), and a flag naming each id counted once."""
+    by_key: dict[str, list[SubmissionResult]] = {}
+    for r in sorted(results, key=lambda r: r.submission):
+        by_key.setdefault(student_key_of(r), []).append(r)
+    flags = [f"student id {key!r} is claimed by {len(rs)} submissions ({', '.join(r.submission for r in rs)}): "
+             f"counted once in the statistics ({rs[-1].submission}); check which is theirs"
+             for key, rs in sorted(by_key.items()) if len(rs) > 1]
+    return [rs[-1] for rs in by_key.values()], flags
+
+
+def silent_zeros(results: Sequence[SubmissionResult]) -> list[str]:
+    """Submissions that scored 0 while files of theirs were left out (an archive inside a
+    folder, a refused symbolic link, an entry not extracted): likely not the student's
+    zero, and silent unless someone reads their warnings."""
+    out = []
+    for r in sorted(results, key=lambda r: r.submission):
+        if r.score > 0:
+            continue
+        why = [line for line in (*r.warnings, *r.notes) if any(m in line for m in _LEFT_OUT)]
+        if why:
+            out.append(f"{r.submission} scored 0 with files left out: {'; '.join(why)[:400]}")
+    return out
 
 
 def _class_page(
@@ -1067,11 +1127,13 @@ def _class_page(
                     "href": href(it.submission), "excerpt": _excerpt(it.text), "suspended": it.suspended}
                    for it in items]))
 
+    every = list(results)
+    results, duplicated = count_once(every)  # the statistics count each student once
     scores = [r.score for r in results]
     return ClassPage(
         title=title or f"{assignment}: class report",
         assignment=assignment,
-        n_graded=len(results),
+        n_graded=len(every),
         n_failed=len(failures),
         max_score=max_score,
         mean=statistics.fmean(scores) if scores else None,
@@ -1092,6 +1154,7 @@ def _class_page(
         queue=queue,
         queue_total=len(queue_items),
         queue_points=sum(it.points for it in queue_items),
+        flags=silent_zeros(every) + duplicated,
     )
 
 

@@ -20,7 +20,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, Visibility
+from grader.report.audience import for_students
+from grader.results import (
+    CheckResult,
+    QuestionResult,
+    Status,
+    SubmissionResult,
+    Visibility,
+)
 
 WITHHELD = "hidden check: details withheld"
 MAX_MESSAGE_ATTR = 500
@@ -48,7 +55,7 @@ def _case(assignment: str, q: QuestionResult, c: CheckResult) -> ET.Element:
     if c.timing_s is not None:
         case.set("time", f"{c.timing_s:.3f}")
     hidden = c.visibility == Visibility.HIDDEN
-    message = WITHHELD if hidden else xml_safe(c.message)
+    message = WITHHELD if hidden else xml_safe(for_students(c.message))  # the kit's CI: a student's file
     if not hidden and c.hint and c.status not in (Status.PASS, Status.MANUAL):
         body = f"{message}\nhint: {xml_safe(c.hint)}"
     else:

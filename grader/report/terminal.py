@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from typing import Any, TextIO
 
+from grader.report.audience import for_students, student_notes
 from grader.results import Status, SubmissionResult
 
-__all__ = ["TerminalStream", "for_terminal", "render_summary"]
+__all__ = ["TerminalStream", "for_terminal", "render_markdown", "render_summary"]
 
 # C0 but "\n" (kept or escaped by the caller's choice), DEL, C1; ALM (U+061C); LRM/RLM;
 # LRE..RLO (U+202A-U+202E); LRI..PDI (U+2066-U+2069); LS/PS (U+2028/9); lone surrogates.
@@ -71,13 +72,20 @@ _MARK = {
 }
 
 
-def _first_line(text: str, width: int) -> str:
+def _first_line(text: str, width: int | None) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return line if width is None or len(line) <= width else line[: max(width, 20) - 1] + "…"
 
 
-def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int = 100) -> str:
-    total = f"total: {result.score:g} / {result.max_score:g}"
+def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int | None = None,
+                   audience: str = "student", scope: str | None = None) -> str:
+    """The per-question summary. For a student (the kit, its CI) messages name no path of
+    the grading machine and the sandbox's staff notes are one plain line; an instructor
+    sees the staff notes (`grader.report.audience`). `width`: the terminal's columns, to
+    fit each message on its line (None: never cut, as in a log or a pipe). `scope`: why the
+    total is not the assignment's (public checks only), printed beside it."""
+    said = for_students if audience == "student" else (lambda text: text)
+    total = f"total: {result.score:g} / {result.max_score:g}" + (f" ({scope})" if scope else "")
     if quiet:
         return total
     who = for_terminal(result.student.get("id") or result.submission, newlines=False)
@@ -86,18 +94,52 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
     for q in result.questions:
         # the most informative check message: the first one not passing, else the first
         pick = next((c for c in q.checks if c.status not in (Status.PASS,) and c.max_score > 0), None) or q.checks[0]
-        msg = _first_line(pick.message, width - idw - 24)
+        msg = _first_line(said(pick.message), None if width is None else width - idw - 24)
         if pick.visibility.value == "hidden" and pick.status != Status.PASS:
             msg = "(hidden check)"
         lines.append(f"  {q.id:<{idw}}  {q.score:>5g}/{q.max_score:<4g} {_MARK[q.status]:<8} "
                      + for_terminal(msg, newlines=False))
     lines.append("")
     for w in result.warnings:
-        lines.append("warning: " + for_terminal(w, newlines=False))
-    for n in result.notes:
+        lines.append("warning: " + for_terminal(said(w), newlines=False))
+    notes = student_notes(result) if audience == "student" else [*result.notes, *result.staff_notes]
+    for n in notes:
         lines.append("note: " + for_terminal(n, newlines=False))
     manual = sum(1 for q in result.questions for c in q.checks if c.status == Status.MANUAL)
     if manual:
         lines.append(f"{manual} item(s) left for manual review (not included in the total yet)")
     lines.append(total)
+    return "\n".join(lines)
+
+
+def _md_cell(text: str) -> str:
+    """Text for one Markdown table cell: one line, pipes and HTML escaped (never cut)."""
+    flat = for_terminal(" ".join(text.split()), newlines=False)
+    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|") or " "
+
+
+def render_markdown(result: SubmissionResult, *, scope: str | None = None) -> str:
+    """The summary as Markdown for a CI job summary (GitHub's $GITHUB_STEP_SUMMARY): one
+    table row per check with its whole message (a student's, so no grading-machine path),
+    the notes, and the total with its scope. Nothing is cut to a width."""
+    lines = [f"## {_md_cell(result.assignment)}: {_md_cell(result.student.get('id') or result.submission)}", ""]
+    if scope:
+        lines += [f"**{_md_cell(scope)}**", ""]
+    lines += ["| question | check | points | status | message |", "|---|---|---:|---|---|"]
+    for q in result.questions:
+        for c in q.checks:
+            hidden = c.visibility.value == "hidden" and c.status != Status.PASS
+            msg = "(hidden check)" if hidden else for_students(c.message)
+            lines.append(f"| {_md_cell(q.id)} | {_md_cell(c.id)} | {c.score:g} / {c.max_score:g} | "
+                         f"{_MARK[c.status]} | {_md_cell(msg)} |")
+    lines.append("")
+    for w in result.warnings:
+        lines.append(f"- warning: {_md_cell(for_students(w))}")
+    for n in student_notes(result):
+        lines.append(f"- note: {_md_cell(n)}")
+    manual = [c for q in result.questions for c in q.checks if c.status == Status.MANUAL]
+    if manual:
+        lines.append(f"- {len(manual)} item(s) worth {sum(c.max_score for c in manual):g} points are left for the "
+                     "course staff to grade (not in the total yet)")
+    lines += ["", f"**total: {result.score:g} / {result.max_score:g}**" + (f" ({_md_cell(scope)})" if scope else ""), ""]
     return "\n".join(lines)

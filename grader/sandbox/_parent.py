@@ -262,6 +262,34 @@ def decode_frame(head: bytes, blob: bytes, *, kind: str, call_id: str | None) ->
     return out
 
 
+
+class _ChildView:
+    """Rewrites what a child reported (messages, tracebacks, output) so that its folders
+    are named as the child sees them under full isolation (/sandbox, /support, /tmp), in
+    either mode. In basic mode they live under the grader's scratch folder
+    (`<tmp>/grader-sandbox-XXXX/run-YYYY/c0/work`): a path of the grading machine, random
+    on every run, which would make results differ from run to run and show a student
+    where the grader keeps its files. What is left of the scratch folder is named as such."""
+
+    def __init__(self, run_dir: Path, scratch: Path) -> None:
+        run = re.escape(str(run_dir))
+        self._rules = [
+            (re.compile(run + r"/stage/support(?![\w.-])"), "/support"),
+            (re.compile(run + r"/(?:stage|[\w-]+)/work(?![\w.-])"), "/sandbox"),
+            (re.compile(run + r"/[\w-]+/tmp(?![\w.-])"), "/tmp"),
+            (re.compile(re.escape(str(scratch)) + r"[^\s'\")\]]*"), "<sandbox scratch folder>"),
+        ]
+
+    def text(self, value: str) -> str:
+        for pattern, name in self._rules:
+            value = pattern.sub(name, value)
+        return value
+
+    def result(self, r: CallResult) -> CallResult:
+        return replace(r, message=self.text(r.message), traceback=tuple(self.text(t) for t in r.traceback),
+                       stdout_tail=self.text(r.stdout_tail), notes=tuple(self.text(n) for n in r.notes))
+
+
 def _describe_death(reason: str, detail: str, *, file: str, phase: int, limits: Limits) -> tuple[str, str, str | None]:
     """(status, message, limit) for a child that the supervisor saw end or had to stop.
     Import-time messages name the student's file; call messages speak of "the code"."""
@@ -390,7 +418,9 @@ class Sandbox:
         zygote = self._holder[0] = self._start()
         self._ready = zygote.ready
         if self.fallback_note:
-            log.warning("%s", self.fallback_note)
+            # info, not a warning: a student's run of the kit (or its CI log) is no place for
+            # it; the engine keeps it in the results' staff notes and class mode prints it
+            log.info("%s", self.fallback_note)
 
     # ------------------------------------------------------------------ properties
 
@@ -623,7 +653,8 @@ class Sandbox:
             self._run_units(run_dir, units, staged, results)
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
-        return {p.call.id: results[p.call.id] for p in prepared}
+        view = _ChildView(run_dir, self._tmp)
+        return {p.call.id: view.result(results[p.call.id]) for p in prepared}
 
     def _stage(self, source: Path, run_dir: Path, files: Sequence[str] | None) -> tuple[str | None, _Staged]:
         """Copy the submission's regular files (no links, devices or sockets; only `files`

@@ -42,7 +42,8 @@ def test_fail_under_not_met_exits_3(tmp_path: Path, plan: Plan) -> None:
     result = SubmissionResult.from_json((tmp_path / "r.json").read_text())
     assert result.score < bar and result.max_score == plan.public_only().max_score
     assert f"score {result.score:g} is below --fail-under {bar:g}" in proc.stderr
-    assert proc.stdout.strip() == f"total: {result.score:g} / {result.max_score:g}"
+    # --public says why the total is less than the rubric's (issue 19.6)
+    assert proc.stdout.strip() == f"total: {result.score:g} / {result.max_score:g} (public checks only: hidden checks are left out)"
 
 
 def test_a_missing_path_exits_2(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 from integration_support import EXAMPLE, HW1_RUBRIC, assert_gradescope_results, grade_cli
 
 from grader.engine import Grader
-from grader.kit import build_gradescope_package
+from grader.kit import build_gradescope_package, gradescope_outline
 from grader.rubric import Plan
 
 pytestmark = pytest.mark.slow  # end-to-end: builds the Gradescope zip and runs its scripts
@@ -92,6 +92,8 @@ def test_run_autograder_grades_the_submission_into_results_json(package: Path, t
     hidden = [t for t, (_, c) in zip(doc["tests"], checks) if c.visibility.value == "hidden"]
     assert len(hidden) == 4 and {t["visibility"] for t in hidden} == {"after_published"}
     assert {t["number"] for t in doc["tests"]} >= {"1.1", "2.2", "4.1", "L1.a", "L3.c"}
+    assert doc["visibility"] == "after_published"  # the rubric's default: the total waits for the release
+    assert {t["visibility"] for t, (_, c) in zip(doc["tests"], checks) if c.visibility.value == "public"} == {"visible"}
 
 
 def test_a_submission_that_cannot_be_graded_still_gets_results(package: Path, tmp_path: Path) -> None:
@@ -116,3 +118,20 @@ def test_the_bundled_sources_build_a_wheel_with_the_data(package: Path, tmp_path
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"reference/hw1/data/lab1.csv", "reference/hw1/lab1.py", "grader/kit_templates/setup.sh",
             "grader/cli.py"} <= names
+
+
+def test_the_zip_says_how_to_set_up_gradescope_and_where_ta_scores_go(package: Path, plan: Plan, tmp_path: Path) -> None:
+    outline = gradescope_outline(plan)
+    manual = sum(p for _, _, p in outline.manual)
+    assert manual > 0 and outline.autograder_points + manual == plan.max_score
+    assert all(cid.count(".") >= 2 for _, cid, _ in outline.manual)
+    with zipfile.ZipFile(package) as zf:
+        guide = zf.read("GRADESCOPE.md").decode()
+        assert "--released" not in zf.read("run_autograder").decode()
+    assert f"Autograder points: **{outline.autograder_points:g}**" in guide
+    assert all(f"`{cid}`" in guide for _, cid, _ in outline.manual) and "grade export" in guide
+    assert "hidden from students until grades are published" in guide  # the rubric's default
+    released = tmp_path / "released.zip"
+    build_gradescope_package(plan, HW1_RUBRIC, released, released=True)
+    with zipfile.ZipFile(released) as zf:
+        assert "--audience instructor --released" in zf.read("run_autograder").decode()

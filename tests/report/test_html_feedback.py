@@ -152,6 +152,11 @@ def test_failing_layer_table_marks_wrong_cells_with_expected(failing_result: Sub
     assert len(tables) >= 2  # the answers table and the model
     for q, c, v in tables:
         card = element(html, f"q-{q.id}-{c.id}")
+        if v.compared_with:  # the student's model beside their own table: differing, not wrong (issue 19)
+            assert card.count('<td class="differs">') == len(v.wrong) and '<td class="wrong">' not in card
+            for i, j in v.wrong:
+                assert f'{v.compared_with} says {v.expected_rows[i][j]}' in page_text(card)
+            continue
         assert card.count('<td class="wrong">') == len(v.wrong)
         for i, j in v.wrong:
             assert f'expected {v.expected_rows[i][j]}' in page_text(card)

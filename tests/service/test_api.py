@@ -427,7 +427,7 @@ def test_store_refuses_another_assignments_folder(serve: ServeFactory, tmp_path:
 
 def test_a_class_mode_results_folder_is_not_served(toy_plan: Any, tmp_path: Path) -> None:
     """Serving into class mode's results folder would take over its gradebook."""
-    from grader.gradebook import Gradebook
+    from grader.classmode.gradebook import Gradebook
     from grader.service.core import Service, ServiceError
 
     results = tmp_path / "results"
