@@ -34,8 +34,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "review": _lazy("grader.commands.review", "cmd_review"),
     "export": _lazy("grader.commands.export", "cmd_export"),
     "extract": _lazy("grader.commands.extract", "cmd_extract"),
-    "serve": _lazy("grader.service.command", "cmd_serve"),  # the HTTP service (issue 18)
-    "submit": _lazy("grader.service.command", "cmd_submit"),
+    "serve": _lazy("grader.commands.serve", "cmd_serve"),  # the HTTP service (issue 18)
+    "submit": _lazy("grader.commands.serve", "cmd_submit"),
 }
 
 

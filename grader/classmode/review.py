@@ -11,7 +11,7 @@
     grade review RESULTS --overrides overrides.yaml
     grade review RESULTS --remove SUBMISSION  take a submission out of the gradebook (below)
     grade review RESULTS --student S --confirm CHECK | --reading CHECK=VALUE
-                         a value read from a report, confirmed or corrected (grader.writeup.confirm)
+                         a value read from a report, confirmed or corrected (grader.classmode.readings)
 
 An override gives one check of one student's submission a score between 0 and the
 check's points (any check of the rubric: a manual one, or an automatic one a TA regrades

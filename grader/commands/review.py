@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _reading_options(p: argparse.ArgumentParser) -> None:
-    """Values read from a report, waiting for a TA (grader.writeup.confirm)."""
+    """Values read from a report, waiting for a TA (grader.classmode.readings)."""
     p.add_argument("--confirm", action="append", default=None, metavar="CHECK",
                    help="a value read from the student's report is right: score the check from it (needs --student)")
     p.add_argument("--reading", action="append", default=None, metavar="CHECK=VALUE",
@@ -90,7 +90,7 @@ def _readings(args: argparse.Namespace) -> int | None:
         if not eq or not check.strip() or not value.strip():
             return _usage(f"--reading {v!r}: expected CHECK=VALUE, e.g. --reading problem2.q2_1.function=AND")
         corrections.append((check.strip(), value))
-    from grader.writeup.confirm import record_readings
+    from grader.classmode.readings import record_readings
 
     return record_readings(args.results, student=args.student, submission=args.submission, confirm=args.confirm or [],
                            corrections=corrections, comment=args.comment, by=args.by or _default_by(),

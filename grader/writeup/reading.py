@@ -7,7 +7,7 @@ message tells the student "read from your report, waiting for a TA", its text vi
 the report's excerpt with page and line (what the review queue lists), and
 ``details.reading`` keeps the value as read, for ``grade review --confirm`` (which grades
 the check on that value, or on the TA's correction, and stores the score as a review
-score: see :mod:`grader.writeup.confirm`). The report's sha256 is part of the details, so a
+score: see :mod:`grader.classmode.readings`). The report's sha256 is part of the details, so a
 changed report changes the check's evidence and suspends an earlier confirmation.
 """
 

@@ -202,7 +202,7 @@ def test_the_environment_is_scrubbed(box: Sandbox, tmp_path: Path) -> None:
     seen = results["hostile.environment"].value
     assert SECRET_VALUE not in json.dumps(seen)
     assert seen["parent"] in ("FileNotFoundError", "PermissionError")  # /proc/<ppid>/environ
-    assert set(seen["environ"]) == {"PATH", "HOME", "TMPDIR", "LANG", "USER", "LOGNAME", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MPLBACKEND", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED"}
+    assert set(seen["environ"]) == {"PATH", "HOME", "TMPDIR", "LANG", "USER", "LOGNAME", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MPLBACKEND", "MPLCONFIGDIR", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED"}
 
 
 def test_there_is_no_network(box: Sandbox, tmp_path: Path) -> None:

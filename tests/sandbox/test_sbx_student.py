@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox._child.student import (
+from grader.sandbox._child.student import load_student_module
+from grader.sandbox._child.studentcode import (
     NotebookError,
     StudentFileMissing,
     classify,
     describe_exception,
-    load_student_module,
     notebook_cells,
     safe_text,
 )

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .codec import type_name
-from .student import NotebookError, describe_exception, notebook_cells, safe_text
+from .studentcode import NotebookError, describe_exception, notebook_cells, safe_text
 
 DEFAULT_ALIASES = ("/content/drive/MyDrive", "/content/drive/My Drive", "/content", "/kaggle/input", "/kaggle/working")
 MAX_NOTEBOOK_BYTES = 32 << 20  # read at most this much of a notebook file

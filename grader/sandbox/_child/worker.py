@@ -36,7 +36,8 @@ from . import (
     sourceonly,
     syscalls,
 )
-from .student import ProbeContext, classify, describe_exception
+from .student import ProbeContext
+from .studentcode import classify, describe_exception
 
 SETUP_FAILED = 70
 CHANNEL_FAILED = 71
