@@ -2,7 +2,7 @@
 frozen grading plan.
 
 A rubric that does not validate is rejected before any student code runs, with the file,
-the YAML line and the field: `rubrics/hw1.yaml:42 questions[3].checks[0].rtol: ...`.
+the YAML line and the field: `assignments/NAME/rubric.yaml:42 questions[3].checks[0].rtol: ...`.
 """
 
 from __future__ import annotations

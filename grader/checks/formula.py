@@ -417,7 +417,7 @@ def _compare(expr: Expr, problem: _Problem, form: _Form, transposed: bool, tol: 
 
 
 MAX_FORMULA_CHARS = 500
-"""The longest text read as one formula: the longest HW1 gradient is about 60 characters;
+"""The longest text read as one formula: the longest gradient of a course homework is about 60 characters;
 a longer text is left to a TA unparsed (the parser's cost and depth grow with it)."""
 
 
