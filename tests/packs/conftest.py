@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from packs_testing import make_skeleton
 
 from grader.packs import Pack
-
-from packs_testing import make_skeleton
 
 
 @pytest.fixture(scope="session")

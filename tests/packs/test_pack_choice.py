@@ -9,11 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from packs_testing import HW1_PACK, make_skeleton
 
 from grader.cli import main
 from grader.packs import PACKS_ENV, PackError, choose_rubric, discover
-
-from packs_testing import HW1_PACK, make_skeleton
 
 os.environ.setdefault("GRADER_CACHE_DIR", "off")
 

@@ -8,12 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
+from packs_testing import edited, line_of
 
 from grader.engine import Grader
 from grader.packs import Pack
 from grader.rubric import RubricError, load_plan
-
-from packs_testing import edited, line_of
 
 os.environ.setdefault("GRADER_CACHE_DIR", "off")
 
@@ -99,8 +98,8 @@ def test_a_hidden_expected_value_written_in_public_text_leaks(skeleton: Pack, tm
                    "{id: reason, kind: manual, points: 2, answer: q3.reason, expected: \"its derivative is 1 for every positive input\", visibility: hidden,"),
                   ("label: reason}", "label: reason, hint: \"its derivative is 1 for every positive input\"}"),
                   ("  - id: q3\n    title: \"Why does ReLU not saturate for positive inputs?\"\n    points: 2\n    checks:\n",
-                   "  - id: q3\n    title: \"Why does ReLU not saturate for positive inputs?\"\n    points: 3\n    checks:\n"
-                   "      - {id: hint, kind: manual, points: 1, answer: q3.other, label: other, hint: \"its derivative is 1 for every positive input\"}\n"),
+                   ("  - id: q3\n    title: \"Why does ReLU not saturate for positive inputs?\"\n    points: 3\n    checks:\n"
+                    "      - {id: hint, kind: manual, points: 1, answer: q3.other, label: other, hint: \"its derivative is 1 for every positive input\"}\n")),
                   ("total: 10", "total: 11"))
     msg = _problems(pack)
     assert "check reason: the hidden expected value 'its derivative is 1 for every positive i' is written in public text of question q3" in msg

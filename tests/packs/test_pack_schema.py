@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
+
+from packs_testing import HW1_PACK
 
 from grader.cli import main
 from grader.packs import Pack
-
-from packs_testing import HW1_PACK
 
 
 def _fields(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
