@@ -457,6 +457,10 @@ class Grader:
             questions.append(QuestionResult(id=q.id, title=q.title, score=score, max_score=q.points,
                                             status=question_status(counted), checks=results))
         warnings = list(answers.warnings)
+        named = answers.data.get("assignment") if isinstance(answers.data, dict) else None
+        if named is not None and str(named).strip() != plan.rubric.assignment:  # a class folder may hold a stray one
+            warnings.insert(0, f"{answers.filename} is for assignment {str(named).strip()[:40]!r}, "
+                               f"but was graded as {plan.rubric.assignment!r}")
         warnings += [f"{r.name}: not extracted ({r.reason})" for r in sub.rejected]
         notes = list(self.notes) + list(sub.notes) + list(self._code_notes(probe_out))
         student: dict[str, str] = {}

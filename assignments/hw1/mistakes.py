@@ -2,7 +2,7 @@
 
 Run in the grader's process only (never shipped to the sandbox or a student kit), with
 the same probe inputs as the reference; a check that names a mistake (`mistakes:` in
-rubrics/hw1.yaml) tells a student whose failing output matches it what they did. See
+rubric.yaml) tells a student whose failing output matches it what they did. See
 grader/mistakes.py for the format of `MISTAKES`.
 """
 

@@ -88,3 +88,17 @@ def test_other_commands_take_no_default_either(two_packs: Path, tmp_path: Path, 
     assert "assignments installed: hw1, hw2" in capsys.readouterr().err
     assert main(["gradescope-package", "--out", str(tmp_path / "a.zip")]) == 2
     assert "assignments installed: hw1, hw2" in capsys.readouterr().err
+
+
+def test_a_stray_submission_in_a_class_is_flagged_in_its_result(skeleton, tmp_path: Path) -> None:
+    """Class mode grades a folder with one rubric: a submission whose answers file names
+    another assignment is graded, and its result says so first."""
+    from grader.engine import Grader
+    from grader.rubric import load_plan
+
+    sub = _hw2_like(tmp_path / "stray", "assignment: hw2\nq2:\n  zero_fraction: 0.5\n")
+    with Grader.create(load_plan(skeleton.rubric_path), device="cpu", with_sandbox=False) as grader:
+        result = grader.grade_path(sub)
+        assert result.warnings[0] == "answers.yaml is for assignment 'hw2', but was graded as 'toy-pack'"
+        own = grader.grade_path(skeleton.examples_dir / "complete")
+        assert not any("is for assignment" in w for w in own.warnings)
