@@ -96,9 +96,10 @@ def _engine_distribution() -> tuple[str, list[str]]:
 
 
 def _engine_files() -> Iterator[tuple[Path, str]]:
-    """(file, path relative to the grader package's parent) of the engine's source."""
+    """(file, path relative to the grader package's parent) of the engine's source, less
+    the template of new packs (`grade new-assignment` is the course's, not a kit's)."""
     pkg = Path(__file__).resolve().parent
-    yield from _tree(pkg, pkg.name)
+    yield from ((src, rel) for src, rel in _tree(pkg, pkg.name) if not rel.startswith(f"{pkg.name}/pack_template/"))
 
 
 def _tree(root: Path, prefix: str) -> Iterator[tuple[Path, str]]:

@@ -79,6 +79,9 @@ def cmd_new_assignment(argv: Sequence[str]) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     dest = args.into / args.name
+    if not TEMPLATE.is_dir():
+        print("error: this installation has no template of new assignments (grader/pack_template)", file=sys.stderr)
+        return EXIT_USAGE
     if dest.exists():
         print(f"error: {dest} exists: choose another name, or remove it first", file=sys.stderr)
         return EXIT_USAGE

@@ -243,6 +243,9 @@ def choose_rubric(*, assignment: str | None, rubric: Path | None, submission: Pa
     declared = declared_assignment(submission) if submission is not None and submission.exists() else None
     found = installed(roots)
     name = assignment
+    if name is not None and name not in found:
+        where = ", ".join(str(r) for r in (roots if roots is not None else search_roots()))
+        raise PackError(f"no assignment {name!r} (looked in {where}); {_list(found)}")
     if name is not None and declared is not None and declared[0] != name:
         raise PackError(f"the submission is for assignment {declared[0]!r} ({declared[1]}), not {name!r} "
                         f"as --assignment says; {_list(found)}")

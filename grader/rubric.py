@@ -194,7 +194,7 @@ def _kind_defs(schema: dict[str, Any], kinds: Mapping[str, ModuleType]) -> dict[
     text = json.dumps(schema)
     for old, new in renames.items():
         text = text.replace(f'"#/$defs/{old}"', f'"#/$defs/{new}"')
-    out = json.loads(text)
+    out: dict[str, Any] = json.loads(text)
     out["$defs"] = {renames.get(k, k): v for k, v in out.get("$defs", {}).items()}
     return out
 

@@ -70,9 +70,9 @@ def check_union(extra: tuple[ModuleType, ...] = ()) -> Any:
     `best_of` in it takes any of them as its alternatives."""
     if not extra:
         return AnyCheck
-    best = type("Spec", (best_of.Spec,), {"__annotations__": {"checks": list["AnyCheck"]},  # noqa: F821
-                                          "__module__": best_of.__name__, "__qualname__": "best_of.Spec"})
+    best: type[best_of.Spec] = type("Spec", (best_of.Spec,), {"__annotations__": {"checks": list["AnyCheck"]},  # type: ignore[valid-type]
+                                                              "__module__": best_of.__name__, "__qualname__": "best_of.Spec"})
     specs = [m.Spec for m in MODULES if m is not best_of] + [m.Spec for m in extra] + [best]
-    union = Annotated[Union[tuple(specs)], Field(discriminator="kind")]  # type: ignore[valid-type]
+    union = Annotated[Union[tuple(specs)], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
     best.model_rebuild(_types_namespace={"AnyCheck": union})
     return union
