@@ -183,8 +183,10 @@ def answer_form(spec: Any) -> Form:
 
 
 def _kind_module(spec: Any) -> ModuleType | None:
-    """The module that defines a check's kind (an engine kind or a pack's): its Spec's."""
-    return sys.modules.get(type(spec).__module__)
+    """The module that defines a check's kind (an engine kind or a pack's): the one whose
+    `Spec` the check is, else None."""
+    module = sys.modules.get(type(spec).__module__)
+    return module if module is not None and getattr(module, "Spec", None) is type(spec) else None
 
 
 def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
