@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from batch import REPO, TreeSampler, make_class
 
-from grader.service.command import pack_folder
+from grader.commands.serve import pack_folder
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 

@@ -1,9 +1,15 @@
 """The `grade` command line: dispatches to one module of ``grader.commands`` per command
 and turns what escapes into an exit code and one line.
 
-    grade PATH [--assignment A] [--json FILE] [--device auto|cpu|cuda] [--fail-under N] [--quiet]
-    grade PATH --out RESULTS      a class folder (class mode, ``grader.classmode``)
-    grade schema | student-kit | gradescope-package | review | export | extract
+    grade PATH [--assignment NAME] [--json FILE] [--device auto|cpu|cuda] [--fail-under N] [--quiet]
+    grade PATH --out RESULTS           a class folder (class mode, ``grader.classmode``)
+    grade schema [--assignment NAME]   print the rubric JSON Schema
+    grade validate NAME                check an assignment pack and grade its examples
+    grade new-assignment NAME          create an assignment pack that validates at once
+    grade student-kit | gradescope-package | review | export | extract | serve | submit
+
+The assignment is never a silent default: --rubric, --assignment, the submission's answers
+file (`assignment: NAME`) or the only assignment installed (grader.packs.choose_rubric).
 
 Exit codes (``grader.exits``): 0 grading completed (whatever the score), 3 --fail-under not
 met, 2 usage, submission-path or rubric errors, 1 internal error (one-line cause; traceback
@@ -28,7 +34,7 @@ def _lazy(module: str, name: str) -> Callable[[Sequence[str]], int]:
 
 
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "schema": _lazy("grader.commands.schema", "cmd_schema"),
+    "schema": _lazy("grader.commands.packs", "cmd_schema"),
     "student-kit": _lazy("grader.kit", "cmd_student_kit"),
     "gradescope-package": _lazy("grader.kit", "cmd_gradescope_package"),
     "review": _lazy("grader.commands.review", "cmd_review"),
@@ -36,6 +42,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "extract": _lazy("grader.commands.extract", "cmd_extract"),
     "serve": _lazy("grader.commands.serve", "cmd_serve"),  # the HTTP service (issue 18)
     "submit": _lazy("grader.commands.serve", "cmd_submit"),
+    "validate": _lazy("grader.commands.packs", "cmd_validate"),
+    "new-assignment": _lazy("grader.commands.packs", "cmd_new_assignment"),
 }
 
 
@@ -58,6 +66,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     from grader.device import DeviceError
     from grader.late import LateError
+    from grader.packs import PackError
     from grader.rubric import RubricError
     from grader.submission import SubmissionError
 
@@ -72,7 +81,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     except RubricError as err:
         print("rubric error:\n  " + "\n  ".join(err.problems), file=sys.stderr)
         return EXIT_USAGE
-    except (SubmissionError, UsageError, DeviceError, LateError) as err:
+    except (SubmissionError, UsageError, DeviceError, LateError, PackError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

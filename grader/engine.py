@@ -22,7 +22,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable
 
 from grader.answers import Answers
-from grader.checks import REGISTRY
 from grader.checks.base import (
     CheckContext,
     CheckOutcome,
@@ -37,6 +36,7 @@ from grader.results import CheckResult, QuestionResult, Status, SubmissionResult
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles, walk_checks
 from grader.submission import Submission, open_submission
 from grader.numeric.tolerances import default_tolerance
+from grader.validate import output_problems
 from grader.writeup.loader import load_answers_or_writeup
 from grader.writeup.reading import waiting_outcome
 
@@ -56,9 +56,18 @@ class ReferenceContext:
         self._notebook_dir: str | None = None
 
     def module(self, name: str) -> ModuleType:
+        """The reference's module `name`: the reference's run of notebook `name` (notebook
+        mode), a support module of that name (the scaffold) as the student's code sees it
+        beside it in the sandbox, or the reference's module."""
+        from grader.packs import module_name
+
         if name in self._plan.rubric.notebooks:
             return self.notebook(name).module  # type: ignore[no-any-return]
-        return importlib.import_module(f"{self._plan.rubric.reference}.{name}")
+        support = self._plan.support_files.get(f"{name}.py")
+        if support is not None and self._plan.files_package is not None:
+            rel = support.relative_to(self._plan.package_dir)
+            return importlib.import_module(module_name(self._plan.files_package, rel.as_posix()))
+        return importlib.import_module(f"{self._plan.reference_package}.{name}")
 
     def figures(self, limit: int = 20) -> list[dict[str, Any]]:
         """As the child's `ctx.figures()`: the reference's open matplotlib figures, plain."""
@@ -122,7 +131,9 @@ class ReferenceContext:
 
 
 def _load_probes(plan: Plan) -> ModuleType:
-    return importlib.import_module(f"{plan.rubric.reference}.{plan.rubric.probes.removesuffix('.py')}")
+    from grader.packs import module_name
+
+    return importlib.import_module(module_name(str(plan.files_package), plan.rubric.probes))
 
 
 CACHE_ENV = "GRADER_CACHE_DIR"
@@ -160,8 +171,8 @@ def reference_key(plan: Plan, device: str) -> str:
             key.feed(f"{dist} {importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
             key.feed(f"{dist} -")
-    for root in (plan.package_dir, Path(__file__).resolve().parent):
-        key.feed_tree(root)
+    key.feed_tree(plan.package_dir, skip=("examples", "tests"))  # a pack's examples and tests grade nothing
+    key.feed_tree(Path(__file__).resolve().parent)
     return key.hexdigest()
 
 
@@ -304,7 +315,7 @@ def plan_oracles(plan: Plan) -> ModuleType | None:
     as a student kit, which never holds the code that computes answers."""
     if plan.rubric.reference is None or plan.rubric.oracles is None:
         return None
-    oracles: ModuleType = load_oracles(plan.rubric, plan.rubric_path)
+    oracles: ModuleType = load_oracles(plan.files_package, plan.rubric, plan.rubric_path)
     return oracles
 
 
@@ -413,12 +424,12 @@ def prestart(rubric_path: Path, *, device: str, isolation: str = "auto", many: b
     probes, support files, device, isolation and limits takes it over. Best effort: any
     problem here is left for the real path to report."""
     try:
-        from grader.rubric import _package_dir, load_rubric
+        from grader.rubric import load_rubric
 
         rubric = load_rubric(rubric_path)
         if not rubric.reference:
             return
-        package = _package_dir(rubric.reference, str(rubric_path))
+        package = Path(rubric_path).resolve().parent
         probes = package / rubric.probes
         support = {name: package / rel for name, rel in rubric.support_files.items()}
         if not probes.is_file() or not all(p.is_file() for p in support.values()):
@@ -480,6 +491,9 @@ class Grader:
             ref: dict[Any, Any] = dict(reference_outputs(plan, device))
             oracles = plan_oracles(plan)
             ref.update(derive_reference(plan, oracles, ref))
+            problems = output_problems(plan, ref)  # the instructor's mistakes the outputs show, before any student's code runs
+            if problems:
+                raise RubricError(problems)
             mistakes = plan_mistakes(plan, device, oracles, ref)
         except BaseException:
             if thread is not None:
@@ -537,6 +551,10 @@ class Grader:
             questions.append(QuestionResult(id=q.id, title=q.title, score=score, max_score=q.points,
                                             status=question_status(counted), checks=results))
         warnings = list(answers.warnings)
+        named = answers.data.get("assignment") if isinstance(answers.data, dict) else None
+        if named is not None and str(named).strip() != plan.rubric.assignment:  # a class folder may hold a stray one
+            warnings.insert(0, f"{answers.filename} is for assignment {str(named).strip()[:40]!r}, "
+                               f"but was graded as {plan.rubric.assignment!r}")
         warnings += [f"{r.name}: not extracted ({r.reason})" for r in sub.rejected]
         notes = list(self.notes) + list(sub.notes) + list(self._code_notes(probe_out))
         student: dict[str, str] = {}
@@ -710,7 +728,7 @@ class Grader:
         if waiting is not None:
             return waiting
         ctx = self._context(pc, sub, answers, probe_out)
-        grade = REGISTRY[pc.spec.kind].grade
+        grade = self.plan.kinds[pc.spec.kind].grade
         res = _safe_grade(grade, pc.spec, ctx)
         if res.status not in (Status.FAIL, Status.PARTIAL) or pc.spec.expected_from == "answer":
             return res

@@ -2,7 +2,7 @@
 grader's side with the same probe inputs as the reference (once per plan), so that a
 failing output that matches one can be named in the feedback.
 
-The rubric's `mistakes` file (in the reference package, like `oracles`; never shipped to
+The rubric's `mistakes` file (in the pack, like `oracles`; never shipped to
 the sandbox or a student kit) defines `MISTAKES`, a dict from a short name to a dict:
 
     explain:  what the mistake is, for the student ("this is the MSE with the 1/2 factor;
@@ -49,11 +49,14 @@ def load_mistakes(plan: Plan) -> dict[str, Mistake]:
         if unknown and rubric.reference is not None:
             raise RubricError([f"{w}: `mistakes` needs the rubric's `mistakes` file" for w in unknown])
         return {}
-    name = f"{rubric.reference}.{rubric.mistakes.removesuffix('.py')}"
+    from grader.packs import module_name
+
+    if not (plan.package_dir / rubric.mistakes).is_file():
+        raise RubricError([f"{plan.rubric_path}: mistakes {rubric.mistakes} not found in {plan.package_dir}"])
     try:
-        module = importlib.import_module(name)
+        module = importlib.import_module(module_name(str(plan.files_package), rubric.mistakes))
     except Exception as err:  # noqa: BLE001 - an instructor error: name it precisely
-        raise RubricError([f"{plan.rubric_path}: mistakes {rubric.mistakes} cannot be imported from {rubric.reference}: "
+        raise RubricError([f"{plan.rubric_path}: mistakes {rubric.mistakes} cannot be imported: "
                            f"{type(err).__name__}: {err}"]) from None
     table = getattr(module, "MISTAKES", None)
     if not isinstance(table, dict):

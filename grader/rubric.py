@@ -2,28 +2,32 @@
 frozen grading plan.
 
 A rubric that does not validate is rejected before any student code runs, with the file,
-the YAML line and the field: `rubrics/hw1.yaml:42 questions[3].checks[0].rtol: ...`.
+the YAML line and the field: `assignments/NAME/rubric.yaml:42 questions[3].checks[0].rtol: ...`.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import importlib
 import importlib.util
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal
+from types import ModuleType
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping
 
 from grader.late import LatePolicy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from grader.checks import REGISTRY, AnyCheck
+from grader.checks import REGISTRY, AnyCheck, check_union, kind_name, registry
 from grader.checks.base import CheckSpecBase
 from grader.writeup.hints import QuestionWriteup, WriteupSettings
 from grader.sandbox import Limits
+from grader.packs import folder_package, module_name
 
 RUBRIC_SCHEMA = "grader.rubric/v1"
 _ID = r"^[A-Za-z][\w]*(\.[A-Za-z0-9_]+)*$"
@@ -67,13 +71,13 @@ class SandboxLimits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # the defaults are the sandbox's own (grader.sandbox.Limits), defined there once
-    wall_s: float = Field(_LIMITS.wall_s, gt=0, le=600)
-    cpu_s: float = Field(_LIMITS.cpu_s, gt=0, le=1200)
-    memory_mb: int = Field(_LIMITS.memory_mb, ge=256, le=65536)
-    file_size_mb: int = Field(_LIMITS.file_size_mb, ge=1, le=1024)
-    nproc: int = Field(_LIMITS.nproc, ge=1, le=4096)
-    nofile: int = Field(_LIMITS.nofile, ge=16, le=4096)
-    output_bytes: int = Field(_LIMITS.output_bytes, ge=1000, le=10_000_000)
+    wall_s: float = Field(_LIMITS.wall_s, gt=0, le=600, description="wall-clock seconds per probe call")
+    cpu_s: float = Field(_LIMITS.cpu_s, gt=0, le=1200, description="CPU seconds per probe call")
+    memory_mb: int = Field(_LIMITS.memory_mb, ge=256, le=65536, description="address space of the student's process, in MiB")
+    file_size_mb: int = Field(_LIMITS.file_size_mb, ge=1, le=1024, description="largest file the student's code may write, in MiB")
+    nproc: int = Field(_LIMITS.nproc, ge=1, le=4096, description="processes and threads the student's code may have")
+    nofile: int = Field(_LIMITS.nofile, ge=16, le=4096, description="files the student's code may have open")
+    output_bytes: int = Field(_LIMITS.output_bytes, ge=1000, le=10_000_000, description="stdout/stderr kept (shown truncated)")
 
 
 # What the zygote imports for every child when a rubric lists these packages and says
@@ -187,10 +191,10 @@ class ServiceSettings(BaseModel):
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=_ID)
-    title: str
-    points: float = Field(ge=0)
-    checks: list[AnyCheck] = Field(min_length=1)
+    id: str = Field(pattern=_ID, description="the question's id, e.g. problem2.q2_3 or q1 (results, reviews and exports use it)")
+    title: str = Field(description="what the student sees as the question's name")
+    points: float = Field(ge=0, description="what the question is worth: its checks' points add up to it")
+    checks: list[AnyCheck] = Field(min_length=1, description="the checks that grade it (a `kind` each)")
     writeup: QuestionWriteup | None = Field(None, description="how this question shows in a write-up (headings, statement, choices)")
 
     @model_validator(mode="after")
@@ -208,28 +212,41 @@ class Question(BaseModel):
 class Rubric(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    schema_: Literal["grader.rubric/v1"] = Field(alias="schema")
-    assignment: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    title: str
-    reference: str | None = Field(None, pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", description="python package of the instructor's solutions")
-    # A rubric shipped without its reference package (a student kit): `files` is the folder
+    schema_: Literal["grader.rubric/v1"] = Field(alias="schema", description="the rubric format: grader.rubric/v1")
+    assignment: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", description="the assignment's name: its pack folder's name")
+    title: str = Field(description="the assignment's title, shown on every result")
+    reference: str | None = Field(None, pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*/?$", description=(
+        "folder of the instructor's solutions, relative to the rubric file (a pack's `reference`): a Python package "
+        "folder, imported in the grader's process only; `{ref: module.NAME}` values and the probes' "
+        "`ctx.module(name)` read its modules"))
+    # A rubric shipped without its reference (a student kit): `files` is the folder
     # (relative to the rubric file) holding the probes and support files, and `frozen` the
     # file of the reference's probe outputs, used instead of running the reference.
-    files: str | None = Field(None, description="folder of probes and support files, relative to the rubric file (instead of `reference`)")
+    files: str | None = Field(None, description="folder of probes and support files, relative to the rubric file (instead of `reference`: "
+                              "a student kit's rubric)")
     frozen: str | None = Field(None, description="frozen expected probe outputs (grade student-kit), relative to the rubric file")
-    probes: str = Field("probes.py", description="file in the reference package holding the probe functions")
-    oracles: str | None = Field(None, description="file in the reference package holding the oracles (checks' `oracle`), "
-                                "run in the grader's process only, never shipped to the sandbox or a student kit")
-    mistakes: str | None = Field(None, description="file in the reference package holding the known mistakes (checks' `mistakes`): "
-                                 "variants of the reference run in the grader's process only, never shipped")
-    support_files: dict[str, str] = Field(default_factory=dict, description="name seen by student code -> path in the reference package")
-    limits: SandboxLimits = SandboxLimits()
+    probes: str = Field("probes.py", pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*\.py$", description=(
+        "file of the probe functions, relative to the pack's folder: trusted code run on the reference (grader's "
+        "process) and on the student's code (sandbox, loaded by path: it imports nothing of the pack)"))
+    oracles: str | None = Field(None, pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*\.py$", description=(
+        "file of the oracles (checks' `oracle`), relative to the pack's folder: run in the grader's process only, "
+        "never shipped to the sandbox or a student kit"))
+    mistakes: str | None = Field(None, pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*\.py$", description=(
+        "file of the known mistakes (checks' `mistakes`), relative to the pack's folder: variants of the reference "
+        "run in the grader's process only, never shipped"))
+    kinds: list[str] = Field(default_factory=list, description=(
+        "the pack's own check kinds: `kinds: [bn_table]` imports kinds/bn_table.py of the pack's folder, which "
+        "defines `Spec` (kind: Literal['bn_table']) and `grade(spec, ctx)` like the engine's kinds"))
+    support_files: dict[str, str] = Field(default_factory=dict, description=(
+        "files the student's code sees beside it: name seen by student code -> path relative to the pack's folder "
+        "(e.g. scaffold.py: support/scaffold.py)"))
+    limits: SandboxLimits = Field(SandboxLimits(), description="sandbox limits of every probe call (a check may lower them)")
     environment: Environment | None = Field(None, description="the students' environment (packages their code may import)")
     notebooks: dict[str, NotebookMode] = Field(default_factory=dict, description="student modules graded by running their "
                                                "notebook cell by cell (module name -> limits); checks use probe notebook.value ...")
     seed: int = Field(0, ge=0, lt=2**32, description="seeds random, numpy's global RNG and torch before each probe call, on both sides: "
                       "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
-    total: float | None = None
+    total: float | None = Field(None, description="the assignment's total: the questions' points must add up to it")
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
     gradescope: GradescopeSettings = GradescopeSettings()
     late: LatePolicy | None = Field(None, description="deadline, grace period and late penalty, applied in class mode "
@@ -241,7 +258,15 @@ class Rubric(BaseModel):
     writeup: WriteupSettings = Field(default_factory=WriteupSettings, description="how write-ups (reports) are read")
     service: ServiceSettings = Field(default_factory=ServiceSettings, description="upload size, rate limit and deadline "
                                      "of `grade serve` for this assignment")
-    questions: list[Question] = Field(min_length=1)
+    questions: list[Question] = Field(min_length=1, description="the questions, in the order results list them")
+
+    @field_validator("kinds")
+    @classmethod
+    def _kind_names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"kind {name!r}: a module name in kinds/ (lowercase letters, digits, _)")
+        return v
 
     @field_validator("support_files")
     @classmethod
@@ -262,8 +287,9 @@ class Rubric(BaseModel):
     @model_validator(mode="after")
     def _reference_or_files(self) -> "Rubric":
         if (self.reference is None) == (self.files is None):
-            raise ValueError("give exactly one of `reference` (a python package) and `files` (a folder beside the rubric)")
-        for name in ("files", "frozen"):
+            raise ValueError("give exactly one of `reference` (the folder of the instructor's solutions) and `files` "
+                             "(a student kit's folder of probes)")
+        for name in ("files", "frozen", "reference"):
             value = getattr(self, name)
             if value is not None and Path(value).is_absolute():
                 raise ValueError(f"`{name}` is a path relative to the rubric file, got {value!r}")
@@ -282,12 +308,52 @@ class Rubric(BaseModel):
         return self
 
 
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of rubric files, for editors (`grade schema`)."""
-    schema = Rubric.model_json_schema(by_alias=True)
+@functools.cache
+def rubric_model(extra: tuple[ModuleType, ...] = ()) -> type[Rubric]:
+    """The rubric model whose checks may be of the engine's kinds or of `extra` (a pack's
+    kind modules): the same fields, a wider discriminated union."""
+    if not extra:
+        return Rubric
+    union = check_union(extra)
+    question = type("Question", (Question,), {"__annotations__": {"checks": list[union]},  # type: ignore[valid-type]
+                                              "checks": Field(min_length=1, description=Question.model_fields["checks"].description),
+                                              "__module__": __name__})
+    return type("Rubric", (Rubric,), {"__annotations__": {"questions": list[question]},  # type: ignore[valid-type]
+                                      "questions": Field(min_length=1, description=Rubric.model_fields["questions"].description),
+                                      "__module__": __name__})
+
+
+def json_schema(extra: tuple[ModuleType, ...] = ()) -> dict[str, Any]:
+    """The JSON Schema of rubric files, for editors (`grade schema`): with a pack's kinds
+    (`extra`), of that pack's rubric."""
+    schema = _kind_defs(rubric_model(extra).model_json_schema(by_alias=True), registry(extra))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Grader rubric (grader.rubric/v1)"
     return schema
+
+
+def _kind_defs(schema: dict[str, Any], kinds: Mapping[str, ModuleType]) -> dict[str, Any]:
+    """Name each kind's definition `check_<kind>` (not its module's path, which for a
+    pack holds a digest), describe it by its module's docstring and its `kind` field."""
+    renames: dict[str, str] = {}
+    for name, node in schema.get("$defs", {}).items():
+        kind = node.get("properties", {}).get("kind", {}).get("const")
+        if isinstance(kind, str) and kind in kinds:
+            renames[name] = f"check_{kind}"
+            node["properties"]["kind"].setdefault("description", f"the check kind: {kind}")
+            doc = (kinds[kind].__doc__ or "").strip().split("\n\n")[0]
+            if doc:
+                node["description"] = " ".join(doc.split())
+            node["title"] = f"check kind {kind}"
+            for prop in node.get("properties", {}).values():
+                if "description" not in prop and kind == "best_of":
+                    prop["description"] = "alternative checks of one answer: the best scoring one counts"
+    text = json.dumps(schema)
+    for old, new in renames.items():
+        text = text.replace(f'"#/$defs/{old}"', f'"#/$defs/{new}"')
+    out: dict[str, Any] = json.loads(text)
+    out["$defs"] = {renames.get(k, k): v for k, v in out.get("$defs", {}).items()}
+    return out
 
 
 # --------------------------------------------------------------------------- loading
@@ -328,8 +394,9 @@ def load_rubric(path: Path) -> Rubric:
         doc = load_document(raw, filename=shown)
     except DocumentError as err:
         raise RubricError([str(err)]) from None
+    extra = load_kinds_of(doc, path, shown)
     try:
-        return Rubric.model_validate(doc.data)
+        return rubric_model(extra).model_validate(doc.data)
     except ValidationError as err:
         problems = []
         for e in err.errors():
@@ -338,13 +405,87 @@ def load_rubric(path: Path) -> Rubric:
             where = f"{shown}:{line}" if line else shown
             msg = e["msg"]
             if e["type"] == "union_tag_invalid":
-                msg = f"unknown check kind {e.get('input', {}).get('kind') if isinstance(e.get('input'), dict) else ''!r}; known kinds: {_kinds()}"
+                msg = f"unknown check kind {e.get('input', {}).get('kind') if isinstance(e.get('input'), dict) else ''!r}; known kinds: {_kinds(extra)}"
             problems.append(f"{where} {text or '(top level)'}: {msg}")
         raise RubricError(problems) from None
 
 
-def _kinds() -> str:
-    return ", ".join(sorted(REGISTRY))
+def _kinds(extra: tuple[ModuleType, ...] = ()) -> str:
+    return ", ".join(sorted(registry(extra)))
+
+
+def files_dir(data: Any, rubric_file: Path) -> Path:
+    """The folder a rubric's files are relative to: the pack's folder (the rubric file's),
+    or a student kit's `files` folder beside it."""
+    base = rubric_file.resolve().parent
+    files = data.get("files") if isinstance(data, dict) else None
+    return (base / files).resolve() if isinstance(files, str) and files else base
+
+
+def rubric_kinds(path: Path) -> tuple[ModuleType, ...]:
+    """The pack kinds a rubric file names (for its JSON Schema); RubricError as load_rubric."""
+    from grader.docio import DocumentError, load_document
+
+    shown = _display(path)
+    try:
+        doc = load_document(path.read_bytes(), filename=shown)
+    except OSError as err:
+        raise RubricError([f"{shown}: cannot read the rubric: {err.strerror or err}"]) from None
+    except DocumentError as err:
+        raise RubricError([str(err)]) from None
+    return load_kinds_of(doc, path, shown)
+
+
+def load_kinds_of(doc: Any, path: Path, shown: str) -> tuple[ModuleType, ...]:
+    """The kind modules a rubric document names (`kinds:`), imported from the `kinds/`
+    folder of its files; RubricError with file:line for a kind that is not there or not
+    a kind."""
+    data = doc.data
+    names = data.get("kinds") if isinstance(data, dict) else None
+    if not names:
+        return ()
+    if not isinstance(names, list) or not all(isinstance(n, str) and re.fullmatch(r"[a-z][a-z0-9_]*", n) for n in names):
+        line = doc.line_of(["kinds"])
+        raise RubricError([f"{shown}:{line or '?'} kinds: a list of module names in kinds/ (lowercase letters, digits, _)"])
+    folder = files_dir(data, path)
+    problems: list[str] = []
+    modules: list[ModuleType] = []
+    for i, name in enumerate(names):
+        line = doc.line_of(["kinds", i])
+        where = f"{shown}:{line}" if line else shown
+        try:
+            modules.append(load_kind(folder, name))
+        except RubricError as err:
+            problems += [f"{where} kinds[{i}]: {p}" for p in err.problems]
+    if problems:
+        raise RubricError(problems)
+    return tuple(modules)
+
+
+def load_kind(folder: Path, name: str) -> ModuleType:
+    """kinds/<name>.py of a pack's folder, checked to be a check kind called `name` that
+    does not take the name of one of the engine's."""
+    if name in REGISTRY:
+        raise RubricError([f"kind {name!r} is one of the engine's kinds; give the pack's kind another name"])
+    file = folder / "kinds" / f"{name}.py"
+    if not file.is_file():
+        raise RubricError([f"kind {name!r}: no file kinds/{name}.py in {folder}"])
+    try:
+        module = importlib.import_module(module_name(folder_package(folder), f"kinds/{name}.py"))
+    except Exception as err:  # noqa: BLE001 - an instructor error: name it precisely
+        raise RubricError([f"kind {name!r}: kinds/{name}.py cannot be imported: {type(err).__name__}: {err}"]) from None
+    spec = getattr(module, "Spec", None)
+    if not (isinstance(spec, type) and issubclass(spec, CheckSpecBase)) or "kind" not in spec.model_fields:
+        raise RubricError([f"kind {name!r}: kinds/{name}.py defines no `Spec` (a CheckSpecBase with kind: Literal[{name!r}])"])
+    try:
+        declared = kind_name(module)
+    except (AttributeError, IndexError, TypeError):
+        declared = None
+    if declared != name:
+        raise RubricError([f"kind {name!r}: kinds/{name}.py's Spec has kind {declared!r}, not {name!r}"])
+    if not callable(getattr(module, "grade", None)):
+        raise RubricError([f"kind {name!r}: kinds/{name}.py defines no grade(spec, ctx)"])
+    return module
 
 
 def _display(path: Path) -> str:
@@ -355,16 +496,15 @@ def _display(path: Path) -> str:
 
 
 def find_rubric(assignment: str, *, search: list[Path] | None = None) -> Path:
-    """rubrics/<assignment>.yaml in the working directory or beside the grader package."""
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", assignment):
-        raise RubricError([f"assignment name {assignment!r}: use letters, digits, - and _"])
-    roots = search or [Path.cwd() / "rubrics", Path(__file__).resolve().parent.parent / "rubrics"]
-    for root in roots:
-        for ext in (".yaml", ".yml"):
-            p = root / f"{assignment}{ext}"
-            if p.is_file():
-                return p
-    raise RubricError([f"no rubric for assignment {assignment!r} (looked in {', '.join(str(r) for r in roots)})"])
+    """The rubric of assignment `assignment` (`grader.packs.installed`: a student kit's
+    rubrics/<assignment>.yaml in the working directory, or a pack's rubric.yaml).
+    `search`: folders of packs to look in instead of `grader.packs.search_roots()`."""
+    from grader.packs import PackError, choose_rubric
+
+    try:
+        return choose_rubric(assignment=assignment, rubric=None, submission=None, roots=search)
+    except PackError as err:
+        raise RubricError([str(err)]) from None
 
 
 # --------------------------------------------------------------------------- compiling
@@ -395,6 +535,7 @@ class PlannedCheck:
     spec: CheckSpecBase  # with every {ref: ...} resolved
     probe_key: ProbeKey | None
     alternatives: tuple["PlannedCheck", ...] = ()
+    where: str = ""  # "rubric.yaml:42 questions[3] (q3) check code": for the instructor's errors found later
 
 
 def walk_checks(checks: Iterable[PlannedCheck]) -> Iterator[PlannedCheck]:
@@ -427,6 +568,11 @@ class Plan:
     known_paths: frozenset[str]
     support_files: dict[str, Path] = field(default_factory=dict)
     frozen_file: Path | None = None  # expected probe outputs read from here instead of running the reference
+    # The pack's folder imported as a package (`grader.packs.folder_package`): its probes,
+    # oracles, mistakes and kinds are modules of it; the reference is its `reference` folder.
+    files_package: str | None = None
+    reference_package: str | None = None
+    kinds: Mapping[str, ModuleType] = field(default_factory=lambda: dict(REGISTRY))
 
     def every_check(self) -> Iterator[PlannedCheck]:
         """Every check of every question with its alternatives (`walk_checks`)."""
@@ -459,16 +605,6 @@ class Plan:
                 questions.append(PlannedQuestion(id=q.id, title=q.title, points=sum(c.spec.points for c in checks), checks=checks))
         used = {c.probe_key for q in questions for pc in q.checks for c in (pc, *pc.alternatives) if c.probe_key}
         return dataclasses.replace(self, questions=tuple(questions), probe_keys=tuple(k for k in self.probe_keys if k in used))
-
-
-def _package_dir(package: str, shown: str) -> Path:
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError) as err:
-        raise RubricError([f"{shown}: reference package {package!r} cannot be found: {err}"]) from None
-    if spec is None or not spec.submodule_search_locations:
-        raise RubricError([f"{shown}: reference package {package!r} cannot be found"])
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 def resolve_ref(package: str, ref: str) -> Any:
@@ -548,13 +684,23 @@ def probe_key(spec: CheckSpecBase, *, public: bool = False) -> ProbeKey:
 NOTEBOOK_PROBE_PREFIX = "notebook."
 
 
-def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None) -> Plan:
+def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None,
+                   line_of: Callable[[list[Any]], int | None] | None = None) -> Plan:
     """`base_dir` (the rubric file's folder) anchors `files` and `frozen`; default: the
-    folder of `rubric_path`."""
-    base = base_dir if base_dir is not None else Path(rubric_path).resolve().parent
-    package_dir = _package_dir(rubric.reference, rubric_path) if rubric.reference else (base / str(rubric.files)).resolve()
+    folder of `rubric_path`. `line_of` (the YAML document's) puts line numbers in what is
+    reported about a check."""
+    base = (base_dir if base_dir is not None else Path(rubric_path).parent).resolve()
+    package_dir = base if rubric.reference else (base / str(rubric.files)).resolve()
     frozen_file = (base / rubric.frozen).resolve() if rubric.frozen else None
     problems: list[str] = []
+    files_package = folder_package(package_dir) if package_dir.is_dir() else None
+    reference_package = None
+    if rubric.reference is not None:
+        ref_dir = package_dir / rubric.reference
+        if not ref_dir.is_dir():
+            raise RubricError([f"{rubric_path}: reference folder {rubric.reference} not found in {package_dir}"])
+        reference_package = module_name(str(files_package), rubric.reference.strip("/") + ".py")
+    kinds = registry(tuple(load_kind(package_dir, k) for k in rubric.kinds))
     if rubric.reference is None and frozen_file is None and _has_code(rubric):
         problems.append(f"{rubric_path}: code checks need `reference` or `frozen` (expected probe outputs)")
     if frozen_file is not None and not frozen_file.is_file():
@@ -567,19 +713,24 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         if not p.is_file():
             problems.append(f"{rubric_path}: support file {name} -> {rel} not found in {package_dir}")
         support[name] = p
-    oracles = load_oracles(rubric, rubric_path) if rubric.reference and rubric.oracles else None
+    oracles = load_oracles(files_package, rubric, rubric_path) if rubric.reference and rubric.oracles else None
     if problems:
         raise RubricError(problems)
     keys: dict[ProbeKey, None] = {}
     known: set[str] = set()
+    _add_known(known, "assignment")  # the answers file may name its assignment (grader.packs)
     for k in rubric.answer_keys:
         _add_known(known, k)
 
-    def plan_check(qid: str, spec: CheckSpecBase, where: str) -> PlannedCheck:
-        spec = _resolve_spec(spec, rubric.reference, where)
+    def at(path: list[Any]) -> str:
+        line = line_of(path) if line_of is not None else None
+        return f"{rubric_path}:{line}" if line else rubric_path
+
+    def plan_check(qid: str, spec: CheckSpecBase, where: str, path: list[Any]) -> PlannedCheck:
+        spec = _resolve_spec(spec, reference_package, where)
         if spec.answer:
             _add_known(known, spec.answer)
-            for child in getattr(REGISTRY[spec.kind], "ANSWER_CHILDREN", ()):
+            for child in getattr(kinds[spec.kind], "ANSWER_CHILDREN", ()):
                 _add_known(known, f"{spec.answer}.{child}")
         if spec.oracle and rubric.reference is not None:
             if oracles is None:
@@ -602,13 +753,15 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
                 public[probe_key(spec, public=True)] = where
                 if spec.visibility == "hidden":
                     problems.append(f"{where}: `public_args` on a hidden check (hidden checks are never in the student kit)")
-        alts = tuple(plan_check(qid, sub, f"{where}.checks[{i}]") for i, sub in enumerate(getattr(spec, "checks", []) or []))
-        return PlannedCheck(question_id=qid, spec=spec, probe_key=pk, alternatives=alts)
+        alts = tuple(plan_check(qid, sub, f"{where}.checks[{i}]".replace(at(path), at([*path, "checks", i]), 1),
+                                [*path, "checks", i]) for i, sub in enumerate(getattr(spec, "checks", []) or []))
+        return PlannedCheck(question_id=qid, spec=spec, probe_key=pk, alternatives=alts, where=where)
 
     public: dict[ProbeKey, str] = {}  # probe call on public inputs -> the check that declares it
     questions = []
     for qi, q in enumerate(rubric.questions):
-        checks = tuple(plan_check(q.id, c, f"{rubric_path} questions[{qi}] ({q.id}) check {c.id}") for c in q.checks)
+        checks = tuple(plan_check(q.id, c, f"{at(['questions', qi, 'checks', ci])} questions[{qi}] ({q.id}) check {c.id}",
+                                  ["questions", qi, "checks", ci]) for ci, c in enumerate(q.checks))
         questions.append(PlannedQuestion(id=q.id, title=q.title, points=q.points, checks=checks))
     for key, where in public.items():  # the kit's expected outputs must not be grading outputs
         if key in keys:
@@ -626,17 +779,22 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         known_paths=frozenset(known),
         support_files=support,
         frozen_file=frozen_file,
+        files_package=files_package,
+        reference_package=reference_package,
+        kinds=kinds,
     )
 
 
-def load_oracles(rubric: Rubric, rubric_path: str) -> Any:
+def load_oracles(files_package: str | None, rubric: Rubric, rubric_path: str) -> Any:
     """The rubric's oracles module, imported in this (the grader's) process from the
-    reference package; RubricError when it does not import."""
-    name = f"{rubric.reference}.{str(rubric.oracles).removesuffix('.py')}"
+    pack's folder; RubricError when it does not import."""
+    folder = Path(str(sys.modules[str(files_package)].__path__[0])) if files_package in sys.modules else None
+    if folder is not None and not (folder / str(rubric.oracles)).is_file():
+        raise RubricError([f"{rubric_path}: oracles {rubric.oracles} not found in {folder}"])
     try:
-        return importlib.import_module(name)
+        return importlib.import_module(module_name(str(files_package), str(rubric.oracles)))
     except Exception as err:  # noqa: BLE001 - an instructor error: name it precisely
-        raise RubricError([f"{rubric_path}: oracles {rubric.oracles} cannot be imported from {rubric.reference}: "
+        raise RubricError([f"{rubric_path}: oracles {rubric.oracles} cannot be imported: "
                            f"{type(err).__name__}: {err}"]) from None
 
 
@@ -654,6 +812,18 @@ def _add_known(known: set[str], path: str) -> None:
 
 
 def load_plan(path: Path) -> Plan:
-    """Load, validate and compile a rubric file."""
+    """Load, validate and compile a rubric file, and check what can be checked without
+    running the reference (`grader.validate.static_problems`: probes that do not exist,
+    hidden values a public check would show)."""
+    from grader.docio import load_document
+    from grader.validate import static_problems
+
     rubric = load_rubric(path)
-    return compile_rubric(rubric, rubric_path=_display(path), rubric_bytes=path.read_bytes(), base_dir=path.resolve().parent)
+    raw = path.read_bytes()
+    doc = load_document(raw, filename=_display(path))
+    plan = compile_rubric(rubric, rubric_path=_display(path), rubric_bytes=raw, base_dir=path.resolve().parent,
+                          line_of=doc.line_of)
+    problems = static_problems(plan)
+    if problems:
+        raise RubricError(problems)
+    return plan

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckSpecBase
 
 if TYPE_CHECKING:
@@ -13,7 +15,8 @@ if TYPE_CHECKING:
 
 class Spec(CheckSpecBase):
     kind: Literal["best_of"]
-    checks: list["AnyCheck"]  # resolved in grader.checks.__init__ (model_rebuild)
+    checks: list["AnyCheck"] = Field(description=(  # noqa: F821 - resolved in grader.checks.__init__
+        "alternative checks of one answer (e.g. code or a formula): the best scoring one counts"))
 
 
 # best_of is evaluated by the engine (it needs each alternative's own context);

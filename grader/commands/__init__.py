@@ -4,7 +4,9 @@ over the library; ``grader.cli`` dispatches to them. Exit codes and `UsageError`
 
 # What `grade --help` lists (grader.cli dispatches each to its module).
 COMMAND_HELP: dict[str, str] = {
-    "schema": "print the JSON Schema of rubric files",
+    "schema": "print the JSON Schema of rubric files (with an assignment's own check kinds)",
+    "validate": "check an assignment pack and grade its examples",
+    "new-assignment": "create an assignment pack that validates and grades its example at once",
     "student-kit": "build a student kit (public checks, stubs, CI workflow)",
     "gradescope-package": "build Gradescope's autograder zip",
     "review": "the manual-review queue; record, undo and list TA scores",

@@ -32,8 +32,8 @@ def _grade_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("path", type=Path, help="submission folder or archive")
-    p.add_argument("--assignment", help="rubric name in rubrics/ (default: the only rubric in PATH/rubrics or "
-                   "./rubrics, else hw1)")
+    p.add_argument("--assignment", metavar="NAME", help="the assignment (a pack in assignments/); default: the one the "
+                   "answers file names (`assignment: NAME`), a student kit's own, or the only one installed")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the result JSON here")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -75,25 +75,24 @@ def _commands_epilog() -> str:
 
 
 def rubric_path(args: argparse.Namespace) -> Path:
-    """The rubric to grade with: --rubric; else rubrics/<--assignment>.yaml in the working
-    folder, in the submission folder (a student kit graded from its parent folder) or beside
-    the grader; without --assignment, the only rubric in the submission's or the working
-    folder's rubrics/, else hw1."""
-    from grader.rubric import find_rubric
+    """The rubric to grade with, never a silent default: --rubric; a student kit graded from
+    its parent folder (PATH/rubrics/ holds the kit's one rubric, and --assignment, if given,
+    names it); else grader.packs.choose_rubric: --assignment, the assignment the
+    submission's answers file names, or the only one installed."""
+    from grader.classmode.discover import is_class_folder
+    from grader.packs import choose_rubric
 
     if args.rubric:
         return Path(args.rubric)
-    here = Path(args.path) if getattr(args, "path", None) is not None and Path(args.path).is_dir() else None
-    roots = [Path.cwd() / "rubrics", *([here / "rubrics"] if here is not None else []),
-             Path(__file__).resolve().parent.parent.parent / "rubrics"]
+    path = Path(args.path) if getattr(args, "path", None) is not None else None
     assignment = getattr(args, "assignment", None)
-    if assignment is None:
-        for root in roots[:-1][::-1]:  # the submission's own first (a kit), then the working folder's
-            found = sorted(root.glob("*.yaml")) if root.is_dir() else []
-            if len(found) == 1:
-                return found[0]
-        assignment = "hw1"
-    return find_rubric(assignment, search=roots)
+    kit = path / "rubrics" if path is not None and path.is_dir() else None
+    if kit is not None and kit.is_dir():
+        found = sorted(p for p in kit.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if len(found) == 1 and assignment in (None, found[0].stem):
+            return found[0]
+    submission = path if path is not None and not is_class_folder(path) else None
+    return choose_rubric(assignment=assignment, rubric=None, submission=submission)
 
 
 def check_writable(*paths: Path | None) -> None:
@@ -161,6 +160,7 @@ def cmd_grade(argv: Sequence[str]) -> int:
     if not args.path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
     check_writable(args.json, args.html, args.gradescope, args.junit, args.summary_md)  # before any grading
+    args.rubric = rubric_path(args)  # the assignment, once: the flags, the submission itself or the only one installed
     if args.out is None and not is_class_folder(args.path):
         _prestart(args)
     plan = load_plan_for(args)  # rubric errors surface before any student code runs

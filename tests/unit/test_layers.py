@@ -21,13 +21,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("grader", "grader.exits", "grader.atomic", "grader.digest", "grader.results", "grader.device", "grader.docio", "grader.numeric",
      "grader.mathexpr", "grader.diagnose"),
     # what comes in (submissions, answers), where student code runs, the check kinds
-    ("grader.submission", "grader.answers", "grader.sandbox", "grader.checks"),
+    ("grader.submission", "grader.answers", "grader.sandbox", "grader.checks", "grader.packs", "grader.late"),
     # the rubric (validated, compiled to a plan); reading write-ups into answers
-    ("grader.rubric", "grader.writeup"),
+    ("grader.rubric", "grader.validate", "grader.writeup"),
     # grading one submission; reporters
     ("grader.engine", "grader.mistakes", "grader.report"),
     # products over the engine: the student kit, class mode, the service
-    ("grader.kit", "grader.classmode", "grader.service"),
+    ("grader.kit", "grader.classmode", "grader.service", "grader.packcheck"),
     # commands, then the command line
     ("grader.commands",),
     ("grader.cli", "grader.__main__"),
