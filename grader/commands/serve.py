@@ -36,7 +36,8 @@ _MAX_ROSTER_BYTES = 16 * 2**20
 
 
 def _assignment_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--assignment", metavar="NAME", help="the assignment (a pack in assignments/); default: the only one "
+                   "installed")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
                    help="results folder: gradebook, service database, uploads (default: ./results)")

@@ -352,7 +352,7 @@ def create_app(service: Service) -> FastAPI:
         with _gradebook() as gb:
             items = effective_results(gb, service.assignment)
         # one row per student, named by their id (what each uploaded is often called the same,
-        # e.g. hw1.zip), linked to the feedback of the submission that stands for them
+        # e.g. alice.zip), linked to the feedback of the submission that stands for them
         results: list[SubmissionResult] = []
         failures: list[GradingFailure] = []
         links: dict[str, str] = {}
