@@ -55,6 +55,8 @@ class ReferenceContext:
 
 
 def _load_probes(plan: Plan) -> ModuleType:
+    import grader.sandbox.probekit  # noqa: F401 - registers `probekit`, which probes import
+
     return importlib.import_module(f"{plan.rubric.reference}.{plan.rubric.probes.removesuffix('.py')}")
 
 
