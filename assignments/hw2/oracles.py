@@ -114,15 +114,16 @@ def sgd_vs_torch(output: Any, args: Mapping[str, Any]) -> dict[str, Any]:
     params = [p.clone().requires_grad_(True) for p in params]
     opt = torch.optim.SGD(params, lr=float(args["lr"]), momentum=float(args["momentum"]), weight_decay=float(args["weight_decay"]))
     got = output.get("steps") if isinstance(output, Mapping) else None
-    if not isinstance(got, list) or len(got) != steps or not all(isinstance(s, list) and len(s) == len(shapes) for s in got):
+    names = [f"p{i}" for i in range(len(shapes))]
+    if not isinstance(got, list) or len(got) != steps or not all(isinstance(s, Mapping) and list(s) == names for s in got):
         raise ValueError(f"the parameters after each of the {steps} steps are not readable")
     gaps = []
     for t in range(steps):
         for p, g in zip(params, grads[t]):
             p.grad = g.clone()
         opt.step()
-        gaps.append(max(_gap(_array(v, tuple(p.shape), f"step {t + 1}: parameter {i}"), p)
-                        for i, (v, p) in enumerate(zip(got[t], params))))
+        gaps.append(max(_gap(_array(got[t][name], tuple(p.shape), f"step {t + 1}: {name}"), p)
+                        for name, p in zip(names, params)))
     return {"max_abs_difference": gaps}
 
 

@@ -165,8 +165,8 @@ def sgd_inputs(shapes: Sequence[Sequence[int]], steps: int, seed: int) -> tuple[
 def sgd_steps(ctx: pk.Context, *, shapes: Sequence[Sequence[int]], steps: int, lr: float, momentum: float,
               weight_decay: float, seed: int) -> dict[str, Any]:
     """`steps` calls of sgd_momentum_step(params, grads, velocities, lr, momentum,
-    weight_decay) with velocities starting at zero -> {"steps": [[each parameter after
-    step t]...]}."""
+    weight_decay) with velocities starting at zero -> {"steps": [{"p0": array, "p1": ...}
+    after each step]} (parameter i as "p<i>")."""
     func = pk.function(ctx, "optim", "sgd_momentum_step")
     dev = pk.device(ctx)
     params, grads = sgd_inputs(shapes, steps, seed)
@@ -176,7 +176,8 @@ def sgd_steps(ctx: pk.Context, *, shapes: Sequence[Sequence[int]], steps: int, l
     for step_grads in grads:
         func(params, [g.to(dev) for g in step_grads], velocities, lr=float(lr), momentum=float(momentum),
              weight_decay=float(weight_decay))
-        trajectory.append([pk.as_array(p, func="sgd_momentum_step", expect="parameters updated in place") for p in params])
+        trajectory.append({f"p{i}": pk.as_array(p, func="sgd_momentum_step", expect="parameters updated in place")
+                           for i, p in enumerate(params)})
     return {"steps": trajectory}
 
 
@@ -192,6 +193,31 @@ def blobs(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return X, y
 
 
+class PlainSGD:
+    """The optimizer train_one_epoch receives: `zero_grad()` and `step()` as torch.optim.SGD
+    (no momentum): p <- p - lr * p.grad. Not torch.optim.SGD itself: its first `step()`
+    imports torch._dynamo (about 4 s and 75 MB in every sandboxed child), which also
+    rebinds torch.manual_seed, a function the probes rely on, so the call would be
+    reported as tampering."""
+
+    def __init__(self, params: Any, lr: float) -> None:
+        self.params = [p for p in params]
+        self.lr = float(lr)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
+
+    def step(self) -> None:
+        with torch.no_grad():
+            for p in self.params:
+                if p.grad is not None:
+                    p.sub_(self.lr * p.grad)
+
+
 TRAIN_ARCH = [
     {"layer": "fc", "name": "fc1", "in": 2, "out": 16},
     {"layer": "relu"},
@@ -202,7 +228,7 @@ TRAIN_ARCH = [
 def train_epoch(ctx: pk.Context, *, n: int, epochs: int, batch_size: int, lr: float, seed: int,
                 budget_s: float = 5.0) -> dict[str, Any]:
     """A small MLP (weights from seed) trained by `epochs` calls of train_one_epoch(model, X,
-    y, optimizer, loss_fn, batch_size) with torch.optim.SGD(lr) and nn.CrossEntropyLoss on
+    y, optimizer, loss_fn, batch_size) with plain SGD (`PlainSGD`) and nn.CrossEntropyLoss on
     the blobs set, each call within `budget_s` seconds -> {"reported": [what each call
     returned], "params": [{name: array} before training, then after each epoch]}. The loss
     is computed from the parameters in the grader's process (`oracles.training_loss`)."""
@@ -211,7 +237,7 @@ def train_epoch(ctx: pk.Context, *, n: int, epochs: int, batch_size: int, lr: fl
     X, y = blobs(n, seed)
     X, y = X.to(dev), y.to(dev)
     model = pk.build_model(TRAIN_ARCH, seed=seed, on=dev)
-    optimizer = torch.optim.SGD(model.parameters(), lr=float(lr))
+    optimizer = PlainSGD(model.parameters(), lr=float(lr))
     loss_fn = nn.CrossEntropyLoss()
 
     def snapshot() -> dict[str, Any]:
