@@ -215,7 +215,7 @@ class PlainSGD:
         with torch.no_grad():
             for p in self.params:
                 if p.grad is not None:
-                    p.sub_(self.lr * p.grad)
+                    p.add_(p.grad, alpha=-self.lr)
 
 
 TRAIN_ARCH = [
