@@ -72,6 +72,16 @@ def _names_used(namespace: Mapping[str, Any], module_name: str) -> frozenset[str
     return frozenset(names)
 
 
+def _uses(namespace: Mapping[str, Any], module: types.ModuleType) -> bool:
+    """Whether a namespace holds `module`, or a function or class defined in it."""
+    for value in namespace.values():
+        if value is module or (isinstance(value, types.FunctionType) and value.__globals__ is module.__dict__):
+            return True
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            return True
+    return False
+
+
 class _Watched:
     """One namespace and the identity of what it held when captured: every name (`only` is
     None) or the names in `only`."""
@@ -113,7 +123,8 @@ class Pins:
         # The engine's modules the probes import (probekit): each gets a private module, its
         # functions bound to it, like the probes' own; the probes' names for the module and
         # for its functions are pointed at those private copies.
-        trusted = dict(trusted or {})
+        # (only those the probes import: a module they do not use adds nothing to watch)
+        trusted = {name: module for name, module in (trusted or {}).items() if _uses(module_dict, module)}
         swap: dict[int, Any] = {}
         private_trusted: dict[str, types.ModuleType] = {}
         for name, module in trusted.items():
