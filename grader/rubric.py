@@ -313,19 +313,14 @@ def _display(path: Path) -> str:
 
 
 def find_rubric(assignment: str, *, search: list[Path] | None = None) -> Path:
-    """The rubric of assignment `assignment`: its pack's rubric.yaml (`grader.packs`), or a
-    student kit's rubrics/<assignment>.yaml in the working directory. `search`: folders
-    of packs to look in instead of `grader.packs.search_roots()`."""
-    from grader.packs import PackError, find_pack
+    """The rubric of assignment `assignment` (`grader.packs.installed`: a student kit's
+    rubrics/<assignment>.yaml in the working directory, or a pack's rubric.yaml).
+    `search`: folders of packs to look in instead of `grader.packs.search_roots()`."""
+    from grader.packs import PackError, choose_rubric
 
     try:
-        return find_pack(assignment, search).rubric_path
+        return choose_rubric(assignment=assignment, rubric=None, submission=None, roots=search)
     except PackError as err:
-        if re.fullmatch(r"[a-z][a-z0-9_-]*", assignment):
-            for ext in (".yaml", ".yml"):
-                kit = Path.cwd() / "rubrics" / f"{assignment}{ext}"
-                if kit.is_file():
-                    return kit
         raise RubricError([str(err)]) from None
 
 
@@ -516,6 +511,7 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         raise RubricError(problems)
     keys: dict[ProbeKey, None] = {}
     known: set[str] = set()
+    _add_known(known, "assignment")  # the answers file may name its assignment (grader.packs)
     for k in rubric.answer_keys:
         _add_known(known, k)
 

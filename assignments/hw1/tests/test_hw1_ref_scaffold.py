@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from reference.hw1.scaffold import CONV, FC
+from grader.packs import Pack
+
+_PACK = Pack.at(__file__)
+CONV = _PACK.module("support.scaffold").CONV
+FC = _PACK.module("support.scaffold").FC
+
 
 
 def test_shapes_are_none_before_the_first_forward() -> None:
