@@ -10,11 +10,11 @@ def conv2d_naive(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, stride: int 
     H_out = (H + 2 padding - KH) // stride + 1 (and the same for W)."""
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
-    padded = torch.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=x.dtype)
+    padded = torch.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=x.dtype, device=x.device)
     padded[:, :, padding : padding + h, padding : padding + wd] = x
     h_out = (h + 2 * padding - kh) // stride + 1
     w_out = (wd + 2 * padding - kw) // stride + 1
-    out = torch.zeros((n, f, h_out, w_out), dtype=x.dtype)
+    out = torch.zeros((n, f, h_out, w_out), dtype=x.dtype, device=x.device)
     for i in range(h_out):
         for j in range(w_out):
             window = padded[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]  # (N, C, KH, KW)

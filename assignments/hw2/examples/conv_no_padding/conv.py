@@ -8,7 +8,7 @@ def conv2d_naive(x, w, b, stride=1, padding=0):
     xp = x  # (padding forgotten)
     H_out = (H - KH) // stride + 1
     W_out = (W - KW) // stride + 1
-    out = torch.empty((N, F_, H_out, W_out), dtype=x.dtype)
+    out = torch.empty((N, F_, H_out, W_out), dtype=x.dtype, device=x.device)
     for n in range(N):
         for f in range(F_):
             for i in range(H_out):

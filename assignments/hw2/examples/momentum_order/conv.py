@@ -8,7 +8,7 @@ def conv2d_naive(x, w, b, stride=1, padding=0):
     xp = F.pad(x, (padding, padding, padding, padding))
     H_out = (H + 2 * padding - KH) // stride + 1
     W_out = (W + 2 * padding - KW) // stride + 1
-    out = torch.empty((N, F_, H_out, W_out), dtype=x.dtype)
+    out = torch.empty((N, F_, H_out, W_out), dtype=x.dtype, device=x.device)
     for n in range(N):
         for f in range(F_):
             for i in range(H_out):
