@@ -502,22 +502,36 @@ def call_with_budget(func: Callable[..., Any], *args: Any, budget_s: float, what
 # Names an executed notebook left
 
 
-def read_names(namespace: types.ModuleType | Mapping[str, Any], names: Sequence[str], *, file: str,
-               required: bool = True) -> dict[str, Any]:
-    """The values of `names` in what a notebook (or a module) left after it ran: a module
-    as `ctx.module("lab1")` returns it (a notebook's code cells run top to bottom in one
-    namespace) or a mapping of its names. With `required`, a name that is not there raises
-    NameError listing every missing one ("lab1.ipynb defines no W_star, mse_history after
-    running its cells"); without it, a missing name maps to None. The values are the
+def read_names(namespace: Any, names: Sequence[str], *, file: str, required: bool = True) -> dict[str, Any]:
+    """The values of `names` in what a notebook (or a module) left after it ran.
+
+    `namespace`: a module as `ctx.module("lab1")` returns it (a notebook's code cells run
+    top to bottom in one namespace), a mapping of names, or a notebook run as the sandbox's
+    notebook mode hands it to a probe (`ctx.notebook("lab1")`: an object with a `namespace`
+    mapping and `missing_because`, why a name was left undefined: "cell 4 failed: ...").
+    With `required`, names that are not there raise NameError listing each with its reason
+    when one is known ("lab1.ipynb defines no W_star (cell 4 failed: ...), mse_history
+    after running its code"); without it, a missing name maps to None. The values are the
     student's objects: convert them (`as_array`, `to_plain`) before returning them."""
-    space = vars(namespace) if isinstance(namespace, types.ModuleType) else namespace
+    why: Mapping[str, Any] = {}
+    if isinstance(namespace, types.ModuleType):
+        space: Mapping[str, Any] = vars(namespace)
+    elif isinstance(namespace, Mapping):
+        space = namespace
+    elif isinstance(getattr(namespace, "namespace", None), Mapping):
+        space = namespace.namespace
+        reasons = getattr(namespace, "missing_because", None)
+        why = reasons if isinstance(reasons, Mapping) else {}
+    else:
+        raise TypeError(f"read_names reads a module, a mapping or a notebook run, got {describe(namespace)}")
     found: dict[str, Any] = {}
     missing: list[str] = []
     for name in names:
         if name in space:
             found[name] = space[name]
         else:
-            missing.append(name)
+            reason = why.get(name)
+            missing.append(f"{name} ({reason})" if isinstance(reason, str) and reason else name)
             found[name] = None
     if missing and required:
         raise NameError(f"{file} defines no {', '.join(missing)} after running its code")

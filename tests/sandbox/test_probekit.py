@@ -263,6 +263,20 @@ def test_read_names_from_a_module_or_mapping() -> None:
     assert pk.read_names({"a": 1}, ["a", "b"], file="x", required=False) == {"a": 1, "b": None}
 
 
+def test_read_names_from_a_notebook_run_says_why_a_name_is_missing() -> None:
+    class Run:  # the shape of the sandbox's notebook run: a namespace, and why names are missing
+        namespace = {"W_star": 1}
+        missing_because = {"mse_history": "cell 4 failed: NameError: name 'X' is not defined"}
+
+    assert pk.read_names(Run(), ["W_star"], file="lab1.ipynb") == {"W_star": 1}
+    with pytest.raises(NameError) as err:
+        pk.read_names(Run(), ["mse_history", "b"], file="lab1.ipynb")
+    assert str(err.value) == ("lab1.ipynb defines no mse_history (cell 4 failed: NameError: name 'X' is not defined), b "
+                              "after running its code")
+    with pytest.raises(TypeError, match="read_names reads a module, a mapping or a notebook run, got an int"):
+        pk.read_names(3, ["a"], file="x")
+
+
 def test_register_refuses_a_foreign_module() -> None:
     saved = sys.modules["probekit"]
     sys.modules["probekit"] = types.ModuleType("probekit")
