@@ -101,3 +101,17 @@ def test_outputs_render_and_json_is_reproducible(grader: Grader, results: dict[s
         assert "<testsuite" in to_junit(result)
         assert to_gradescope(result, execution_time=1.0)["score"] == result.score, name
     assert "sgd_decay_after_momentum" in render_feedback(results["momentum_order"], audience="student")
+
+
+def test_a_slow_train_one_epoch_is_stopped_at_its_budget_and_named(grader: Grader, tmp_path) -> None:
+    import shutil
+
+    sub = tmp_path / "slow"
+    shutil.copytree(PACK.root / "examples" / "example", sub)
+    (sub / "train.py").write_text("import time\n\n\ndef train_one_epoch(model, X, y, optimizer, loss_fn, batch_size):\n"
+                                  "    while True:\n        time.sleep(1)\n")
+    result = grader.grade_path(sub)
+    train = next(q for q in result.questions if q.id == "problem6.train")
+    assert train.score == 0
+    assert all("train_one_epoch (epoch 1) did not finish within 5 s" in c.message for c in train.checks)
+    assert result.score == EXPECTED["example"]["score"] - 15  # the other questions are untouched
