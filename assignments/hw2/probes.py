@@ -196,9 +196,7 @@ def blobs(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 class PlainSGD:
     """The optimizer train_one_epoch receives: `zero_grad()` and `step()` as torch.optim.SGD
     (no momentum): p <- p - lr * p.grad. Not torch.optim.SGD itself: its first `step()`
-    imports torch._dynamo (about 4 s and 75 MB in every sandboxed child), which also
-    rebinds torch.manual_seed, a function the probes rely on, so the call would be
-    reported as tampering."""
+    imports torch._dynamo, about 4 s of CPU and 75 MB in every sandboxed child."""
 
     def __init__(self, params: Any, lr: float) -> None:
         self.params = [p for p in params]

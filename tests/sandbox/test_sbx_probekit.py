@@ -16,9 +16,10 @@ from grader.sandbox import Limits, ProbeCall, Sandbox
 PROBES = textwrap.dedent(
     '''
     import probekit as pk
+    import torch
     from probekit import as_array
 
-    PROBES = ("convert", "budget", "names")
+    PROBES = ("convert", "budget", "names", "seeded")
 
     def convert(ctx, *, func):
         value = pk.function(ctx, "student", func)()
@@ -26,6 +27,11 @@ PROBES = textwrap.dedent(
 
     def budget(ctx, *, func, budget_s):
         return {"value": pk.call_with_budget(pk.function(ctx, "student", func), budget_s=budget_s, what=func)}
+
+    def seeded(ctx, *, func):
+        pk.function(ctx, "student", func)()
+        model = pk.seeded_instance(torch.nn.Linear, 0, 2, 2, what="Linear(2, 2)")
+        return {"weight": pk.as_array(model.weight, func="Linear", expect="a weight")}
 
     def names(ctx, *, names):
         found = pk.read_names(ctx.module("student"), names, file="student.ipynb")
@@ -45,6 +51,12 @@ STUDENT = textwrap.dedent(
 
     def word():
         return "hello"
+
+    def optimize():
+        p = torch.nn.Parameter(torch.ones(2))
+        opt = torch.optim.SGD([p], lr=0.1)
+        p.grad = torch.ones(2)
+        opt.step()   # the first step imports torch._dynamo, which wraps torch.manual_seed
 
     def slow():
         try:
@@ -85,7 +97,7 @@ def test_probes_import_probekit_in_the_child(box: Sandbox, tmp_path: Path) -> No
                             ProbeCall("b", "student", "convert", {"func": "word"}),
                             ProbeCall("c", "student", "names", {"names": ["W_star"]}),
                             ProbeCall("d", "student", "names", {"names": ["W_star", "mse_history"]})])
-    assert results["a"].status == "ok", results["a"]
+    assert results["a"].status == "ok", results["a"].message
     assert results["a"].value["value"].tolist() == [0.0, 1.0, 2.0]
     assert results["b"].status == "error"
     assert "word returned a str, expected numbers" in results["b"].message
@@ -110,3 +122,18 @@ def test_student_code_cannot_change_probekit_for_the_probes(box: Sandbox, tmp_pa
     assert results["a"].value is None
     assert "not graded" in results["a"].message
     assert "probekit._convert" in results["a"].message
+
+
+def test_a_library_rebinding_itself_is_not_blamed_on_the_student(box: Sandbox, tmp_path: Path) -> None:
+    """torch's optimizers import torch._dynamo on their first step, which rebinds
+    torch.manual_seed; probekit seeds with the function it captured when it was loaded, so
+    a student who trains with torch.optim is not told their code changed the grader's."""
+    sub = _submission(tmp_path / "s", STUDENT)
+    results = box.run(sub, [ProbeCall("a", "student", "seeded", {"func": "optimize"})])
+    assert results["a"].status == "ok", results["a"].message
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        expected = torch.nn.Linear(2, 2).weight.detach().double().numpy()
+    assert (results["a"].value["weight"] == expected).all()
