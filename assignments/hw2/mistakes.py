@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from .reference import batchnorm, conv, optim
+from .reference import conv, optim
 
 
 def bn_forward_unbiased(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, Any]:

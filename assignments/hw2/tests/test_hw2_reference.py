@@ -122,7 +122,7 @@ def test_plain_sgd_is_torch_sgd_without_momentum() -> None:
     ],
 )
 def test_each_mistake_differs_from_the_reference(ref_ctx, name: str, question: str, check: str) -> None:
-    from grader.mistakes import MistakeContext, Mistake
+    from grader.mistakes import Mistake, MistakeContext
 
     entry = mistakes.MISTAKES[name]
     probe = {"problem2.forward": probes.bn_forward, "problem3.conv": probes.conv, "problem5.sgd": probes.sgd_steps}[question]
