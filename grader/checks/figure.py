@@ -16,6 +16,8 @@ import hashlib
 import struct
 from typing import Any, Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome
 from grader.results import Status, TextView
 
@@ -25,8 +27,8 @@ _MIME = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 
 class Spec(CheckSpecBase):
     kind: Literal["figure"]
-    prefix: str  # e.g. "lab1c"
-    extensions: list[str] = ["png", "svg", "jpg", "jpeg", "pdf"]
+    prefix: str = Field(description="the figure file's name without extension, e.g. plot_loss")
+    extensions: list[str] = Field(["png", "svg", "jpg", "jpeg", "pdf"], description="accepted file extensions")
 
 
 def sniff(data: bytes, ext: str) -> str | None:
