@@ -148,6 +148,8 @@ def folder_package(folder: Path) -> str:
 
     The name holds a digest of the folder's path: one folder is always one package (its
     modules are imported once), two folders never share one."""
+    import grader.sandbox.probekit  # noqa: F401 - registers `probekit`, which a pack's modules import
+
     root = folder.resolve()
     safe = re.sub(r"\W", "_", root.name) or "pack"
     name = f"{_PREFIX}{safe}_{hashlib.sha256(str(root).encode()).hexdigest()[:10]}"

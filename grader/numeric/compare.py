@@ -234,7 +234,21 @@ def is_label(exp: Any) -> bool:
 
 
 def _is_cases(exp: Any) -> bool:
-    return isinstance(exp, list) and bool(exp) and isinstance(exp[0], dict)
+    """A list compared item by item: cases (dicts), or parts that do not stack into one
+    array (a weight and a bias per step: arrays of different shapes)."""
+    if not isinstance(exp, list) or not exp:
+        return False
+    return isinstance(exp[0], dict) or _ragged(exp)
+
+
+def _ragged(exp: list[Any]) -> bool:
+    if not any(isinstance(v, (list, tuple, np.ndarray)) for v in exp) or is_label(exp):
+        return False
+    try:
+        np.asarray(exp, dtype=np.float64)
+    except (ValueError, TypeError):
+        return True
+    return False
 
 
 def count_parts(exp: Any) -> int:

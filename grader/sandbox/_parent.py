@@ -32,6 +32,9 @@ from ._types import CallResult, Limits, ProbeCall, SandboxError
 log = logging.getLogger("grader.sandbox")
 
 _CHILD_DIR = Path(__file__).resolve().parent / "_child"
+# Engine modules probes import, loaded by the zygote by file path under these names before
+# the probes (nothing else of `grader` is importable in the child), and pinned like them.
+TRUSTED_MODULES = {"probekit": Path(__file__).resolve().parent / "probekit.py"}
 _BOOTSTRAP = (
     "import importlib.util, sys\n"
     "d = sys.argv[1]\n"
@@ -478,6 +481,7 @@ class Sandbox:
         selftest_uid = self._uids.acquire()
         config = {
             "probes_file": str(self._probes_file),
+            "trusted_modules": {name: str(path) for name, path in TRUSTED_MODULES.items()},
             "support_modules": {n[:-3]: str(p) for n, p in self._support.items() if n.endswith(".py") and n[:-3].isidentifier()},
             "support_names": sorted(self._support),
             "device": self._device,

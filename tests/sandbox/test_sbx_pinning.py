@@ -176,3 +176,30 @@ def test_names_the_probes_do_not_use_are_not_watched(loaded) -> None:
         assert pins.tampered() == []
     finally:
         np.allclose = saved
+
+
+def test_probekit_is_pinned_only_for_probes_that_import_it(loaded) -> None:
+    """HW1's probes import nothing of the engine: the toolkit adds nothing to watch there
+    (a change a library makes to itself is never newly blamed on the student). Probes that
+    import it run with a private copy, and a change to the real one is named."""
+    from grader.sandbox import probekit
+
+    probes, scaffold = loaded
+    plain = pinning.Pins(probes, {"scaffold": scaffold})
+    with_kit = pinning.Pins(probes, {"scaffold": scaffold}, {"probekit": probekit})
+    assert with_kit.globals.keys() == plain.globals.keys()
+    assert len(with_kit._watched) == len(plain._watched)
+
+    user = types.ModuleType("_probes_using_kit")
+    exec("import probekit as pk\nfrom probekit import as_array\ndef probe(ctx):\n    return as_array([1], func='f', expect='x')\n",
+         user.__dict__)
+    pins = pinning.Pins(user, {}, {"probekit": probekit})
+    assert pins.globals["pk"] is not probekit and pins.globals["as_array"] is not probekit.as_array
+    saved = probekit._convert
+    probekit._convert = lambda value: np.full(1, 42.0)  # the student's code
+    try:
+        assert pins.function("probe")(None).tolist() == [1.0]  # the private copy is what runs
+        assert "probekit._convert" in pins.tampered()
+    finally:
+        probekit._convert = saved
+    assert pins.tampered() == []

@@ -9,6 +9,8 @@ before any student code is imported (the child has run only trusted code until t
 - the probes run against a private copy of the probes module's globals, with private
   copies of its functions bound to it and a private copy of the builtins, so rebinding a
   name in the module (or in the original functions' `__globals__`) changes nothing they run;
+- the engine's modules the probes import (`probekit`) get the same treatment: a private
+  copy of each, its functions bound to it, is what the probes' names point to;
 - the probes see the support modules (the scaffold) as captured then, so
   `scaffold.CONV = nn.Conv2d` in the student's code is not what `isinstance` tests against;
 - after every call, `tampered()` compares by identity every namespace the probes depend on
@@ -70,6 +72,16 @@ def _names_used(namespace: Mapping[str, Any], module_name: str) -> frozenset[str
     return frozenset(names)
 
 
+def _uses(namespace: Mapping[str, Any], module: types.ModuleType) -> bool:
+    """Whether a namespace holds `module`, or a function or class defined in it."""
+    for value in namespace.values():
+        if value is module or (isinstance(value, types.FunctionType) and value.__globals__ is module.__dict__):
+            return True
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            return True
+    return False
+
+
 class _Watched:
     """One namespace and the identity of what it held when captured: every name (`only` is
     None) or the names in `only`."""
@@ -99,11 +111,32 @@ class _Watched:
 class Pins:
     """What the probes run with, captured before the student's code is imported."""
 
-    def __init__(self, probes: types.ModuleType, support_modules: Mapping[str, types.ModuleType]) -> None:
+    def __init__(
+        self,
+        probes: types.ModuleType,
+        support_modules: Mapping[str, types.ModuleType],
+        trusted: Mapping[str, types.ModuleType] | None = None,
+    ) -> None:
         module_dict = probes.__dict__
         raw_builtins = module_dict.get("__builtins__", builtins)
         private_builtins = dict(raw_builtins if isinstance(raw_builtins, dict) else vars(raw_builtins))
-        private: dict[str, Any] = dict(module_dict)
+        # The engine's modules the probes import (probekit): each gets a private module, its
+        # functions bound to it, like the probes' own; the probes' names for the module and
+        # for its functions are pointed at those private copies.
+        # (only those the probes import: a module they do not use adds nothing to watch)
+        trusted = {name: module for name, module in (trusted or {}).items() if _uses(module_dict, module)}
+        swap: dict[int, Any] = {}
+        private_trusted: dict[str, types.ModuleType] = {}
+        for name, module in trusted.items():
+            copy = _copy_module(module)
+            namespace = copy.__dict__
+            namespace["__builtins__"] = private_builtins
+            for key, obj in module.__dict__.items():
+                if isinstance(obj, types.FunctionType) and obj.__globals__ is module.__dict__:
+                    namespace[key] = swap[id(obj)] = _rebind(obj, namespace)
+            swap[id(module)] = copy
+            private_trusted[name] = copy
+        private: dict[str, Any] = {k: swap.get(id(v), v) for k, v in module_dict.items()}
         private["__builtins__"] = private_builtins
         for name, obj in module_dict.items():
             if isinstance(obj, types.FunctionType) and obj.__globals__ is module_dict:
@@ -111,7 +144,7 @@ class Pins:
         self.globals = private
         self.support = {name: _copy_module(module) for name, module in support_modules.items()}
         used = _names_used(module_dict, probes.__name__)
-        for module in support_modules.values():
+        for module in (*support_modules.values(), *trusted.values()):
             used |= _names_used(vars(module), module.__name__)
         in_classes = used | _IMPLICIT
         watched = [
@@ -120,9 +153,12 @@ class Pins:
             _Watched("builtins", private_builtins),
             _Watched("builtins", vars(builtins), used),
             *(_Watched(name, copy.__dict__) for name, copy in self.support.items()),
+            # a trusted module's classes run their methods with its own globals: watched whole
+            *(_Watched(name, vars(module)) for name, module in trusted.items()),
+            *(_Watched(name, copy.__dict__) for name, copy in private_trusted.items()),
         ]
-        values = [*module_dict.values(), *(v for m in support_modules.values() for v in vars(m).values())]
-        modules = {id(v): v for v in values if isinstance(v, types.ModuleType)}
+        values = [*module_dict.values(), *(v for m in (*support_modules.values(), *trusted.values()) for v in vars(m).values())]
+        modules = {id(v): v for v in values if isinstance(v, types.ModuleType) and id(v) not in {id(m) for m in trusted.values()}}
         classes: dict[int, type] = {}
         # the classes the probes can reach: their own, the support modules', and those they
         # name in a library (nn.Conv2d, torch.Tensor, ...), with their bases

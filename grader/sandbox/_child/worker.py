@@ -578,7 +578,8 @@ def serve_plan(
     groups = groups_of(plan)
     # Resolve everything trusted before the student's code can touch it: the probes run
     # with a private copy of their globals and the support modules as they are now.
-    pins = pinning.Pins(probes, support_modules)
+    trusted = {name: sys.modules[name] for name in plan.get("trusted_modules", {}) if name in sys.modules}
+    pins = pinning.Pins(probes, support_modules, trusted)
     tampered = pins.tampered
     functions = {c["probe"]: nbprobes.BUILTIN.get(c["probe"]) or pins.function(c["probe"]) for g in groups for c in g["calls"]}
     arguments = []

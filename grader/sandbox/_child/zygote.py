@@ -239,6 +239,9 @@ class Zygote:
                 pass
         self.preimported = preimport_environment(self.config.get("preimport", ()), capture=bool(self.config.get("notebooks")))
         _clean_import_system(self.config["secret"], self.config["private"])
+        # the engine's probe toolkit, under the name probes import it by (`import probekit`)
+        for name, path in self.config.get("trusted_modules", {}).items():
+            _load_by_path(name, path)
         for name, path in self.config["support_modules"].items():
             self.support_modules[name] = _load_by_path(name, path)
         self.probes = _load_by_path("_grader_probes", self.config["probes_file"])
@@ -248,6 +251,7 @@ class Zygote:
         self.base = {
             "device": self.config["device"],
             "support_names": list(self.config["support_names"]),
+            "trusted_modules": sorted(self.config.get("trusted_modules", {})),
             "pass_env": dict(self.config.get("pass_env", {})),
             "packages": self.config.get("packages"),
             "notebooks": dict(self.config.get("notebooks") or {}),
