@@ -2,7 +2,7 @@
 
     python benchmarks/batch.py [--n 300] [--jobs N] [--timeout-share 0.02] [--naive-sample 10] [--keep DIR]
 
-It writes N student-like HW1 submissions built from ``submissions/example`` (folders,
+It writes N student-like HW1 submissions built from ``assignments/hw1/examples/example`` (folders,
 .zip and .tar.gz), as a realistic mix: correct ones; typical mistakes (a wrong sign in
 the LMS update or in Problem 2 weights, transposed gradients in Problem 3, no bias column
 in Lab 1, cross-entropy with sum instead of mean reduction in Lab 3, wrong Lab 2 table
@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Literal
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "submissions" / "example"
+EXAMPLE = REPO / "assignments" / "hw1" / "examples" / "example"
 
 Format = Literal["dir", "zip", "tar.gz"]
 
@@ -401,7 +401,7 @@ def naive_baseline(sample: list[Made], *, timeout_s: float) -> tuple[list[float]
     from grader.rubric import load_plan
     from grader.submission import open_submission
 
-    plan = load_plan(REPO / "rubrics" / "hw1.yaml")
+    plan = load_plan(REPO / "assignments" / "hw1" / "rubric.yaml")
     calls = json.dumps([[k.module, k.probe, k.args] for k in plan.probe_keys])
     support = json.dumps({n: str(p) for n, p in plan.support_files.items()})
     times: list[float] = []

@@ -1,4 +1,4 @@
-"""Cold start of `grade submissions/example` beside a bare `python -c 'import numpy, torch'`,
+"""Cold start of `grade assignments/hw1/examples/example` beside a bare `python -c 'import numpy, torch'`,
 measured in the same run, alternating (issue 20: target at most 1.5x).
 
     python benchmarks/coldstart.py [--n 5]
@@ -42,7 +42,7 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="coldstart-")) / "result.json"
     env = {**os.environ, "GRADER_CACHE_DIR": cache, "PYTHONPATH": str(REPO)}
     bare = [sys.executable, "-c", "import numpy, torch"]
-    grade = [sys.executable, "-m", "grader", "submissions/example", "--json", str(out)]
+    grade = [sys.executable, "-m", "grader", "assignments/hw1/examples/example", "--json", str(out)]
     load0 = os.getloadavg()[0]
     miss = _run(grade, env)
     torch_s, grade_s = [], []
@@ -54,8 +54,8 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; n = {args.n}; load average {load0:.1f} -> {load1:.1f}")
     print(f"{'':42}{'wall s (median)':>16}{'CPU s (median)':>16}")
     print(f"{'python -c import numpy, torch':42}{med(torch_s, 0):>16.2f}{med(torch_s, 1):>16.2f}")
-    print(f"{'grade submissions/example (cache hit)':42}{med(grade_s, 0):>16.2f}{med(grade_s, 1):>16.2f}")
-    print(f"{'grade submissions/example (first: miss)':42}{miss[0]:>16.2f}{miss[1]:>16.2f}")
+    print(f"{'grade assignments/hw1/examples/example (cache hit)':42}{med(grade_s, 0):>16.2f}{med(grade_s, 1):>16.2f}")
+    print(f"{'grade assignments/hw1/examples/example (first: miss)':42}{miss[0]:>16.2f}{miss[1]:>16.2f}")
     ratio = med(grade_s, 0) / med(torch_s, 0)
     print(f"cold grade / bare torch import (wall): {ratio:.2f}x  target <= 1.5x: {'met' if ratio <= 1.5 else 'MISSED'}")
 

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    plan = load_plan(REPO / "rubrics" / "hw1.yaml")
+    plan = load_plan(REPO / "assignments" / "hw1" / "rubric.yaml")
     t0 = time.perf_counter()
     ref = dict(engine.reference_outputs(plan, "cpu"))
     oracles = engine.plan_oracles(plan)

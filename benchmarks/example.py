@@ -1,4 +1,4 @@
-"""Grading `submissions/example` once the grader process is up, beside the naive baseline.
+"""Grading `assignments/hw1/examples/example` once the grader process is up, beside the naive baseline.
 
     python benchmarks/example.py [--n 15] [--naive 3]
 
@@ -7,11 +7,11 @@ Printed, all from one run on this machine:
 1. start-up costs, reported separately: interpreter start + `import torch` (a fresh
    `python -c "import torch"`), and `Grader.create` (rubric compile, reference probes,
    zygote start with its torch import) in this process;
-2. grading `submissions/example` (every check, every code-backed probe through the
+2. grading `assignments/hw1/examples/example` (every check, every code-backed probe through the
    sandbox with every isolation layer the machine allows): median, p95 and min wall time
    of `Grader.grade_path` over `--n` runs, after one warm-up;
 3. the naive baseline: one fresh `python` process per submission that imports torch and
-   the grader and grades the example (`grade submissions/example --quiet`), median over
+   the grader and grades the example (`grade assignments/hw1/examples/example --quiet`), median over
    `--naive` runs; and the ratio of the two.
 
 Targets (issue 4): grading the example at most 0.5 s wall once the grader is up.
@@ -51,7 +51,7 @@ def main() -> int:
     from grader.engine import Grader
     from grader.rubric import load_plan
 
-    plan = load_plan(REPO / "rubrics" / "hw1.yaml")
+    plan = load_plan(REPO / "assignments" / "hw1" / "rubric.yaml")
     t_plan = time.perf_counter() - t0
     t0 = time.perf_counter()
     grader = Grader.create(plan, device="cpu")
@@ -63,7 +63,7 @@ def main() -> int:
     if grader.notes:
         print(f"note: {grader.notes[0]}")
 
-    example = REPO / "submissions" / "example"
+    example = REPO / "assignments" / "hw1" / "examples" / "example"
     first = grader.grade_path(example)
     times = []
     for _ in range(args.n):
@@ -75,7 +75,7 @@ def main() -> int:
     times.sort()
     med = statistics.median(times)
     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-    print(f"grade submissions/example (warm):        median {med:.3f} s, p95 {p95:.3f} s, min {times[0]:.3f} s "
+    print(f"grade assignments/hw1/examples/example (warm):        median {med:.3f} s, p95 {p95:.3f} s, min {times[0]:.3f} s "
           f"over {args.n} runs; score {first.score:g}/{first.max_score:g}")
 
     grade = str(Path(sys.executable).with_name("grade"))

@@ -50,7 +50,7 @@ import batch as gen  # noqa: E402  (benchmarks/batch.py: the submission generato
 REPO = gen.REPO
 EXAMPLE = gen.EXAMPLE
 HOSTILE = REPO / "tests" / "e2e" / "hostile"
-RUBRIC = REPO / "rubrics" / "hw1.yaml"
+RUBRIC = REPO / "assignments" / "hw1" / "rubric.yaml"
 
 
 # --------------------------------------------------------------------------- hostile submissions

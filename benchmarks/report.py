@@ -3,7 +3,7 @@ N feedback pages.
 
     python benchmarks/report.py [--n 300] [--repeat 3] [--seed 1] [--out DIR]
 
-N student-like answers files are generated from ``submissions/example/answers.yaml``
+N student-like answers files are generated from ``assignments/hw1/examples/example/answers.yaml``
 (seeded): correct ones, and ones with typical mistakes (a wrong true/false, a wrong
 logic function, weights that do not realize NOR, wrong convolution cells, a wrong Lab 1
 weight, wrong Lab 2 table cells), missing parts, free text with HTML in it, and a
@@ -74,7 +74,7 @@ def _mistakes() -> list[Callable[[dict[str, Any], random.Random], None]]:
 
 def write_class(root: Path, n: int, seed: int) -> None:
     rng = random.Random(seed)
-    base = yaml.safe_load((REPO / "submissions" / "example" / "answers.yaml").read_text(encoding="utf-8"))
+    base = yaml.safe_load((REPO / "assignments" / "hw1" / "examples" / "example" / "answers.yaml").read_text(encoding="utf-8"))
     mistakes = _mistakes()
     for i in range(n):
         d = root / f"s{i:03d}"
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="write report.html and the feedback pages here")
     args = p.parse_args(argv)
 
-    plan = load_plan(REPO / "rubrics" / "hw1.yaml")
+    plan = load_plan(REPO / "assignments" / "hw1" / "rubric.yaml")
     grader = Grader.create(plan, device="cpu", with_sandbox=False)
     results: list[SubmissionResult] = []
     timings: dict[str, float] = {}

@@ -151,15 +151,6 @@ def _is_class_folder(path: Path) -> bool:
     return not own and len(subs) >= 2
 
 
-def cmd_schema(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="grade schema", description="Print the JSON Schema of rubric files.")
-    p.parse_args(argv)
-    from grader.rubric import json_schema
-
-    print(json.dumps(json_schema(), indent=2, sort_keys=True))
-    return EXIT_OK
-
-
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -173,7 +164,7 @@ def _lazy(module: str, name: str) -> Callable[[Sequence[str]], int]:
 
 
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "schema": cmd_schema,
+    "schema": _lazy("grader.packcmds", "cmd_schema"),
     "student-kit": _lazy("grader.kit", "cmd_student_kit"),
     "gradescope-package": _lazy("grader.kit", "cmd_gradescope_package"),
     "review": _lazy("grader.review", "cmd_review"),

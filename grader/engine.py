@@ -18,7 +18,6 @@ from types import ModuleType
 from typing import Any, Callable
 
 from grader.answers import Answers
-from grader.checks import REGISTRY
 from grader.checks.base import (
     CheckContext,
     CheckOutcome,
@@ -46,7 +45,15 @@ class ReferenceContext:
         self.device = device
 
     def module(self, name: str) -> ModuleType:
-        return importlib.import_module(f"{self._plan.rubric.reference}.{name}")
+        """The reference's module `name`, or a support module of that name (the scaffold),
+        as the student's code sees it beside it in the sandbox."""
+        from grader.packs import module_name
+
+        support = self._plan.support_files.get(f"{name}.py")
+        if support is not None and self._plan.files_package is not None:
+            rel = support.relative_to(self._plan.package_dir)
+            return importlib.import_module(module_name(self._plan.files_package, rel.as_posix()))
+        return importlib.import_module(f"{self._plan.reference_package}.{name}")
 
     def data_path(self, name: str) -> Path:
         if name not in self._plan.support_files:
@@ -55,7 +62,9 @@ class ReferenceContext:
 
 
 def _load_probes(plan: Plan) -> ModuleType:
-    return importlib.import_module(f"{plan.rubric.reference}.{plan.rubric.probes.removesuffix('.py')}")
+    from grader.packs import module_name
+
+    return importlib.import_module(module_name(str(plan.files_package), plan.rubric.probes))
 
 
 CACHE_ENV = "GRADER_CACHE_DIR"
@@ -235,7 +244,7 @@ def plan_oracles(plan: Plan) -> ModuleType | None:
     as a student kit, which never holds the code that computes answers."""
     if plan.rubric.reference is None or plan.rubric.oracles is None:
         return None
-    return load_oracles(plan.rubric, plan.rubric_path)
+    return load_oracles(plan.files_package, plan.rubric, plan.rubric_path)
 
 
 def derive_reference(plan: Plan, oracles: ModuleType | None, ref: dict[ProbeKey, Any]) -> dict[OracleKey, Any]:
@@ -324,12 +333,12 @@ def prestart(rubric_path: Path, *, device: str, isolation: str = "auto", many: b
     probes, support files, device, isolation and limits takes it over. Best effort: any
     problem here is left for the real path to report."""
     try:
-        from grader.rubric import _package_dir, load_rubric
+        from grader.rubric import load_rubric
 
         rubric = load_rubric(rubric_path)
         if not rubric.reference:
             return
-        package = _package_dir(rubric.reference, str(rubric_path))
+        package = Path(rubric_path).resolve().parent
         probes = package / rubric.probes
         support = {name: package / rel for name, rel in rubric.support_files.items()}
         if not probes.is_file() or not all(p.is_file() for p in support.values()):
@@ -614,7 +623,7 @@ class Grader:
                 probe_out: dict[Any, ProbeOutput]) -> CheckOutcome:
         """One check's verdict, with the mistake named where a failing output matches one."""
         ctx = self._context(pc, sub, answers, probe_out)
-        grade = REGISTRY[pc.spec.kind].grade
+        grade = self.plan.kinds[pc.spec.kind].grade
         res = _safe_grade(grade, pc.spec, ctx)
         if res.status not in (Status.FAIL, Status.PARTIAL) or pc.spec.expected_from == "answer":
             return res

@@ -150,22 +150,16 @@ def answer_form(spec: Any) -> Form:
     form is not known here is an error: the kit is never built with an answer it cannot
     strip."""
     kind = spec.kind
+    hook = getattr(_kind_module(spec), "answer_form", None)
+    if callable(hook):  # a pack's kind says the form of its answers itself
+        form = hook(spec)
+        if not isinstance(form, Form):
+            raise KitError(f"check {spec.id} ({kind}): its kind's answer_form returned {type(form).__name__}, not a Form")
+        return form
     if kind == "choice":
         return Form(type="boolean" if isinstance(spec.expected, bool) else "text")
     if kind == "manual":
         return Form(type="text")
-    if kind == "threshold_unit":
-        n_w = (len(spec.hidden) if spec.hidden else spec.n_inputs) + 1
-        return Form(type="mapping", keys={"w": Form(type="numbers", shape=[n_w])},
-                    optional={"truth_table": Form(type="numbers")})
-    if kind == "madaline_pair":
-        net = Form(type="mapping", keys={"hidden": Form(type="numbers", shape=[spec.n_hidden, spec.n_inputs + 1]),
-                                         "output": Form(type="numbers", shape=[spec.n_hidden + 1])})
-        return Form(type="mapping", keys={"a": net, "b": net})
-    if kind == "conv_size":
-        whole = Form(type="number")
-        return Form(type="mapping", keys={"kernel": whole, "stride": whole, "padding": whole,
-                                          "sizes": Form(type="numbers", shape=[2])})
     if kind == "formula":
         if isinstance(spec.targets, dict):  # any of the parts may be given
             return Form(type="mapping", keys={}, optional={k: Form(type="text") for k in spec.targets})
@@ -181,7 +175,12 @@ def answer_form(spec: Any) -> Form:
                  for c in spec.columns}
         return Form(type="mapping", rows=len(spec.expected), each=Form(type="mapping", keys=cells))
     raise KitError(f"check {spec.id} ({kind}): the student kit cannot say the form of its answer without the answer; "
-                   "teach grader.kit.answer_form this kind")
+                   "give the kind's module an answer_form(spec) -> Form")
+
+
+def _kind_module(spec: Any) -> ModuleType | None:
+    """The module that defines a check's kind (an engine kind or a pack's): its Spec's."""
+    return sys.modules.get(type(spec).__module__)
 
 
 def _kit_check(pc: PlannedCheck, left_out: list[str]) -> dict[str, Any] | None:
@@ -290,23 +289,15 @@ def _describe_answer(spec: Any) -> str:
     the answer."""
     kind = spec.kind
     labels = getattr(spec, "labels", None)
+    hook = getattr(_kind_module(spec), "describe_answer", None)
+    if callable(hook):  # a pack's kind describes its answers itself
+        return str(hook(spec))
     if kind == "choice":
         return "true or false" if isinstance(spec.expected, bool) else "a word or a short phrase"
     if kind == "manual":
         return f"free text ({spec.label}), read by the course staff"
-    if kind == "threshold_unit":
-        ws = ", ".join(labels or [f"w{i}" for i in range(spec.n_inputs + 1)])
-        xs = ", ".join(f"x{i + 1}" for i in range(spec.n_inputs))
-        return f"{{w: [{ws}]}}; optional: truth_table: [[{xs}, s, y], ...]"
-    if kind == "madaline_pair":
-        row = "[" + ", ".join(f"w{i}" for i in range(spec.n_inputs + 1)) + "]"
-        out = "[" + ", ".join(f"w{i}" for i in range(spec.n_hidden + 1)) + "]"
-        net = f"{{hidden: [{', '.join([row] * spec.n_hidden)}], output: {out}}}"
-        return f"two different networks: {{a: {net}, b: {net}}}"
     if kind == "formula" and isinstance(getattr(spec, "targets", None), dict):
         return "LaTeX, one string per part: {" + ", ".join(f"{k}: '...'" for k in spec.targets) + "}"
-    if kind == "conv_size":
-        return "{kernel: K, stride: S, padding: P, sizes: [N1, N2]}"
     if kind == "matrix":
         shape = _shape(spec.expected)
         return f"{shape[0]} rows of {shape[1]} numbers" if shape else "a list of rows of numbers"

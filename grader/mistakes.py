@@ -49,11 +49,14 @@ def load_mistakes(plan: Plan) -> dict[str, Mistake]:
         if unknown and rubric.reference is not None:
             raise RubricError([f"{w}: `mistakes` needs the rubric's `mistakes` file" for w in unknown])
         return {}
-    name = f"{rubric.reference}.{rubric.mistakes.removesuffix('.py')}"
+    from grader.packs import module_name
+
+    if not (plan.package_dir / rubric.mistakes).is_file():
+        raise RubricError([f"{plan.rubric_path}: mistakes {rubric.mistakes} not found in {plan.package_dir}"])
     try:
-        module = importlib.import_module(name)
+        module = importlib.import_module(module_name(str(plan.files_package), rubric.mistakes))
     except Exception as err:  # an instructor error: name it precisely
-        raise RubricError([f"{plan.rubric_path}: mistakes {rubric.mistakes} cannot be imported from {rubric.reference}: "
+        raise RubricError([f"{plan.rubric_path}: mistakes {rubric.mistakes} cannot be imported: "
                            f"{type(err).__name__}: {err}"]) from None
     table = getattr(module, "MISTAKES", None)
     if not isinstance(table, dict):

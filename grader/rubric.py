@@ -7,19 +7,23 @@ the YAML line and the field: `rubrics/hw1.yaml:42 questions[3].checks[0].rtol: .
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import ModuleType
+from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from grader.checks import REGISTRY, AnyCheck
+from grader.checks import REGISTRY, AnyCheck, check_union, kind_name, registry
 from grader.checks.base import CheckSpecBase
+from grader.packs import folder_package, module_name
 
 RUBRIC_SCHEMA = "grader.rubric/v1"
 _ID = r"^[A-Za-z][\w]*(\.[A-Za-z0-9_]+)*$"
@@ -73,18 +77,31 @@ class Rubric(BaseModel):
     schema_: Literal["grader.rubric/v1"] = Field(alias="schema")
     assignment: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     title: str
-    reference: str | None = Field(None, pattern=r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", description="python package of the instructor's solutions")
-    # A rubric shipped without its reference package (a student kit): `files` is the folder
+    reference: str | None = Field(None, pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*/?$", description=(
+        "folder of the instructor's solutions, relative to the rubric file (a pack's `reference`): a Python package "
+        "folder, imported in the grader's process only; `{ref: module.NAME}` values and the probes' "
+        "`ctx.module(name)` read its modules"))
+    # A rubric shipped without its reference (a student kit): `files` is the folder
     # (relative to the rubric file) holding the probes and support files, and `frozen` the
     # file of the reference's probe outputs, used instead of running the reference.
-    files: str | None = Field(None, description="folder of probes and support files, relative to the rubric file (instead of `reference`)")
+    files: str | None = Field(None, description="folder of probes and support files, relative to the rubric file (instead of `reference`: "
+                              "a student kit's rubric)")
     frozen: str | None = Field(None, description="frozen expected probe outputs (grade student-kit), relative to the rubric file")
-    probes: str = Field("probes.py", description="file in the reference package holding the probe functions")
-    oracles: str | None = Field(None, description="file in the reference package holding the oracles (checks' `oracle`), "
-                                "run in the grader's process only, never shipped to the sandbox or a student kit")
-    mistakes: str | None = Field(None, description="file in the reference package holding the known mistakes (checks' `mistakes`): "
-                                 "variants of the reference run in the grader's process only, never shipped")
-    support_files: dict[str, str] = Field(default_factory=dict, description="name seen by student code -> path in the reference package")
+    probes: str = Field("probes.py", pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*\.py$", description=(
+        "file of the probe functions, relative to the pack's folder: trusted code run on the reference (grader's "
+        "process) and on the student's code (sandbox, loaded by path: it imports nothing of the pack)"))
+    oracles: str | None = Field(None, pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*\.py$", description=(
+        "file of the oracles (checks' `oracle`), relative to the pack's folder: run in the grader's process only, "
+        "never shipped to the sandbox or a student kit"))
+    mistakes: str | None = Field(None, pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*\.py$", description=(
+        "file of the known mistakes (checks' `mistakes`), relative to the pack's folder: variants of the reference "
+        "run in the grader's process only, never shipped"))
+    kinds: list[str] = Field(default_factory=list, description=(
+        "the pack's own check kinds: `kinds: [bn_table]` imports kinds/bn_table.py of the pack's folder, which "
+        "defines `Spec` (kind: Literal['bn_table']) and `grade(spec, ctx)` like the engine's kinds"))
+    support_files: dict[str, str] = Field(default_factory=dict, description=(
+        "files the student's code sees beside it: name seen by student code -> path relative to the pack's folder "
+        "(e.g. scaffold.py: support/scaffold.py)"))
     limits: SandboxLimits = SandboxLimits()
     seed: int = Field(0, ge=0, lt=2**32, description="seeds random, numpy's global RNG and torch before each probe call, on both sides: "
                       "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
@@ -93,6 +110,14 @@ class Rubric(BaseModel):
     notice: str | None = Field(None, max_length=200, description="a line every result graded with this rubric shows first "
                                "(a student kit's: public checks only, not a grade)")
     questions: list[Question] = Field(min_length=1)
+
+    @field_validator("kinds")
+    @classmethod
+    def _kind_names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"kind {name!r}: a module name in kinds/ (lowercase letters, digits, _)")
+        return v
 
     @field_validator("support_files")
     @classmethod
@@ -105,8 +130,9 @@ class Rubric(BaseModel):
     @model_validator(mode="after")
     def _reference_or_files(self) -> "Rubric":
         if (self.reference is None) == (self.files is None):
-            raise ValueError("give exactly one of `reference` (a python package) and `files` (a folder beside the rubric)")
-        for name in ("files", "frozen"):
+            raise ValueError("give exactly one of `reference` (the folder of the instructor's solutions) and `files` "
+                             "(a student kit's folder of probes)")
+        for name in ("files", "frozen", "reference"):
             value = getattr(self, name)
             if value is not None and Path(value).is_absolute():
                 raise ValueError(f"`{name}` is a path relative to the rubric file, got {value!r}")
@@ -125,9 +151,23 @@ class Rubric(BaseModel):
         return self
 
 
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of rubric files, for editors (`grade schema`)."""
-    schema = Rubric.model_json_schema(by_alias=True)
+@functools.cache
+def rubric_model(extra: tuple[ModuleType, ...] = ()) -> type[Rubric]:
+    """The rubric model whose checks may be of the engine's kinds or of `extra` (a pack's
+    kind modules): the same fields, a wider discriminated union."""
+    if not extra:
+        return Rubric
+    union = check_union(extra)
+    question = type("Question", (Question,), {"__annotations__": {"checks": list[union]},  # type: ignore[valid-type]
+                                              "checks": Field(min_length=1), "__module__": __name__})
+    return type("Rubric", (Rubric,), {"__annotations__": {"questions": list[question]},  # type: ignore[valid-type]
+                                      "questions": Field(min_length=1), "__module__": __name__})
+
+
+def json_schema(extra: tuple[ModuleType, ...] = ()) -> dict[str, Any]:
+    """The JSON Schema of rubric files, for editors (`grade schema`): with a pack's kinds
+    (`extra`), of that pack's rubric."""
+    schema = rubric_model(extra).model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Grader rubric (grader.rubric/v1)"
     return schema
@@ -171,8 +211,9 @@ def load_rubric(path: Path) -> Rubric:
         doc = load_document(raw, filename=shown)
     except DocumentError as err:
         raise RubricError([str(err)]) from None
+    extra = load_kinds_of(doc, path, shown)
     try:
-        return Rubric.model_validate(doc.data)
+        return rubric_model(extra).model_validate(doc.data)
     except ValidationError as err:
         problems = []
         for e in err.errors():
@@ -181,13 +222,87 @@ def load_rubric(path: Path) -> Rubric:
             where = f"{shown}:{line}" if line else shown
             msg = e["msg"]
             if e["type"] == "union_tag_invalid":
-                msg = f"unknown check kind {e.get('input', {}).get('kind') if isinstance(e.get('input'), dict) else ''!r}; known kinds: {_kinds()}"
+                msg = f"unknown check kind {e.get('input', {}).get('kind') if isinstance(e.get('input'), dict) else ''!r}; known kinds: {_kinds(extra)}"
             problems.append(f"{where} {text or '(top level)'}: {msg}")
         raise RubricError(problems) from None
 
 
-def _kinds() -> str:
-    return ", ".join(sorted(REGISTRY))
+def _kinds(extra: tuple[ModuleType, ...] = ()) -> str:
+    return ", ".join(sorted(registry(extra)))
+
+
+def files_dir(data: Any, rubric_file: Path) -> Path:
+    """The folder a rubric's files are relative to: the pack's folder (the rubric file's),
+    or a student kit's `files` folder beside it."""
+    base = rubric_file.resolve().parent
+    files = data.get("files") if isinstance(data, dict) else None
+    return (base / files).resolve() if isinstance(files, str) and files else base
+
+
+def rubric_kinds(path: Path) -> tuple[ModuleType, ...]:
+    """The pack kinds a rubric file names (for its JSON Schema); RubricError as load_rubric."""
+    from grader.docio import DocumentError, load_document
+
+    shown = _display(path)
+    try:
+        doc = load_document(path.read_bytes(), filename=shown)
+    except OSError as err:
+        raise RubricError([f"{shown}: cannot read the rubric: {err.strerror or err}"]) from None
+    except DocumentError as err:
+        raise RubricError([str(err)]) from None
+    return load_kinds_of(doc, path, shown)
+
+
+def load_kinds_of(doc: Any, path: Path, shown: str) -> tuple[ModuleType, ...]:
+    """The kind modules a rubric document names (`kinds:`), imported from the `kinds/`
+    folder of its files; RubricError with file:line for a kind that is not there or not
+    a kind."""
+    data = doc.data
+    names = data.get("kinds") if isinstance(data, dict) else None
+    if not names:
+        return ()
+    if not isinstance(names, list) or not all(isinstance(n, str) and re.fullmatch(r"[a-z][a-z0-9_]*", n) for n in names):
+        line = doc.line_of(["kinds"])
+        raise RubricError([f"{shown}:{line or '?'} kinds: a list of module names in kinds/ (lowercase letters, digits, _)"])
+    folder = files_dir(data, path)
+    problems: list[str] = []
+    modules: list[ModuleType] = []
+    for i, name in enumerate(names):
+        line = doc.line_of(["kinds", i])
+        where = f"{shown}:{line}" if line else shown
+        try:
+            modules.append(load_kind(folder, name))
+        except RubricError as err:
+            problems += [f"{where} kinds[{i}]: {p}" for p in err.problems]
+    if problems:
+        raise RubricError(problems)
+    return tuple(modules)
+
+
+def load_kind(folder: Path, name: str) -> ModuleType:
+    """kinds/<name>.py of a pack's folder, checked to be a check kind called `name` that
+    does not take the name of one of the engine's."""
+    if name in REGISTRY:
+        raise RubricError([f"kind {name!r} is one of the engine's kinds; give the pack's kind another name"])
+    file = folder / "kinds" / f"{name}.py"
+    if not file.is_file():
+        raise RubricError([f"kind {name!r}: no file kinds/{name}.py in {folder}"])
+    try:
+        module = importlib.import_module(module_name(folder_package(folder), f"kinds/{name}.py"))
+    except Exception as err:  # an instructor error: name it precisely
+        raise RubricError([f"kind {name!r}: kinds/{name}.py cannot be imported: {type(err).__name__}: {err}"]) from None
+    spec = getattr(module, "Spec", None)
+    if not (isinstance(spec, type) and issubclass(spec, CheckSpecBase)) or "kind" not in spec.model_fields:
+        raise RubricError([f"kind {name!r}: kinds/{name}.py defines no `Spec` (a CheckSpecBase with kind: Literal[{name!r}])"])
+    try:
+        declared = kind_name(module)
+    except (AttributeError, IndexError, TypeError):
+        declared = None
+    if declared != name:
+        raise RubricError([f"kind {name!r}: kinds/{name}.py's Spec has kind {declared!r}, not {name!r}"])
+    if not callable(getattr(module, "grade", None)):
+        raise RubricError([f"kind {name!r}: kinds/{name}.py defines no grade(spec, ctx)"])
+    return module
 
 
 def _display(path: Path) -> str:
@@ -198,16 +313,20 @@ def _display(path: Path) -> str:
 
 
 def find_rubric(assignment: str, *, search: list[Path] | None = None) -> Path:
-    """rubrics/<assignment>.yaml in the working directory or beside the grader package."""
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", assignment):
-        raise RubricError([f"assignment name {assignment!r}: use letters, digits, - and _"])
-    roots = search or [Path.cwd() / "rubrics", Path(__file__).resolve().parent.parent / "rubrics"]
-    for root in roots:
-        for ext in (".yaml", ".yml"):
-            p = root / f"{assignment}{ext}"
-            if p.is_file():
-                return p
-    raise RubricError([f"no rubric for assignment {assignment!r} (looked in {', '.join(str(r) for r in roots)})"])
+    """The rubric of assignment `assignment`: its pack's rubric.yaml (`grader.packs`), or a
+    student kit's rubrics/<assignment>.yaml in the working directory. `search`: folders
+    of packs to look in instead of `grader.packs.search_roots()`."""
+    from grader.packs import PackError, find_pack
+
+    try:
+        return find_pack(assignment, search).rubric_path
+    except PackError as err:
+        if re.fullmatch(r"[a-z][a-z0-9_-]*", assignment):
+            for ext in (".yaml", ".yml"):
+                kit = Path.cwd() / "rubrics" / f"{assignment}{ext}"
+                if kit.is_file():
+                    return kit
+        raise RubricError([str(err)]) from None
 
 
 # --------------------------------------------------------------------------- compiling
@@ -260,6 +379,11 @@ class Plan:
     known_paths: frozenset[str]
     support_files: dict[str, Path] = field(default_factory=dict)
     frozen_file: Path | None = None  # expected probe outputs read from here instead of running the reference
+    # The pack's folder imported as a package (`grader.packs.folder_package`): its probes,
+    # oracles, mistakes and kinds are modules of it; the reference is its `reference` folder.
+    files_package: str | None = None
+    reference_package: str | None = None
+    kinds: Mapping[str, ModuleType] = field(default_factory=lambda: dict(REGISTRY))
 
     @property
     def probes_file(self) -> Path:
@@ -287,16 +411,6 @@ class Plan:
                 questions.append(PlannedQuestion(id=q.id, title=q.title, points=sum(c.spec.points for c in checks), checks=checks))
         used = {c.probe_key for q in questions for pc in q.checks for c in (pc, *pc.alternatives) if c.probe_key}
         return dataclasses.replace(self, questions=tuple(questions), probe_keys=tuple(k for k in self.probe_keys if k in used))
-
-
-def _package_dir(package: str, shown: str) -> Path:
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError) as err:
-        raise RubricError([f"{shown}: reference package {package!r} cannot be found: {err}"]) from None
-    if spec is None or not spec.submodule_search_locations:
-        raise RubricError([f"{shown}: reference package {package!r} cannot be found"])
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 def resolve_ref(package: str, ref: str) -> Any:
@@ -373,10 +487,18 @@ def probe_key(spec: CheckSpecBase, *, public: bool = False) -> ProbeKey:
 def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None) -> Plan:
     """`base_dir` (the rubric file's folder) anchors `files` and `frozen`; default: the
     folder of `rubric_path`."""
-    base = base_dir if base_dir is not None else Path(rubric_path).resolve().parent
-    package_dir = _package_dir(rubric.reference, rubric_path) if rubric.reference else (base / str(rubric.files)).resolve()
+    base = (base_dir if base_dir is not None else Path(rubric_path).parent).resolve()
+    package_dir = base if rubric.reference else (base / str(rubric.files)).resolve()
     frozen_file = (base / rubric.frozen).resolve() if rubric.frozen else None
     problems: list[str] = []
+    files_package = folder_package(package_dir) if package_dir.is_dir() else None
+    reference_package = None
+    if rubric.reference is not None:
+        ref_dir = package_dir / rubric.reference
+        if not ref_dir.is_dir():
+            raise RubricError([f"{rubric_path}: reference folder {rubric.reference} not found in {package_dir}"])
+        reference_package = module_name(str(files_package), rubric.reference.strip("/") + ".py")
+    kinds = registry(tuple(load_kind(package_dir, k) for k in rubric.kinds))
     if rubric.reference is None and frozen_file is None and _has_code(rubric):
         problems.append(f"{rubric_path}: code checks need `reference` or `frozen` (expected probe outputs)")
     if frozen_file is not None and not frozen_file.is_file():
@@ -389,7 +511,7 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         if not p.is_file():
             problems.append(f"{rubric_path}: support file {name} -> {rel} not found in {package_dir}")
         support[name] = p
-    oracles = load_oracles(rubric, rubric_path) if rubric.reference and rubric.oracles else None
+    oracles = load_oracles(files_package, rubric, rubric_path) if rubric.reference and rubric.oracles else None
     if problems:
         raise RubricError(problems)
     keys: dict[ProbeKey, None] = {}
@@ -398,10 +520,10 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         _add_known(known, k)
 
     def plan_check(qid: str, spec: CheckSpecBase, where: str) -> PlannedCheck:
-        spec = _resolve_spec(spec, rubric.reference, where)
+        spec = _resolve_spec(spec, reference_package, where)
         if spec.answer:
             _add_known(known, spec.answer)
-            for child in getattr(REGISTRY[spec.kind], "ANSWER_CHILDREN", ()):
+            for child in getattr(kinds[spec.kind], "ANSWER_CHILDREN", ()):
                 _add_known(known, f"{spec.answer}.{child}")
         if spec.oracle and rubric.reference is not None:
             if oracles is None:
@@ -440,17 +562,22 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         known_paths=frozenset(known),
         support_files=support,
         frozen_file=frozen_file,
+        files_package=files_package,
+        reference_package=reference_package,
+        kinds=kinds,
     )
 
 
-def load_oracles(rubric: Rubric, rubric_path: str) -> Any:
+def load_oracles(files_package: str | None, rubric: Rubric, rubric_path: str) -> Any:
     """The rubric's oracles module, imported in this (the grader's) process from the
-    reference package; RubricError when it does not import."""
-    name = f"{rubric.reference}.{str(rubric.oracles).removesuffix('.py')}"
+    pack's folder; RubricError when it does not import."""
+    folder = Path(str(sys.modules[str(files_package)].__path__[0])) if files_package in sys.modules else None
+    if folder is not None and not (folder / str(rubric.oracles)).is_file():
+        raise RubricError([f"{rubric_path}: oracles {rubric.oracles} not found in {folder}"])
     try:
-        return importlib.import_module(name)
+        return importlib.import_module(module_name(str(files_package), str(rubric.oracles)))
     except Exception as err:  # an instructor error: name it precisely
-        raise RubricError([f"{rubric_path}: oracles {rubric.oracles} cannot be imported from {rubric.reference}: "
+        raise RubricError([f"{rubric_path}: oracles {rubric.oracles} cannot be imported: "
                            f"{type(err).__name__}: {err}"]) from None
 
 

@@ -3,13 +3,27 @@ unique module name across test folders, so tests never import from it)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from grader.packs import Pack
 from grader.results import CheckResult, QuestionResult, SubmissionResult
 
 REPO = Path(__file__).resolve().parent.parent
-RUBRIC = REPO / "rubrics" / "hw1.yaml"
-EXAMPLE = REPO / "submissions" / "example"
+PACK = REPO / "assignments" / "hw1"
+RUBRIC = PACK / "rubric.yaml"
+EXAMPLE = PACK / "examples" / "example"
+HW1 = Pack("hw1", PACK)  # HW1.module("oracles"), HW1.module("reference.lab1")
+
+
+def rubric_copy(folder: Path, text: str) -> Path:
+    """A copy of the HW1 pack in `folder`/hw1 (without its examples and tests) whose
+    rubric.yaml is `text`: a rubric reads its reference, probes and kinds beside it."""
+    dest = folder / "hw1"
+    if not dest.is_dir():
+        shutil.copytree(PACK, dest, ignore=shutil.ignore_patterns("examples", "tests", "__pycache__"))
+    (dest / "rubric.yaml").write_text(text)
+    return dest / "rubric.yaml"
 
 
 def check(result: SubmissionResult, qid: str, cid: str) -> CheckResult:

@@ -415,7 +415,7 @@ class Sandbox:
         secret = {str(self._probes_file.parent), *(str(p.parent) for p in self._support.values())}
         private = {str(Path.home()), tempfile.gettempdir(), os.getcwd(), "/root", "/home", str(self._tmp)}
         if repo is not None:
-            secret |= {str(repo / "reference"), str(repo / "rubrics"), str(repo / "results")}
+            secret |= {str(repo / "assignments"), str(repo / "rubrics"), str(repo / "results")}
             private.add(str(repo))
         selftest_dir = Path(tempfile.mkdtemp(prefix="selftest-", dir=self._tmp))
         os.chmod(selftest_dir, 0o711)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from batchkit import REPO, copy_run, grade_cli, make, rows
+from hw1_testing import rubric_copy
 
 
 def _outcomes(log: str) -> dict[str, str]:
@@ -92,9 +93,8 @@ def test_force_regrades_everything(graded: tuple[Path, Path], capsys) -> None:
 
 def test_changed_rubric_regrades_everything(graded: tuple[Path, Path], tmp_path: Path, capsys) -> None:
     klass, out = graded
-    rubric = tmp_path / "hw1.yaml"
-    text = (REPO / "rubrics" / "hw1.yaml").read_text()
-    rubric.write_text(text.replace('title: "Weights for NOR"', 'title: "Weights for NOR (y = +1 only at -1, -1)"'))
+    text = (REPO / "assignments" / "hw1" / "rubric.yaml").read_text()
+    rubric = rubric_copy(tmp_path, text.replace('title: "Weights for NOR"', 'title: "Weights for NOR (y = +1 only at -1, -1)"'))
     rc, log, err = grade_cli([klass, "--out", out, "--rubric", rubric], capsys)
     assert rc == 0, err
     assert set(_outcomes(log).values()) == {"graded"}

@@ -17,7 +17,7 @@ from batchkit import grade_cli, read_csv, rows
 from grader.results import SubmissionResult
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "submissions" / "example"
+EXAMPLE = REPO / "assignments" / "hw1" / "examples" / "example"
 ANSWERS = (EXAMPLE / "answers.yaml").read_text(encoding="utf-8")
 FIGURE = (EXAMPLE / "lab1c_planes.png").read_bytes()
 

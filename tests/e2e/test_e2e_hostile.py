@@ -19,7 +19,7 @@ from grader.engine import Grader
 from grader.results import SubmissionResult
 from grader.rubric import load_plan
 
-from hw1_testing import EXAMPLE, RUBRIC, check
+from hw1_testing import EXAMPLE, RUBRIC, check, rubric_copy
 
 HOSTILE = Path(__file__).parent / "hostile"
 LAB1_CODE_CHECKS = [("lab1.a", "course_data"), ("lab1.a", "hidden_small"), ("lab1.a", "badly_scaled"),
@@ -32,8 +32,7 @@ def grader(tmp_path_factory):
     """The HW1 rubric with a 3 s wall-clock limit per call, so hangs are cheap to test."""
     os.environ["GRADER_SECRET"] = "s3cret-in-the-grader-environment"
     text = RUBRIC.read_text().replace("limits: {wall_s: 10, cpu_s: 20,", "limits: {wall_s: 3, cpu_s: 6,")
-    p = tmp_path_factory.mktemp("rubric") / "hw1.yaml"
-    p.write_text(text)
+    p = rubric_copy(tmp_path_factory.mktemp("rubric"), text)
     g = Grader.create(load_plan(p), device="cpu")
     yield g
     g.close()
@@ -192,8 +191,7 @@ def test_example_gets_every_auto_graded_point(baseline):
 def basic_grader(tmp_path_factory):
     """The fallback used where namespaces are not allowed (e.g. GitHub's Ubuntu runners)."""
     text = RUBRIC.read_text().replace("limits: {wall_s: 10, cpu_s: 20,", "limits: {wall_s: 3, cpu_s: 6,")
-    p = tmp_path_factory.mktemp("rubric-basic") / "hw1.yaml"
-    p.write_text(text)
+    p = rubric_copy(tmp_path_factory.mktemp("rubric-basic"), text)
     g = Grader.create(load_plan(p), device="cpu", isolation="basic")
     yield g
     g.close()

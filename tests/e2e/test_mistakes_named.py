@@ -130,7 +130,9 @@ def test_a_mistake_that_explains_part_of_a_check_is_named_in_part(graded):
 
 
 def test_every_known_mistake_has_a_test(grader):
-    from reference.hw1.mistakes import MISTAKES as defined
+    from hw1_testing import HW1
+
+    defined = HW1.module("mistakes").MISTAKES
 
     assert {m for m, *_ in NAMED} == set(defined)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from grader.engine import Grader
 from grader.rubric import load_plan
 
-from hw1_testing import RUBRIC
+from hw1_testing import RUBRIC, rubric_copy
 
 
 def test_overrides_are_per_call_and_strictest_wins(tmp_path):
@@ -17,8 +17,7 @@ def test_overrides_are_per_call_and_strictest_wins(tmp_path):
     text = text.replace('select: mse, rtol: 1.0e-6, atol: 1.0e-12, label: "MSE per epoch, r = 0.01"}',
                         'select: mse, rtol: 1.0e-6, atol: 1.0e-12, label: "MSE per epoch, r = 0.01",\n'
                         '         limits: {wall_s: 2}}', 1)
-    p = tmp_path / "hw1.yaml"
-    p.write_text(text)
+    p = rubric_copy(tmp_path, text)
     plan = load_plan(p)
     g = Grader.create(plan, with_sandbox=False)
     limited = {k: v for k, v in g.call_limits.items() if v is not None}

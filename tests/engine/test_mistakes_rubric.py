@@ -12,15 +12,14 @@ import pytest
 
 from grader.engine import Grader
 from grader.rubric import RubricError, load_plan
-from hw1_testing import EXAMPLE, RUBRIC, check
+from hw1_testing import EXAMPLE, RUBRIC, check, rubric_copy
 
 
 
 def _rubric(tmp_path: Path, old: str, new: str) -> Path:
     text = RUBRIC.read_text()
     assert old in text
-    p = tmp_path / "hw1.yaml"
-    p.write_text(text.replace(old, new, 1))
+    p = rubric_copy(tmp_path, text.replace(old, new, 1))
     return p
 
 

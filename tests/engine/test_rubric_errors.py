@@ -10,14 +10,13 @@ import pytest
 from grader.cli import main
 from grader.rubric import RubricError, json_schema, load_plan, load_rubric
 
-from hw1_testing import RUBRIC
+from hw1_testing import RUBRIC, rubric_copy
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:
     text = RUBRIC.read_text()
     assert old in text
-    p = tmp_path / "hw1.yaml"
-    p.write_text(text.replace(old, new, 1))
+    p = rubric_copy(tmp_path, text.replace(old, new, 1))
     return p
 
 
@@ -31,7 +30,7 @@ def test_rtol_without_atol_names_line_and_field(tmp_path):
         load_rubric(p)
     line = _line_of(p, "rtol: 1.0e-2}")
     msg = str(e.value)
-    assert f"hw1.yaml:{line - 1} questions[13].checks[1]: " in msg  # the check starts a line above
+    assert f"rubric.yaml:{line - 1} questions[13].checks[1]: " in msg  # the check starts a line above
     assert "rtol and atol are given together or not at all" in msg
 
 
@@ -40,12 +39,12 @@ def test_wrong_field_type_and_unknown_kind(tmp_path):
     with pytest.raises(RubricError) as e:
         load_rubric(p)
     line = _line_of(p, "kind: matrx")
-    assert f"hw1.yaml:{line} questions[11].checks[0]" in str(e.value)
+    assert f"rubric.yaml:{line} questions[11].checks[0]" in str(e.value)
     assert "unknown check kind 'matrx'" in str(e.value) and "matrix" in str(e.value)
     p = _broken(tmp_path, "n_inputs: 3,", "n_inputs: three,")
     with pytest.raises(RubricError) as e:
         load_rubric(p)
-    assert f"hw1.yaml:{_line_of(p, 'n_inputs: three')} questions[7].checks[0].n_inputs" in str(e.value)
+    assert f"rubric.yaml:{_line_of(p, 'n_inputs: three')} questions[7].checks[0].n_inputs" in str(e.value)
 
 
 def test_points_must_add_up(tmp_path):
@@ -78,5 +77,8 @@ def test_cli_rubric_error_exit_2_before_student_code(tmp_path, capsys):
 def test_schema_command_prints_json_schema(capsys):
     assert main(["schema"]) == 0
     out = capsys.readouterr().out
-    assert '"discriminator"' in out and '"threshold_unit"' in out
+    assert '"discriminator"' in out and '"threshold_unit"' not in out  # the engine's kinds only
+    assert main(["schema", "--assignment", "hw1"]) == 0
+    out = capsys.readouterr().out
+    assert '"discriminator"' in out and '"threshold_unit"' in out  # with the pack's own kinds
     assert json_schema()["title"].startswith("Grader rubric")

@@ -14,8 +14,8 @@ from typing import Any
 from grader.results import CheckResult, QuestionResult, Status, Visibility, question_status
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "submissions" / "example"
-HW1_RUBRIC = REPO / "rubrics" / "hw1.yaml"
+EXAMPLE = REPO / "assignments" / "hw1" / "examples" / "example"
+HW1_RUBRIC = REPO / "assignments" / "hw1" / "rubric.yaml"
 GRADE = Path(sys.executable).parent / "grade"
 
 # Student text that must survive every reporter literally (XML/markdown metacharacters,

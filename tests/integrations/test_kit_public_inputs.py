@@ -19,14 +19,15 @@ from grader.results import Status
 from grader.rubric import RubricError, load_plan
 from integration_support import HW1_RUBRIC
 
+from hw1_testing import rubric_copy
+
 PUBLIC = "public_args: {dataset: {seed: 9101, rows: 100, x1_scale: 2.0, x2_scale: 2.0, coef: [0.5, -1.5, 0.75], noise: 0.05}},"
 
 
 def _edited(tmp_path: Path, old: str, new: str) -> Path:
     text = HW1_RUBRIC.read_text()
     assert old in text
-    path = tmp_path / "hw1.yaml"
-    path.write_text(text.replace(old, new, 1))
+    path = rubric_copy(tmp_path, text.replace(old, new, 1))
     return path
 
 

@@ -14,7 +14,7 @@ import pytest
 from grader.engine import Grader
 from grader.submission import content_hash, open_submission
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "submissions" / "example"
+EXAMPLE = Path(__file__).resolve().parents[2] / "assignments" / "hw1" / "examples" / "example"
 
 
 def zip_folder(src: Path, archive: Path, *, top: str = "") -> Path:

@@ -37,7 +37,7 @@ from grader.rubric import Plan, ProbeKey
 from grader.submission import Submission, SubmissionError
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "submissions" / "example"
+EXAMPLE = REPO / "assignments" / "hw1" / "examples" / "example"
 HOSTILE_ID = "<script>alert(1)</script>"
 HOSTILE_REASON = 'rejected: <img src=x onerror="alert(2)">'
 

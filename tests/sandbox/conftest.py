@@ -15,7 +15,7 @@ from grader.results import SubmissionResult
 from grader.rubric import load_plan
 from grader.sandbox import Sandbox
 
-from hw1_testing import EXAMPLE, RUBRIC
+from hw1_testing import EXAMPLE, RUBRIC, rubric_copy
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,8 +62,7 @@ def grader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grader]:
     """The HW1 rubric with shorter time limits (hostile students reach them sooner), one
     grader per test module that asks for it."""
     text = RUBRIC.read_text().replace("limits: {wall_s: 10, cpu_s: 20,", "limits: {wall_s: 5, cpu_s: 10,")
-    p = tmp_path_factory.mktemp("rubric") / "hw1.yaml"
-    p.write_text(text)
+    p = rubric_copy(tmp_path_factory.mktemp("rubric"), text)
     g = Grader.create(load_plan(p), device="cpu")
     yield g
     g.close()

@@ -21,7 +21,7 @@ from torch import nn
 from grader.sandbox._child import pinning
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-HW1 = REPO / "reference" / "hw1"
+HW1 = REPO / "assignments" / "hw1"
 
 
 def _load(name: str, path: pathlib.Path) -> types.ModuleType:
@@ -34,7 +34,7 @@ def _load(name: str, path: pathlib.Path) -> types.ModuleType:
 
 @pytest.fixture
 def loaded() -> Iterator[tuple[types.ModuleType, types.ModuleType]]:
-    scaffold = _load("scaffold", HW1 / "scaffold.py")
+    scaffold = _load("scaffold", HW1 / "support" / "scaffold.py")
     saved = sys.modules.get("scaffold")
     sys.modules["scaffold"] = scaffold  # as in the child: the student imports this one
     try:
@@ -56,7 +56,7 @@ class Ctx:
         return self._modules[name]
 
     def data_path(self, name: str) -> pathlib.Path:
-        return HW1 / "data" / name
+        return HW1 / "support" / name
 
 
 def _student_lab2(scaffold: types.ModuleType, *, wide: bool = False) -> types.SimpleNamespace:
@@ -79,7 +79,7 @@ def _student_lab2(scaffold: types.ModuleType, *, wide: bool = False) -> types.Si
 def test_honest_calls_change_nothing(loaded) -> None:
     probes, scaffold = loaded
     pins = pinning.Pins(probes, {"scaffold": scaffold})
-    ctx = Ctx(pins, lab2=_student_lab2(scaffold), lab1=_load("lab1", HW1 / "lab1.py"))
+    ctx = Ctx(pins, lab2=_student_lab2(scaffold), lab1=_load("lab1", HW1 / "reference" / "lab1.py"))
     for name, args in [("lenet_layers", {}), ("lenet_forward", {}), ("closed_form", {"dataset": "course"}), ("lms", {})]:
         pins.function(name)(ctx, **args)
         assert pins.tampered() == [], name

@@ -139,7 +139,7 @@ def test_lab2_code_becomes_a_module_that_runs(ex: Extraction, tmp_path: Path, mo
     assert "net = LeNet5()" not in module.source and "print(" not in module.source  # script code dropped
     assert "\n6 " not in module.source and "        self.conv1 = CONV(3,6,5)" in module.source
     (tmp_path / "lab2.py").write_text(module.source)
-    shutil.copy(REPO / "reference" / "hw1" / "scaffold.py", tmp_path / "scaffold.py")
+    shutil.copy(REPO / "assignments" / "hw1" / "support" / "scaffold.py", tmp_path / "scaffold.py")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "scaffold", raising=False)
     spec = importlib.util.spec_from_file_location("writeup_lab2_under_test", tmp_path / "lab2.py")

@@ -1,4 +1,4 @@
-"""HW1 Lab 1: linear regression in closed form and by LMS, on `data/lab1.csv`.
+"""HW1 Lab 1: linear regression in closed form and by LMS, on `support/lab1.csv`.
 
 The model is y_hat = w1 x1 + w2 x2 + b with w = [w1, w2, b]; X has shape (N, 2) and the
 bias is handled by appending a column of ones ("augmented" rows a_i = [x1, x2, 1]).
@@ -11,7 +11,7 @@ import pathlib
 
 import numpy as np
 
-DATA_PATH = pathlib.Path(__file__).resolve().parent / "data" / "lab1.csv"
+DATA_PATH = pathlib.Path(__file__).resolve().parent.parent / "support" / "lab1.csv"
 
 # Lab 1 (d): the learning-rate sweep. 0.001 .. 0.1 converge on the course data (0.001
 # slowly: its MSE is still falling after 20 epochs); 0.5 and 1.0 diverge (the MSE grows

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
+from grader.checks.form import Form
 from grader.compare import NotNumeric, describe, to_number
 from grader.results import Status
 
@@ -66,3 +67,18 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
         return outcome(Status.PASS, f"the counterexample holds ({desc}, computed with conv2d)", details={"outputs": {str(n): list(o) for n, o in outs.items()}})
     return outcome(Status.FAIL, f"the counterexample does not hold: the larger input gives a larger output ({desc})",
                    details={"outputs": {str(n): list(o) for n, o in outs.items()}})
+
+
+# --------------------------------------------------------------------------- student kit
+
+
+def answer_form(spec: Spec) -> Form:
+    """The form of the answer (for the student kit's form check)."""
+    whole = Form(type="number")
+    return Form(type="mapping", keys={"kernel": whole, "stride": whole, "padding": whole,
+                                      "sizes": Form(type="numbers", shape=[2])})
+
+
+def describe_answer(spec: Spec) -> str:
+    """The comment beside the key in the student kit's answers template."""
+    return "{kernel: K, stride: S, padding: P, sizes: [N1, N2]}"

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reference.hw1 import lab1, lab2, problem3
-from reference.hw1.scaffold import CONV, FC
+from .reference import lab1, lab2, problem3
+from .support.scaffold import CONV, FC
 
 # ------------------------------------------------------------------------------ Lab 1
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from reference.hw1.scaffold import CONV, FC
+from ..support.scaffold import CONV, FC
 
 LAYER_NAMES: list[str] = ["conv1", "conv2", "fc1", "fc2", "fc3"]
 

@@ -12,21 +12,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-HW1 = REPO / "reference" / "hw1"
+from grader.packs import Pack
+
+PACK = Pack.at(__file__)
+HW1 = PACK.root
 
 
 class RefContext:
-    """ProbeContext on the reference: module(name) is reference.hw1.<name>."""
+    """ProbeContext on the reference: module(name) is the pack's reference/<name>.py, or
+    its support/<name>.py (the scaffold), as the sandbox shows it to student code."""
 
     def __init__(self, device: str = "cpu") -> None:
         self.device = device
 
     def module(self, name: str) -> ModuleType:
-        return importlib.import_module("reference.hw1." + name)
+        if (HW1 / "support" / f"{name}.py").is_file():
+            return PACK.module(f"support.{name}")
+        return PACK.module(f"reference.{name}")
 
     def data_path(self, name: str) -> pathlib.Path:
-        return HW1 / "data" / name
+        return HW1 / "support" / name
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from grader.checks._threshold import fmt_row, network_outputs, read_weights
+from ._threshold import fmt_row, network_outputs, read_weights
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
+from grader.checks.form import Form
 from grader.compare import describe
 from grader.results import Status
 
@@ -61,3 +62,21 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if problems:
         return outcome(Status.FAIL, "the counterexample does not hold: " + "; ".join(problems))
     return outcome(Status.PASS, f"the counterexample holds: two different networks both compute {spec.function_name}")
+
+
+# --------------------------------------------------------------------------- student kit
+
+
+def answer_form(spec: Spec) -> Form:
+    """The form of the answer (for the student kit's form check): two networks' weights."""
+    net = Form(type="mapping", keys={"hidden": Form(type="numbers", shape=[spec.n_hidden, spec.n_inputs + 1]),
+                                     "output": Form(type="numbers", shape=[spec.n_hidden + 1])})
+    return Form(type="mapping", keys={"a": net, "b": net})
+
+
+def describe_answer(spec: Spec) -> str:
+    """The comment beside the key in the student kit's answers template."""
+    row = "[" + ", ".join(f"w{i}" for i in range(spec.n_inputs + 1)) + "]"
+    out = "[" + ", ".join(f"w{i}" for i in range(spec.n_hidden + 1)) + "]"
+    net = f"{{hidden: [{', '.join([row] * spec.n_hidden)}], output: {out}}}"
+    return f"two different networks: {{a: {net}, b: {net}}}"

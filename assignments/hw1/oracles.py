@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from reference.hw1 import probes
+from . import probes
 
 ORACLES: tuple[str, ...] = ("lenet_layers", "lab3_zero_init")
 

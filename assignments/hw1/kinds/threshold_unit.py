@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from grader.checks._threshold import fmt_row, inputs, network_outputs, read_weights
+from ._threshold import fmt_row, inputs, network_outputs, read_weights
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Missing, outcome, precheck, where
+from grader.checks.form import Form
 from grader.compare import NotNumeric, to_number
 from grader.results import Status, TruthTableView
 
@@ -104,3 +105,20 @@ def _check_table(table: Any, rows: list[dict[str, Any]], n: int) -> list[str]:
     if missing and not problems:
         problems.append(f"rows missing: {', '.join(missing)}")
     return problems
+
+
+# --------------------------------------------------------------------------- student kit
+
+
+def answer_form(spec: Spec) -> Form:
+    """The form of the answer (for the student kit's form check): weights, never values."""
+    n_w = (len(spec.hidden) if spec.hidden else spec.n_inputs) + 1
+    return Form(type="mapping", keys={"w": Form(type="numbers", shape=[n_w])},
+                optional={"truth_table": Form(type="numbers")})
+
+
+def describe_answer(spec: Spec) -> str:
+    """The comment beside the key in the student kit's answers template."""
+    ws = ", ".join(spec.labels or [f"w{i}" for i in range(spec.n_inputs + 1)])
+    xs = ", ".join(f"x{i + 1}" for i in range(spec.n_inputs))
+    return f"{{w: [{ws}]}}; optional: truth_table: [[{xs}, s, y], ...]"
