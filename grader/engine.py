@@ -8,9 +8,13 @@ computed here, after the student's processes are gone.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
+import io
 import json
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,17 +47,68 @@ class ReferenceContext:
     def __init__(self, plan: Plan, device: str) -> None:
         self._plan = plan
         self.device = device
+        self._notebook_ctx: Any = None
+        self._notebook_dir: str | None = None
 
     def module(self, name: str) -> ModuleType:
-        """The reference's module `name`, or a support module of that name (the scaffold),
-        as the student's code sees it beside it in the sandbox."""
+        """The reference's module `name`: the reference's run of notebook `name` (notebook
+        mode), a support module of that name (the scaffold) as the student's code sees it
+        beside it in the sandbox, or the reference's module."""
         from grader.packs import module_name
 
+        if name in self._plan.rubric.notebooks:
+            return self.notebook(name).module  # type: ignore[no-any-return]
         support = self._plan.support_files.get(f"{name}.py")
         if support is not None and self._plan.files_package is not None:
             rel = support.relative_to(self._plan.package_dir)
             return importlib.import_module(module_name(self._plan.files_package, rel.as_posix()))
         return importlib.import_module(f"{self._plan.reference_package}.{name}")
+
+    def notebook(self, name: str, data: Any = None) -> Any:
+        """The reference's notebook `name` (reference/<pkg>/<name>.ipynb, else .py) run
+        cell by cell as the student's is, in a scratch folder holding the support files
+        (so it reads its data by the handout's names); a cell that fails is the
+        instructor's error."""
+        import shutil
+        import tempfile
+
+        from grader.sandbox._child.student import ProbeContext
+
+        if self._notebook_ctx is None:
+            folder = tempfile.mkdtemp(prefix="grader-reference-notebook-")
+            for support, path in self._plan.support_files.items():
+                shutil.copyfile(path, os.path.join(folder, support))
+            for module in self._plan.rubric.notebooks:
+                for ext in (".ipynb", ".py"):
+                    source = self._plan.package_dir / str(self._plan.rubric.reference or "") / f"{module}{ext}"
+                    if source.is_file():
+                        shutil.copyfile(source, os.path.join(folder, source.name))
+            self._notebook_dir = folder
+            self._notebook_ctx = ProbeContext(device=self.device, workdir=folder, support_dir=folder,
+                                              support_names=list(self._plan.support_files), support_modules={},
+                                              notebooks={k: v.plain() for k, v in self._plan.rubric.notebooks.items()},
+                                              limits=False)
+        folder = str(self._notebook_dir)
+        cwd = os.getcwd()
+        os.chdir(folder)
+        sys.path.insert(0, folder)
+        try:
+            from grader.sandbox._child.notebook import use_capture_backend
+
+            use_capture_backend()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                run = self._notebook_ctx.notebook(name, data)  # what the reference prints is nobody's output
+        except (FileNotFoundError, ImportError) as err:
+            raise RubricError([f"{self._plan.rubric_path}: the reference has no notebook {name} "
+                               f"({name}.ipynb or {name}.py in {self._plan.package_dir}): {err}"]) from None
+        finally:
+            os.chdir(cwd)
+            if sys.path and sys.path[0] == folder:
+                sys.path.pop(0)
+        failed = [r.message for r in run.reports if r.status != "ok"]
+        if failed:
+            raise RubricError([f"{self._plan.rubric_path}: the reference notebook {name} fails: {m}" for m in failed])
+        return run
 
     def data_path(self, name: str) -> Path:
         if name not in self._plan.support_files:
@@ -198,8 +253,10 @@ def probe_runner(plan: Plan) -> Callable[[Any, ProbeKey], Any]:
 
     seed = seeder()
 
+    from grader.sandbox._child.nbprobes import BUILTIN
+
     def run(ctx: Any, key: ProbeKey) -> Any:
-        fn = getattr(probes, key.probe, None)
+        fn = BUILTIN.get(key.probe) or getattr(probes, key.probe, None)
         if fn is None:
             raise RubricError([f"{plan.rubric_path}: probe {key.probe!r} is not defined in {plan.probes_file}"])
         seed(plan.rubric.seed)  # as the sandbox does before the student's call
@@ -298,14 +355,26 @@ def module_file(files: tuple[str, ...], module: str) -> str | None:
 _PRESTARTED: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
 
 
+def sandbox_environment(rubric: Any) -> dict[str, Any]:
+    """What the rubric says of the students' environment, as the Sandbox takes it: the
+    packages student code may import (None: anything installed), the modules the zygote
+    imports once, and the modules run as notebooks with their limits."""
+    env = rubric.environment
+    return {
+        "packages": list(env.packages) if env is not None else None,
+        "preimport": env.modules_to_preimport() if env is not None else [],
+        "notebooks": {k: v.plain() for k, v in rubric.notebooks.items()},
+    }
+
+
 def _sandbox_key(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Any,
-                 many: bool) -> tuple[Any, ...]:
+                 many: bool, environment: dict[str, Any] | None = None) -> tuple[Any, ...]:
     return (str(Path(probes_file).resolve()), tuple(sorted((n, str(Path(p).resolve())) for n, p in support_files.items())),
-            device, isolation, repr(limits), many)
+            device, isolation, repr(limits), many, json.dumps(environment or {}, sort_keys=True))
 
 
 def _start_sandbox(probes_file: Path, support_files: dict[str, Path], device: str, isolation: str, limits: Any,
-                   many: bool) -> tuple[Any, dict[str, Any]]:
+                   many: bool, environment: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
     """A thread starting a Sandbox (its zygote is a process importing torch: this process
     goes on meanwhile), and where it puts the sandbox ("box") or the error ("error")."""
     import threading
@@ -318,7 +387,7 @@ def _start_sandbox(probes_file: Path, support_files: dict[str, Path], device: st
         try:
             starting["box"] = Sandbox(probes_file=probes_file, support_files=support_files, device=device,
                                       isolation=isolation, default_limits=limits,  # type: ignore[arg-type]
-                                      collapse_memory=many)
+                                      collapse_memory=many, **(environment or {}))
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             starting["error"] = err
 
@@ -344,11 +413,12 @@ def prestart(rubric_path: Path, *, device: str, isolation: str = "auto", many: b
         if not probes.is_file() or not all(p.is_file() for p in support.values()):
             return
         limits = sandbox_limits(rubric.limits)
+        environment = sandbox_environment(rubric)
     except Exception:  # noqa: BLE001 - reported by load_plan, precisely
         return
-    key = _sandbox_key(probes, support, device, isolation, limits, many)
+    key = _sandbox_key(probes, support, device, isolation, limits, many, environment)
     if key not in _PRESTARTED:
-        _PRESTARTED[key] = _start_sandbox(probes, support, device, isolation, limits, many)
+        _PRESTARTED[key] = _start_sandbox(probes, support, device, isolation, limits, many, environment)
 
 
 def _discard_prestarted() -> None:
@@ -389,9 +459,10 @@ class Grader:
         thread = None
         if plan.probe_keys and with_sandbox:
             limits = sandbox_limits(plan.rubric.limits)
-            key = _sandbox_key(plan.probes_file, plan.support_files, device, isolation, limits, many)
+            environment = sandbox_environment(plan.rubric)
+            key = _sandbox_key(plan.probes_file, plan.support_files, device, isolation, limits, many, environment)
             thread, starting = _PRESTARTED.pop(key, None) or _start_sandbox(
-                plan.probes_file, plan.support_files, device, isolation, limits, many)
+                plan.probes_file, plan.support_files, device, isolation, limits, many, environment)
         _discard_prestarted()
         try:
             ref: dict[Any, Any] = dict(reference_outputs(plan, device))

@@ -59,6 +59,14 @@ MAX_DETAIL_ITEMS = 100  # items of one list or mapping in details
 MAX_DETAIL_NODES = 2_000  # values in all of details
 MAX_DETAIL_DEPTH = 8  # nesting of details
 MAX_DETAIL_TEXT = 4_000  # characters of one string in details
+# A figure shown on the feedback page travels in details as a data: URI of a PNG/JPEG of at
+# most 128 KiB (grader.checks.figure.INLINE_MAX), base64: that string may be this long.
+MAX_DETAIL_IMAGE = 175_000
+_IMAGE_URI = ("data:image/png;base64,", "data:image/jpeg;base64,")
+
+
+def _text_limit(text: str) -> int:
+    return MAX_DETAIL_IMAGE if text.startswith(_IMAGE_URI) else MAX_DETAIL_TEXT
 MAX_LINES = 200  # warnings or notes of one submission
 MAX_LINE = 2_000  # characters of one warning or note
 
@@ -103,7 +111,7 @@ def _within_details(value: Any) -> bool:
         if count > MAX_DETAIL_NODES or _nonfinite(x) or isinstance(x, tuple):
             return False
         if isinstance(x, str):
-            if len(x) > MAX_DETAIL_TEXT:
+            if len(x) > _text_limit(x):
                 return False
         elif isinstance(x, (dict, list)):
             if depth >= MAX_DETAIL_DEPTH or len(x) > MAX_DETAIL_ITEMS:
@@ -130,7 +138,7 @@ def bounded_details(value: Any) -> Any:
         nonlocal budget
         budget -= 1
         if isinstance(x, str):
-            return clip_text(x, MAX_DETAIL_TEXT)
+            return clip_text(x, _text_limit(x))
         if _nonfinite(x):
             return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
         if not isinstance(x, (dict, list, tuple)):

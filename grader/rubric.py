@@ -51,6 +51,80 @@ class SandboxLimits(BaseModel):
     output_bytes: int = Field(64_000, ge=1000, le=10_000_000)
 
 
+# What the zygote imports for every child when a rubric lists these packages and says
+# nothing of `preimport`: the modules students of a scientific course import at the top.
+HEAVY_MODULES: dict[str, tuple[str, ...]] = {
+    "matplotlib": ("matplotlib.pyplot",),
+    "mpl_toolkits": ("mpl_toolkits.mplot3d",),
+    "scipy": ("scipy.io", "scipy.optimize", "scipy.linalg", "scipy.stats"),
+    "pandas": ("pandas",),
+    "sklearn": ("sklearn.linear_model", "sklearn.model_selection", "sklearn.preprocessing", "sklearn.metrics"),
+    "PIL": ("PIL.Image",),
+}
+_TOP_NAME = r"^[A-Za-z_][\w]*$"
+_MODULE_NAME = r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$"
+
+
+class Environment(BaseModel):
+    """The students' environment: the top-level packages student code may import (the
+    standard library always), and what the sandbox imports once for every child."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    packages: list[str] = Field(min_length=1, description="top-level packages student code may import, e.g. numpy, torch, "
+                                "matplotlib, mpl_toolkits, scipy, pandas, sklearn; an import of any other says so by name")
+    preimport: list[str] | None = Field(None, description="modules imported once in the sandbox's zygote so that no child "
+                                        "pays for them; default: the heavy ones of `packages` (matplotlib.pyplot, scipy.io, pandas, ...)")
+
+    @field_validator("packages")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if not re.match(_TOP_NAME, p)]
+        if bad:
+            raise ValueError(f"packages are top-level import names (sklearn, not scikit-learn; scipy, not scipy.io): {bad}")
+        return v
+
+    @model_validator(mode="after")
+    def _preimports_declared(self) -> "Environment":
+        for name in self.preimport or []:
+            if not re.match(_MODULE_NAME, name):
+                raise ValueError(f"preimport {name!r} is not a module name")
+            if name.split(".")[0] not in self.packages and name.split(".")[0] not in ("numpy", "torch"):
+                raise ValueError(f"preimport {name!r} is not in `packages`")
+        return self
+
+    def modules_to_preimport(self) -> list[str]:
+        if self.preimport is not None:
+            return list(self.preimport)
+        return [m for p in self.packages for m in HEAVY_MODULES.get(p, ())]
+
+
+class NotebookMode(BaseModel):
+    """A student module graded by executing its notebook cell by cell (see
+    grader/sandbox/_child/notebook.py): limits per cell and for the whole notebook, and the
+    absolute folders (a Colab drive) whose paths mean the working folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cell_wall_s: float = Field(60.0, gt=0, le=600, description="wall-clock seconds for one cell")
+    cell_memory_mb: int | None = Field(None, ge=64, le=65536, description="memory one cell may add (default: the call's memory_mb)")
+    wall_s: float = Field(600.0, gt=0, le=3600, description="wall-clock seconds for the whole notebook")
+    path_aliases: list[str] | None = Field(None, description="absolute folders read as the working folder "
+                                           "(default: /content/drive/MyDrive, /content/drive/My Drive, /content, /kaggle/input, /kaggle/working)")
+    max_figures: int = Field(20, ge=0, le=100, description="figures kept from one run")
+
+    @field_validator("path_aliases")
+    @classmethod
+    def _absolute(cls, v: list[str] | None) -> list[str] | None:
+        for alias in v or []:
+            if not alias.startswith("/") or alias.rstrip("/") == "" or "\x00" in alias:
+                raise ValueError(f"path alias {alias!r}: an absolute folder such as /content/drive/MyDrive")
+        return v
+
+    def plain(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -103,6 +177,9 @@ class Rubric(BaseModel):
         "files the student's code sees beside it: name seen by student code -> path relative to the pack's folder "
         "(e.g. scaffold.py: support/scaffold.py)"))
     limits: SandboxLimits = SandboxLimits()
+    environment: Environment | None = Field(None, description="the students' environment (packages their code may import)")
+    notebooks: dict[str, NotebookMode] = Field(default_factory=dict, description="student modules graded by running their "
+                                               "notebook cell by cell (module name -> limits); checks use probe notebook.value ...")
     seed: int = Field(0, ge=0, lt=2**32, description="seeds random, numpy's global RNG and torch before each probe call, on both sides: "
                       "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
     total: float | None = None
@@ -125,6 +202,14 @@ class Rubric(BaseModel):
         for name, rel in v.items():
             if "/" in name or name.startswith(".") or ".." in Path(rel).parts or Path(rel).is_absolute():
                 raise ValueError(f"support file {name!r} -> {rel!r}: names are plain file names, paths stay inside the package")
+        return v
+
+    @field_validator("notebooks")
+    @classmethod
+    def _notebook_names(cls, v: dict[str, NotebookMode]) -> dict[str, NotebookMode]:
+        bad = [k for k in v if not re.match(_TOP_NAME, k)]
+        if bad:
+            raise ValueError(f"notebooks are named by module (lab1 for lab1.ipynb): {bad}")
         return v
 
     @model_validator(mode="after")
@@ -480,8 +565,14 @@ def probe_key(spec: CheckSpecBase, *, public: bool = False) -> ProbeKey:
     if not spec.code or args is None:
         raise ValueError(f"check {spec.id} has no {'public_args' if public else 'code'}")
     file, _ = spec.code.split(":")
-    return ProbeKey(module=file.rsplit(".", 1)[0], probe=spec.probe or "",
+    module = file.rsplit(".", 1)[0]
+    if (spec.probe or "").startswith(NOTEBOOK_PROBE_PREFIX):
+        args = {**args, "notebook": module}  # the built-in notebook probes read this notebook
+    return ProbeKey(module=module, probe=spec.probe or "",
                     args_json=json.dumps(args, sort_keys=True, separators=(",", ":")))
+
+
+NOTEBOOK_PROBE_PREFIX = "notebook."
 
 
 def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None) -> Plan:
@@ -531,6 +622,14 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
             if not callable(getattr(oracles, spec.oracle, None)):
                 raise RubricError([f"{where}: oracle {spec.oracle!r} is not defined in {rubric.oracles}"])
         pk = None
+        if spec.code and (spec.probe or "").startswith(NOTEBOOK_PROBE_PREFIX):
+            from grader.sandbox._child.nbprobes import BUILTIN
+
+            module = spec.code.split(":")[0].rsplit(".", 1)[0]
+            if spec.probe not in BUILTIN:
+                problems.append(f"{where}: unknown built-in probe {spec.probe!r} (known: {', '.join(sorted(BUILTIN))})")
+            elif module not in rubric.notebooks:
+                problems.append(f"{where}: probe {spec.probe} reads an executed notebook: add `notebooks: {{{module}: {{}}}}` to the rubric")
         if spec.code:
             pk = probe_key(spec)
             keys[pk] = None

@@ -157,7 +157,8 @@ class HtmlRenderer:
         if audience not in ("student", "instructor"):
             raise ValueError(f"audience must be 'student' or 'instructor', not {audience!r}")
         page = _feedback_page(result, audience=audience)
-        img_data = any(m.image for m in page.manual)  # a figure to score: data: images only, nothing fetched
+        # a figure to score or one the code drew: data: images only, nothing fetched
+        img_data = any(m.image for m in page.manual) or any(c.figures for q in page.questions for c in q.checks)
         return self._env.get_template("feedback.html.j2").render(page=page, title=page.title, script_hash=None,
                                                                  img_data=img_data)
 
@@ -547,6 +548,7 @@ class CheckCard:
     manual: bool  # waiting for a TA: its text is in the manual-review section
     raw_details: str | None  # instructors only
     diagnosis: dict[str, str] | None = None  # the named mistake or relation: "mistake", "explain", "evidence", "credit"
+    figures: tuple[tuple[str, str], ...] = ()  # (data: URI, caption): figures the student's code drew, for this check
 
 
 @dataclass(frozen=True)
@@ -584,6 +586,20 @@ def _figure_uri(details: dict[str, Any]) -> str | None:
     a base64 PNG/JPEG data URI: nothing else reaches an <img src>."""
     uri = details.get("image")
     return uri if isinstance(uri, str) and _FIGURE_URI.fullmatch(uri) else None
+
+
+def _check_figures(details: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The figures a `figure` check on a notebook shows beside itself: each exactly a
+    base64 PNG/JPEG data URI (checked again here), with a short caption."""
+    figures = details.get("figures")
+    out: list[tuple[str, str]] = []
+    for fig in figures[:4] if isinstance(figures, list) else []:
+        if isinstance(fig, dict):
+            uri = _figure_uri({"image": fig.get("image")})
+            if uri is not None:
+                caption = fig.get("caption")
+                out.append((uri, caption[:300] if isinstance(caption, str) else ""))
+    return tuple(out)
 
 
 def _suspended_note(details: dict[str, Any]) -> str | None:
@@ -664,7 +680,7 @@ def _check_card(q: QuestionResult, c: CheckResult, *, audience: Audience) -> Che
         source=_source_label(c.source),
         traceback=[str(t) for t in tb] if isinstance(tb, list) else ([tb] if isinstance(tb, str) else []),
         output_tail=_output_tail(c.details), limit=None if limit is None else str(limit),
-        views=views, manual=manual, raw_details=raw, diagnosis=_diagnosis(c),
+        views=views, manual=manual, raw_details=raw, diagnosis=_diagnosis(c), figures=_check_figures(c.details),
     )
 
 

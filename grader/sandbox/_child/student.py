@@ -238,6 +238,35 @@ def load_student_module(name: str, workdir: str) -> tuple[types.ModuleType, list
     return module, notes
 
 
+def _digest(value: object) -> str:
+    """A digest of plain data (hidden data sets), to run a notebook once per data set."""
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256()
+
+    def walk(v: object) -> None:
+        if type(v) is dict:
+            h.update(b"{")
+            for k in sorted(v, key=str):
+                h.update(str(k).encode() + b":")
+                walk(v[k])
+            h.update(b"}")
+        elif type(v) in (list, tuple):
+            h.update(b"[")
+            for item in v:  # type: ignore[attr-defined]
+                walk(item)
+            h.update(b"]")
+        elif isinstance(v, np.ndarray):
+            h.update(f"a{v.dtype.str}{v.shape}".encode() + np.ascontiguousarray(v).tobytes())
+        else:
+            h.update(repr(v).encode())
+
+    walk(value)
+    return h.hexdigest()
+
+
 class ProbeContext:
     """What a probe receives: the device, the student's modules, the support data files."""
 
@@ -249,6 +278,8 @@ class ProbeContext:
         support_dir: str,
         support_names: Sequence[str],
         support_modules: Mapping[str, types.ModuleType],
+        notebooks: Mapping[str, Mapping[str, object]] | None = None,
+        limits: bool = True,
     ) -> None:
         self.device = device
         self._workdir = workdir
@@ -256,6 +287,9 @@ class ProbeContext:
         self._support_names = frozenset(support_names)
         self._support_modules = dict(support_modules)
         self._loaded: dict[str, types.ModuleType] = {}
+        self._notebooks = dict(notebooks or {})
+        self._runs: dict[str, object] = {}
+        self._limits = limits
         self.notes: list[str] = []
 
     def module(self, name: str) -> types.ModuleType:
@@ -265,11 +299,59 @@ class ProbeContext:
             raise ValueError(f"not a module name: {name!r}")
         if name in self._support_modules:
             return self._support_modules[name]
+        if name in self._notebooks:
+            return self.notebook(name).module  # type: ignore[attr-defined, no-any-return]
         if name not in self._loaded:
             module, notes = load_student_module(name, self._workdir)
             self._loaded[name] = module
             self.notes.extend(n for n in notes if n not in self.notes)
         return self._loaded[name]
+
+    def notebook(self, name: str, data: Mapping[str, object] | None = None) -> object:
+        """The run of the student's notebook `name` (name.ipynb, else name.py) executed cell
+        by cell as the rubric's `notebooks.<name>` says (once per child, per data); with
+        `data` ({file name: content}), hidden data is first written over those files of the
+        working folder, in the format their names say, and the notebook runs afresh."""
+        from .notebook import NotebookConfig, run_notebook, write_data
+
+        if type(name) is not str or not name.isidentifier():
+            raise ValueError(f"not a module name: {name!r}")
+        key = name if not data else name + "\x00" + _digest(data)
+        if key in self._runs:
+            return self._runs[key]
+        base = pathlib.Path(self._workdir)
+        nb, py = base / f"{name}.ipynb", base / f"{name}.py"
+        path = nb if nb.is_file() else py
+        if not path.is_file():
+            raise StudentFileMissing(f"{name}.ipynb was not submitted")
+        if nb.is_file() and py.is_file():
+            self._note(f"both {name}.ipynb and {name}.py were submitted; {name}.ipynb was run")
+        config = NotebookConfig.from_plain(self._notebooks.get(name, {}))
+        saved: dict[pathlib.Path, bytes | None] = {}
+        for file, content in (data or {}).items():
+            target = base / str(file)
+            if "/" in str(file) or str(file).startswith(".") or not str(file):
+                raise ValueError(f"hidden data file name {file!r} is not a plain file name")
+            saved[target] = target.read_bytes() if target.is_file() else None
+            write_data(str(target), content)
+        try:
+            names = frozenset(p.name for p in base.iterdir() if p.is_file())
+            run = run_notebook(str(path), name, config, workdir=self._workdir, data_names=names, limits=self._limits)
+        finally:
+            for target, old in saved.items():
+                if old is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    target.write_bytes(old)
+        if not data:
+            for note in run.notes:
+                self._note(note)
+        self._runs[key] = run
+        return run
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
     def data_path(self, name: str) -> pathlib.Path:
         """The path of a support data file of the assignment (read-only)."""

@@ -25,7 +25,7 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from . import codec, landlock, pinning, seccomp, seeding, sourceonly, syscalls
+from . import codec, environment, landlock, nbprobes, pinning, seccomp, seeding, sourceonly, syscalls
 from .student import ProbeContext, classify, describe_exception
 
 SETUP_FAILED = 70
@@ -253,7 +253,8 @@ def _environment(plan: Mapping[str, Any], where: Layout) -> None:
         OMP_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
-        MPLBACKEND="Agg",
+        MPLBACKEND=f"module://{__package__}.mplcapture",  # headless; plt.show() captures, never blocks
+        MPLCONFIGDIR=where.tmp,
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONHASHSEED=hash_seed,
     )
@@ -264,6 +265,7 @@ def _environment(plan: Mapping[str, Any], where: Layout) -> None:
     sys.path[:] = [where.work, *plan["python_path"]]
     sys.dont_write_bytecode = True
     sourceonly.install(where.work)  # what runs is the source that was graded, never a .pyc
+    environment.install(plan.get("packages"), where.work)
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     for fd, name in ((1, "stdout"), (2, "stderr")):
         stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True)
@@ -566,7 +568,7 @@ def serve_plan(
     # with a private copy of their globals and the support modules as they are now.
     pins = pinning.Pins(probes, support_modules)
     tampered = pins.tampered
-    functions = {c["probe"]: pins.function(c["probe"]) for g in groups for c in g["calls"]}
+    functions = {c["probe"]: nbprobes.BUILTIN.get(c["probe"]) or pins.function(c["probe"]) for g in groups for c in g["calls"]}
     arguments = []
     for group in groups:
         group_args = []
@@ -607,6 +609,7 @@ def serve(
         support_dir=where.support,
         support_names=plan["support_names"],
         support_modules=pins.support,
+        notebooks=plan.get("notebooks", {}),
     )
     pins.watch("context", vars(ctx))  # what the probes reach through ctx: its attributes,
     pins.watch("context", ctx._support_modules)  # the support modules it hands out,

@@ -101,6 +101,27 @@ def collapse_memory() -> None:
             madvise(low, high - low, _MADV_COLLAPSE)  # fails harmlessly (EINVAL) on older kernels
 
 
+def preimport_environment(names: Sequence[str]) -> list[str]:
+    """Import the students' heavy packages once, here, so that no child pays for them:
+    matplotlib first switched to the headless capture backend (`plt.show()` hands figures
+    to the notebook run, never blocks). Returns the modules that imported; one that is
+    not installed is skipped (a student's import of it then fails in their own file)."""
+    from . import notebook
+
+    done: list[str] = []
+    if any(n == "matplotlib" or n.startswith(("matplotlib.", "mpl_toolkits")) for n in names):
+        notebook.use_capture_backend()
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - an optional package that fails to import costs only its users
+            continue
+        done.append(name)
+    if "matplotlib.pyplot" in sys.modules:
+        notebook.use_capture_backend()  # pyplot may have been imported by another package first
+    return done
+
+
 class IsolationUnavailable(RuntimeError):
     """The isolation asked for cannot be had on this machine."""
 
@@ -200,6 +221,7 @@ class Zygote:
         self.support_modules: dict[str, types.ModuleType] = {}
         self.base: dict[str, Any] = {}
         self.cuda_error: str | None = None  # from the last self-test on CUDA: why the GPU fails inside
+        self.preimported: list[str] = []
 
     # -- start-up
 
@@ -214,6 +236,7 @@ class Zygote:
                 importlib.import_module(name)
             except ImportError:
                 pass
+        self.preimported = preimport_environment(self.config.get("preimport", ()))
         _clean_import_system(self.config["secret"], self.config["private"])
         for name, path in self.config["support_modules"].items():
             self.support_modules[name] = _load_by_path(name, path)
@@ -225,6 +248,8 @@ class Zygote:
             "device": self.config["device"],
             "support_names": list(self.config["support_names"]),
             "pass_env": dict(self.config.get("pass_env", {})),
+            "packages": self.config.get("packages"),
+            "notebooks": dict(self.config.get("notebooks") or {}),
             **view_paths(self.config),
         }
 
