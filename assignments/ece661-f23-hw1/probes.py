@@ -119,6 +119,11 @@ def simple_nn_layers(ctx: Any) -> dict[str, Any]:
 def zeroed_net(ctx: Any) -> dict[str, Any]:
     """The notebook's own `net` as code block 7 left it -> {"layers": [{"name", "weight",
     "grad" (None when the layer has no gradient)}]} for every nn.Conv2d / nn.Linear."""
+    # `net` is read as the last cell left it: that is code block 7's result only when every
+    # cell ran (a failure earlier leaves a net block 7 never touched: not a wrong answer)
+    for cell in ctx.notebook(NOTEBOOK).cells():
+        if isinstance(cell, dict) and cell.get("status") != "ok":
+            raise RuntimeError(f"net cannot be graded after code block 7: {cell.get('message') or 'a cell did not run'}")
     net = getattr(ctx.module(NOTEBOOK), "net", None)
     if not isinstance(net, nn.Module):
         raise TypeError(f"net is {_describe(net)} after the notebook ran, expected the SimpleNN of code block 3")
