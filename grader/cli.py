@@ -1,7 +1,12 @@
 """The `grade` command: a thin layer over the Python API.
 
-    grade PATH [--assignment hw1] [--json FILE] [--device auto|cpu|cuda] [--fail-under N] [--quiet]
-    grade schema                  print the rubric JSON Schema
+    grade PATH [--assignment NAME] [--json FILE] [--device auto|cpu|cuda] [--fail-under N] [--quiet]
+    grade schema [--assignment NAME]   print the rubric JSON Schema
+    grade validate NAME                check an assignment pack and grade its examples
+    grade new-assignment NAME          create an assignment pack that validates at once
+
+The assignment is never a silent default: --rubric, --assignment, the submission's answers
+file (`assignment: NAME`) or the only assignment installed (grader.packs.choose_rubric).
 
 Exit codes: 0 grading completed (whatever the score), 3 --fail-under not met, 2 usage,
 submission-path or rubric errors, 1 internal error (one-line cause; traceback with --debug),
@@ -37,7 +42,8 @@ def _grade_parser() -> argparse.ArgumentParser:
         epilog="Other commands: `grade schema` prints the rubric JSON Schema.",
     )
     p.add_argument("path", type=Path, help="submission folder or archive")
-    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--assignment", metavar="NAME", help="the assignment (a pack in assignments/); default: the one the "
+                   "answers file names (`assignment: NAME`), or the only one installed")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the result JSON here")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -61,9 +67,10 @@ def _grade_parser() -> argparse.ArgumentParser:
 
 
 def load_plan_for(args: argparse.Namespace):  # -> Plan
-    from grader.rubric import find_rubric, load_plan
+    from grader.packs import choose_rubric
+    from grader.rubric import load_plan
 
-    path = args.rubric if args.rubric else find_rubric(args.assignment)
+    path = choose_rubric(assignment=args.assignment, rubric=args.rubric, submission=None)
     if not path.is_file():
         raise UsageError(f"{path}: no such rubric file")
     return load_plan(path)
@@ -76,10 +83,10 @@ def _prestart(args: argparse.Namespace) -> None:
     import os
 
     from grader.engine import prestart
-    from grader.rubric import find_rubric
+    from grader.packs import choose_rubric
 
     try:
-        path = args.rubric if args.rubric else find_rubric(args.assignment)
+        path = choose_rubric(assignment=args.assignment, rubric=args.rubric, submission=None)
     except Exception:  # noqa: BLE001 - reported by load_plan_for
         return
     if args.public or not path.is_file():
@@ -97,6 +104,11 @@ def cmd_grade(argv: Sequence[str]) -> int:
 
     if not args.path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
+    from grader.packs import choose_rubric
+
+    # the assignment, once: from the flags, the submission itself or the only one installed
+    args.rubric = choose_rubric(assignment=args.assignment, rubric=args.rubric,
+                                submission=None if _is_class_folder(args.path) else args.path)
     if args.out is None and not _is_class_folder(args.path):
         _prestart(args)
     plan = load_plan_for(args)  # rubric errors surface before any student code runs
@@ -170,6 +182,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "review": _lazy("grader.review", "cmd_review"),
     "export": _lazy("grader.export", "cmd_export"),
     "extract": _lazy("grader.writeup.command", "cmd_extract"),
+    "validate": _lazy("grader.packcmds", "cmd_validate"),
+    "new-assignment": _lazy("grader.packcmds", "cmd_new_assignment"),
 }
 
 
@@ -191,6 +205,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     from grader.device import DeviceError
+    from grader.packs import PackError
     from grader.rubric import RubricError
     from grader.submission import SubmissionError
 
@@ -203,7 +218,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     except RubricError as err:
         print("rubric error:\n  " + "\n  ".join(err.problems), file=sys.stderr)
         return EXIT_USAGE
-    except (SubmissionError, UsageError, DeviceError) as err:
+    except (SubmissionError, UsageError, DeviceError, PackError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

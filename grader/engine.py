@@ -36,6 +36,7 @@ from grader.results import CheckResult, QuestionResult, Status, SubmissionResult
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles
 from grader.submission import Submission, open_submission
 from grader.tolerances import default_tolerance
+from grader.validate import check_outputs
 from grader.writeup.loader import load_answers_or_writeup
 
 MAX_FIGURE_BYTES = 20 * 2**20
@@ -468,6 +469,7 @@ class Grader:
             ref: dict[Any, Any] = dict(reference_outputs(plan, device))
             oracles = plan_oracles(plan)
             ref.update(derive_reference(plan, oracles, ref))
+            check_outputs(plan, ref)  # the instructor's mistakes the outputs show, before any student's code runs
             mistakes = plan_mistakes(plan, device, oracles, ref)
         except BaseException:
             if thread is not None:

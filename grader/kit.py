@@ -2,8 +2,8 @@
 template that grades its own public checks, locally and on GitHub Actions) and a
 Gradescope autograder package.
 
-    grade student-kit --assignment hw1 --out kit/
-    grade gradescope-package --assignment hw1 --out autograder.zip [--wheels DIR]
+    grade student-kit --assignment NAME --out kit/
+    grade gradescope-package --assignment NAME --out autograder.zip [--wheels DIR]
 
 The student kit is not an answer key and says so ("public checks only: this is not your
 grade", in every result it gives and in its README). Its rubric holds:
@@ -21,7 +21,8 @@ data), the grader engine, stubs of every file and function the rubric's code che
 an answers template with every key, and a GitHub Actions workflow.
 
 The Gradescope package is for Gradescope's servers, which are trusted: it holds the whole
-rubric and the reference package, `setup.sh` and `run_autograder`.
+pack (rubric, reference, probes, oracles, kinds, support files; not its examples and
+tests), `setup.sh` and `run_autograder`.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ from typing import Any, Callable, Iterator, Sequence
 
 import yaml
 
+from grader.checks import REGISTRY
 from grader.checks.base import CheckSpecBase
 from grader.checks.form import Form
+from grader.packs import ASSIGNMENT_KEY
 from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key
 
 TEMPLATES = Path(__file__).resolve().parent / "kit_templates"
@@ -263,12 +266,25 @@ def kit_rubric(plan: Plan) -> dict[str, Any]:
     }
     if kit_probe_keys(plan):
         doc["frozen"] = f"{r.assignment}/{FROZEN_NAME}"
+    pack_kinds = sorted(_kinds_in(questions) - set(REGISTRY))
+    if pack_kinds:  # the pack's own kinds, shipped in <assignment>/kinds/
+        doc["kinds"] = pack_kinds
     doc["support_files"] = {name: name for name in r.support_files}
     doc["limits"] = r.limits.model_dump(mode="json")
     known = plan.known_paths  # every key the full rubric reads, so that none is reported as unknown
     doc["answer_keys"] = sorted(k for k in known if not any(o.startswith(k + ".") for o in known))
     doc["questions"] = questions
     return doc
+
+
+def _kinds_in(checks: Any) -> set[str]:
+    """Every `kind` in a tree of check documents."""
+    if isinstance(checks, dict):
+        own = {checks["kind"]} if isinstance(checks.get("kind"), str) else set()
+        return own.union(*(_kinds_in(v) for v in checks.values()))
+    if isinstance(checks, list):
+        return set().union(*(_kinds_in(v) for v in checks))
+    return set()
 
 
 # --------------------------------------------------------------------------- answers template
@@ -365,6 +381,7 @@ def answers_template(plan: Plan) -> str:
         "# Your answers. Replace each null; the comment beside a key says what goes there.",
         "# Leave a null where you have no answer: it counts as not submitted.",
         "",
+        f"{ASSIGNMENT_KEY}: {plan.rubric.assignment}  # which assignment these answers are for: keep it",
     ]
     return "\n".join(head + list(_yaml_lines(tree, comments))) + "\n"
 
@@ -443,23 +460,21 @@ def _stub_class(cls: type, name: str, module: ModuleType) -> list[str]:
     return lines
 
 
-def _imports(source: str, reference: str, support_modules: set[str]) -> list[tuple[str, set[str], bool]]:
+def _imports(source: str, support_modules: set[str]) -> list[tuple[str, set[str], bool]]:
     """(import statement, names it binds, always keep) for the top-level imports of a
-    reference module; imports of the reference package become imports of support modules
-    (`from reference.hw1.scaffold import CONV` -> `from scaffold import CONV`) or go."""
+    reference module; the pack's own (relative) imports become imports of support modules
+    (`from ..support.scaffold import CONV` -> `from scaffold import CONV`) or go."""
     out: list[tuple[str, set[str], bool]] = []
     for node in ast.parse(source).body:
         if isinstance(node, ast.Import):
             for a in node.names:
-                if a.name == reference or a.name.startswith(reference + "."):
-                    continue
                 bound = a.asname or a.name.split(".")[0]
                 out.append((f"import {a.name}" + (f" as {a.asname}" if a.asname else ""), {bound}, False))
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module != "__future__":
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
             names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
             bound = {a.asname or a.name for a in node.names}
-            if node.module == reference or node.module.startswith(reference + "."):
-                tail = node.module[len(reference) + 1:]
+            if node.level:  # the pack's own modules: a support module is the student's too
+                tail = (node.module or "").rsplit(".", 1)[-1]
                 if tail in support_modules:
                     out.append((f"from {tail} import {names}", bound, True))
                 continue
@@ -471,20 +486,20 @@ def stub_source(plan: Plan, module: str, names: Sequence[str]) -> str:
     """A stub of the student's `<module>.py`: every name the rubric calls, with the
     reference's signature (annotations, literal defaults) and a body that raises
     NotImplementedError. Nothing else of the reference is copied."""
-    if plan.rubric.reference is None:
-        raise KitError("this rubric has no reference package to take the signatures from")
-    ref = importlib.import_module(f"{plan.rubric.reference}.{module}")
+    if plan.reference_package is None:
+        raise KitError("this rubric has no reference to take the signatures from")
+    ref = importlib.import_module(f"{plan.reference_package}.{module}")
     body: list[str] = []
     for name in names:
         obj = getattr(ref, name, None)
         if obj is None:
-            raise KitError(f"{plan.rubric.reference}.{module} defines no {name}, which the rubric calls")
+            raise KitError(f"{plan.rubric.reference}/{module}.py defines no {name}, which the rubric calls")
         body.append("")
         body.append("")
         body += _stub_class(obj, name, ref) if inspect.isclass(obj) else _stub_function(obj, name)
     text = "\n".join(body)
     support = {Path(n).stem for n in plan.rubric.support_files if n.endswith(".py")}
-    imports = [stmt for stmt, bound, keep in _imports(inspect.getsource(ref), plan.rubric.reference, support)
+    imports = [stmt for stmt, bound, keep in _imports(inspect.getsource(ref), support)
                if keep or any(re.search(rf"\b{re.escape(b)}\b", text) for b in bound)]
     head = [
         f'"""{plan.rubric.assignment}: {module}.py. Replace each `raise NotImplementedError` with your',
@@ -545,6 +560,10 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
     write(f"rubrics/{a}/{plan.rubric.probes}", plan.probes_file.read_bytes())
     for name, src in plan.support_files.items():
         write(f"rubrics/{a}/{name}", src.read_bytes())
+    if plan.rubric.kinds and (plan.package_dir / "kinds").is_dir() and _kinds_in(kit_questions(plan)[0]) - set(REGISTRY):
+        for src, rel in _tree(plan.package_dir / "kinds", f"rubrics/{a}/kinds"):
+            if src.suffix == ".py":
+                write(rel, src.read_bytes())
     keys = kit_probe_keys(plan)
     if keys:
         frozen = out / "rubrics" / a / FROZEN_NAME
@@ -582,32 +601,28 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
 
 
 def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels: Path | None = None) -> list[str]:
-    """Write Gradescope's autograder zip: setup.sh and run_autograder at the top, the grader
-    and reference sources, the rubric, a pyproject to install them, and any bundled wheels.
+    """Write Gradescope's autograder zip: setup.sh and run_autograder at the top, the grader's
+    sources, the pack in assignments/<name>/, a pyproject to install the grader, and any
+    bundled wheels.
     Returns the names in the zip."""
     if plan.rubric.reference is None:
         raise KitError("a Gradescope package needs the full rubric (with `reference`)")
     a = plan.rubric.assignment
-    rubric_rel = f"rubrics/{rubric_file.name}"
+    pack_rel = f"assignments/{a}"  # found by the grader in ./assignments, run from the package's folder
+    rubric_rel = f"{pack_rel}/{rubric_file.name}"
     entries: list[tuple[str, bytes, bool]] = []  # (name, data, executable)
     torch_version = _torch_version()
     entries.append(("setup.sh", render_template("setup.sh", ASSIGNMENT=a, TORCH_VERSION=torch_version).encode(), True))
     entries.append(("run_autograder", render_template("run_autograder", RUBRIC=rubric_rel).encode(), True))
     for src, rel in _engine_files():
         entries.append((rel, src.read_bytes(), False))
-    parts = plan.rubric.reference.split(".")
-    top = importlib.import_module(parts[0])
-    top_dir = Path(list(top.__path__)[0])
-    for i in range(1, len(parts)):  # the __init__.py of every enclosing package
-        init = top_dir.joinpath(*parts[1:i], "__init__.py")
-        if init.is_file():
-            entries.append(("/".join(parts[:i]) + "/__init__.py", init.read_bytes(), False))
-    for src, rel in _tree(plan.package_dir, "/".join(parts)):
-        entries.append((rel, src.read_bytes(), False))
+    for src, rel in _tree(plan.package_dir, pack_rel):  # the whole pack but its examples and tests
+        if rel.split("/")[2] not in ("examples", "tests") and src != rubric_file.resolve():
+            entries.append((rel, src.read_bytes(), False))
     entries.append((rubric_rel, rubric_file.read_bytes(), False))
     version, requirements = _engine_distribution()
     entries.append(("pyproject.toml", _pyproject(name=f"{a}-autograder", version=version, requirements=requirements,
-                                                 packages=["grader", "grader.*", parts[0], f"{parts[0]}.*"],
+                                                 packages=["grader", "grader.*"],
                                                  package_dir=None, description=f"Gradescope autograder for {a}").encode(), False))
     if wheels is not None:
         found = sorted(wheels.glob("*.whl"))
@@ -630,9 +645,13 @@ def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels
 
 
 def _plan_and_rubric(args: argparse.Namespace) -> tuple[Plan, Path]:
-    from grader.rubric import find_rubric, load_plan
+    from grader.packs import PackError, choose_rubric
+    from grader.rubric import load_plan
 
-    path = args.rubric if args.rubric else find_rubric(args.assignment)
+    try:
+        path = choose_rubric(assignment=args.assignment, rubric=args.rubric, submission=None)
+    except PackError as err:
+        raise KitError(str(err)) from None
     if not path.is_file():
         raise KitError(f"{path}: no such rubric file")
     return load_plan(path), path
@@ -652,7 +671,7 @@ def _run(fn: Callable[[], None]) -> int:
 def cmd_student_kit(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog="grade student-kit",
                                 description="Build a student kit: submission template, public checks, grader, CI workflow.")
-    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--assignment", metavar="NAME", help="the assignment (a pack in assignments/; default: the only one installed)")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the kit into (new or empty)")
     p.add_argument("--force", action="store_true", help="write into a folder that is not empty")
@@ -671,7 +690,7 @@ def cmd_student_kit(argv: Sequence[str]) -> int:
 def cmd_gradescope_package(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog="grade gradescope-package",
                                 description="Build the autograder zip that Gradescope accepts (setup.sh, run_autograder, grader, reference, rubric).")
-    p.add_argument("--assignment", default="hw1", help="rubric name in rubrics/ (default: hw1)")
+    p.add_argument("--assignment", metavar="NAME", help="the assignment (a pack in assignments/; default: the only one installed)")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write, e.g. autograder.zip")
     p.add_argument("--wheels", type=Path, metavar="DIR",

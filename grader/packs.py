@@ -176,3 +176,87 @@ def forget(folder: Path) -> None:
     name = folder_package(folder)
     for m in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
         del sys.modules[m]
+
+
+# --------------------------------------------------------------------------- which assignment
+
+ASSIGNMENT_KEY = "assignment"  # the answers file's key naming the assignment it answers
+
+
+def installed(roots: list[Path] | None = None) -> dict[str, Path]:
+    """Every assignment one can grade here, name -> rubric file: a student kit's
+    rubrics/<name>.yaml in the working directory first (the kit the student is in), then
+    the packs of `search_roots()`."""
+    found: dict[str, Path] = {}
+    kit = Path.cwd() / "rubrics"
+    if roots is None and kit.is_dir():
+        for p in sorted(kit.iterdir()):
+            if p.suffix in (".yaml", ".yml") and p.is_file() and NAME_RE.fullmatch(p.stem):
+                found.setdefault(p.stem, p)
+    for name, pack in discover(roots).items():
+        found.setdefault(name, pack.rubric_path)
+    return found
+
+
+def _list(found: dict[str, Path]) -> str:
+    if not found:
+        return "no assignment is installed (create one with `grade new-assignment NAME`)"
+    return "assignments installed: " + ", ".join(sorted(found))
+
+
+def declared_assignment(path: Path) -> tuple[str, str] | None:
+    """(assignment, where) when a submission names its assignment: the top-level
+    `assignment:` key of its answers file (the student kit's template has it). None when
+    it names none or cannot be read (grading reports an unreadable answers file)."""
+    from grader.answers import load_answers
+    from grader.submission import SubmissionError, open_submission
+
+    try:
+        sub = open_submission(path)
+    except (SubmissionError, OSError):
+        return None
+    try:
+        answers = load_answers(sub, known_paths=())
+    finally:
+        sub.close()
+    data = answers.data
+    value = data.get(ASSIGNMENT_KEY) if isinstance(data, dict) else None
+    if value is None:
+        return None
+    line = answers.document.line_of([ASSIGNMENT_KEY]) if answers.document is not None else None
+    where = f"{answers.filename}:{line}" if line else str(answers.filename)
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value.strip()):
+        shown = str(value)[:40]
+        raise PackError(f"{where}: `{ASSIGNMENT_KEY}: {shown}` is not an assignment name")
+    return value.strip(), where
+
+
+def choose_rubric(*, assignment: str | None, rubric: Path | None, submission: Path | None,
+                  roots: list[Path] | None = None) -> Path:
+    """The rubric to grade with, never a silent default: `rubric` (--rubric), else
+    `assignment` (--assignment), else the assignment the submission names, else the only
+    one installed. PackError (a usage error, exit 2) naming the assignments installed when
+    none of these decides, when the one asked for is not installed, or when --assignment
+    and the submission disagree."""
+    if rubric is not None:
+        return rubric
+    declared = declared_assignment(submission) if submission is not None and submission.exists() else None
+    found = installed(roots)
+    name = assignment
+    if name is not None and declared is not None and declared[0] != name:
+        raise PackError(f"the submission is for assignment {declared[0]!r} ({declared[1]}), not {name!r} "
+                        f"as --assignment says; {_list(found)}")
+    if name is None and declared is not None:
+        name = declared[0]
+    if name is None:
+        if len(found) == 1:
+            return next(iter(found.values()))
+        raise PackError(f"which assignment? give --assignment NAME (or `{ASSIGNMENT_KEY}: NAME` in the answers file); "
+                        f"{_list(found)}")
+    if not NAME_RE.fullmatch(name):
+        raise PackError(f"assignment name {name!r}: use lowercase letters, digits, - and _ (starting with a letter)")
+    if name not in found:
+        where = ", ".join(str(r) for r in (roots if roots is not None else search_roots()))
+        said = f" (named by {declared[1]})" if declared is not None and assignment is None else ""
+        raise PackError(f"no assignment {name!r}{said} (looked in {where}); {_list(found)}")
+    return found[name]

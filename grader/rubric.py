@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -398,19 +398,14 @@ def _display(path: Path) -> str:
 
 
 def find_rubric(assignment: str, *, search: list[Path] | None = None) -> Path:
-    """The rubric of assignment `assignment`: its pack's rubric.yaml (`grader.packs`), or a
-    student kit's rubrics/<assignment>.yaml in the working directory. `search`: folders
-    of packs to look in instead of `grader.packs.search_roots()`."""
-    from grader.packs import PackError, find_pack
+    """The rubric of assignment `assignment` (`grader.packs.installed`: a student kit's
+    rubrics/<assignment>.yaml in the working directory, or a pack's rubric.yaml).
+    `search`: folders of packs to look in instead of `grader.packs.search_roots()`."""
+    from grader.packs import PackError, choose_rubric
 
     try:
-        return find_pack(assignment, search).rubric_path
+        return choose_rubric(assignment=assignment, rubric=None, submission=None, roots=search)
     except PackError as err:
-        if re.fullmatch(r"[a-z][a-z0-9_-]*", assignment):
-            for ext in (".yaml", ".yml"):
-                kit = Path.cwd() / "rubrics" / f"{assignment}{ext}"
-                if kit.is_file():
-                    return kit
         raise RubricError([str(err)]) from None
 
 
@@ -441,6 +436,7 @@ class PlannedCheck:
     spec: CheckSpecBase  # with every {ref: ...} resolved
     probe_key: ProbeKey | None
     alternatives: tuple["PlannedCheck", ...] = ()
+    where: str = ""  # "rubric.yaml:42 questions[3] (q3) check code": for the instructor's errors found later
 
 
 @dataclass(frozen=True)
@@ -575,9 +571,11 @@ def probe_key(spec: CheckSpecBase, *, public: bool = False) -> ProbeKey:
 NOTEBOOK_PROBE_PREFIX = "notebook."
 
 
-def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None) -> Plan:
+def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None,
+                   line_of: Callable[[list[Any]], int | None] | None = None) -> Plan:
     """`base_dir` (the rubric file's folder) anchors `files` and `frozen`; default: the
-    folder of `rubric_path`."""
+    folder of `rubric_path`. `line_of` (the YAML document's) puts line numbers in what is
+    reported about a check."""
     base = (base_dir if base_dir is not None else Path(rubric_path).parent).resolve()
     package_dir = base if rubric.reference else (base / str(rubric.files)).resolve()
     frozen_file = (base / rubric.frozen).resolve() if rubric.frozen else None
@@ -607,10 +605,15 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
         raise RubricError(problems)
     keys: dict[ProbeKey, None] = {}
     known: set[str] = set()
+    _add_known(known, "assignment")  # the answers file may name its assignment (grader.packs)
     for k in rubric.answer_keys:
         _add_known(known, k)
 
-    def plan_check(qid: str, spec: CheckSpecBase, where: str) -> PlannedCheck:
+    def at(path: list[Any]) -> str:
+        line = line_of(path) if line_of is not None else None
+        return f"{rubric_path}:{line}" if line else rubric_path
+
+    def plan_check(qid: str, spec: CheckSpecBase, where: str, path: list[Any]) -> PlannedCheck:
         spec = _resolve_spec(spec, reference_package, where)
         if spec.answer:
             _add_known(known, spec.answer)
@@ -637,13 +640,15 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
                 public[probe_key(spec, public=True)] = where
                 if spec.visibility == "hidden":
                     problems.append(f"{where}: `public_args` on a hidden check (hidden checks are never in the student kit)")
-        alts = tuple(plan_check(qid, sub, f"{where}.checks[{i}]") for i, sub in enumerate(getattr(spec, "checks", []) or []))
-        return PlannedCheck(question_id=qid, spec=spec, probe_key=pk, alternatives=alts)
+        alts = tuple(plan_check(qid, sub, f"{where}.checks[{i}]".replace(at(path), at([*path, "checks", i]), 1),
+                                [*path, "checks", i]) for i, sub in enumerate(getattr(spec, "checks", []) or []))
+        return PlannedCheck(question_id=qid, spec=spec, probe_key=pk, alternatives=alts, where=where)
 
     public: dict[ProbeKey, str] = {}  # probe call on public inputs -> the check that declares it
     questions = []
     for qi, q in enumerate(rubric.questions):
-        checks = tuple(plan_check(q.id, c, f"{rubric_path} questions[{qi}] ({q.id}) check {c.id}") for c in q.checks)
+        checks = tuple(plan_check(q.id, c, f"{at(['questions', qi, 'checks', ci])} questions[{qi}] ({q.id}) check {c.id}",
+                                  ["questions", qi, "checks", ci]) for ci, c in enumerate(q.checks))
         questions.append(PlannedQuestion(id=q.id, title=q.title, points=q.points, checks=checks))
     for key, where in public.items():  # the kit's expected outputs must not be grading outputs
         if key in keys:
@@ -694,6 +699,18 @@ def _add_known(known: set[str], path: str) -> None:
 
 
 def load_plan(path: Path) -> Plan:
-    """Load, validate and compile a rubric file."""
+    """Load, validate and compile a rubric file, and check what can be checked without
+    running the reference (`grader.validate.static_problems`: probes that do not exist,
+    hidden values a public check would show)."""
+    from grader.docio import load_document
+    from grader.validate import static_problems
+
     rubric = load_rubric(path)
-    return compile_rubric(rubric, rubric_path=_display(path), rubric_bytes=path.read_bytes(), base_dir=path.resolve().parent)
+    raw = path.read_bytes()
+    doc = load_document(raw, filename=_display(path))
+    plan = compile_rubric(rubric, rubric_path=_display(path), rubric_bytes=raw, base_dir=path.resolve().parent,
+                          line_of=doc.line_of)
+    problems = static_problems(plan)
+    if problems:
+        raise RubricError(problems)
+    return plan

@@ -17,6 +17,10 @@ from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcom
 from grader.compare import NotNumeric, compare_arrays, fmt, size_limit, to_array
 from grader.results import CurvesView, MismatchView, Series, Status
 
+# A reference curve that is not finite is a divergence this kind grades, not a failing
+# reference (grader.validate): a kind module declares it so.
+NONFINITE_OK = True
+
 
 class Spec(CheckSpecBase):
     kind: Literal["trajectory"]

@@ -105,7 +105,7 @@ def _rubric(tmp_path: Path, head: str, expected: str = "[1]") -> Path:
 
 def test_a_rubric_names_reference_or_files_and_code_needs_expected_outputs(tmp_path: Path) -> None:
     with pytest.raises(RubricError, match="exactly one of `reference`"):
-        load_rubric(_rubric(tmp_path, "reference: reference.hw1\nfiles: files"))
+        load_rubric(_rubric(tmp_path, "reference: reference\nfiles: files"))
     with pytest.raises(RubricError, match="exactly one of `reference`"):
         load_rubric(_rubric(tmp_path, "probes: probes.py"))
     with pytest.raises(RubricError, match="relative to the rubric file"):

@@ -52,17 +52,19 @@ def test_the_zip_has_the_scripts_at_its_root_and_what_they_need(package: Path) -
         for name in ("setup.sh", "run_autograder"):
             assert stat.S_IMODE(infos[name].external_attr >> 16) == 0o755, name
             assert zf.read(name).startswith(b"#!/usr/bin/env bash\n")
-        for name in ("grader/engine.py", "grader/report/gradescope.py", "reference/__init__.py",
-                     "reference/hw1/lab1.py", "reference/hw1/probes.py", "reference/hw1/data/lab1.csv"):
+        for name in ("grader/engine.py", "grader/report/gradescope.py", "assignments/hw1/reference/__init__.py",
+                     "assignments/hw1/reference/lab1.py", "assignments/hw1/probes.py", "assignments/hw1/support/lab1.csv",
+                     "assignments/hw1/kinds/threshold_unit.py"):
             assert name in infos, name
-        assert zf.read("rubrics/hw1.yaml") == HW1_RUBRIC.read_bytes()
+        assert zf.read("assignments/hw1/rubric.yaml") == HW1_RUBRIC.read_bytes()
+        assert not [n for n in infos if n.startswith(("assignments/hw1/examples/", "assignments/hw1/tests/"))]
         assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc")]
         setup = zf.read("setup.sh").decode()
         assert setup.index('"torch==2.13.0"') < setup.index('"$SOURCE"')  # torch first, then the grader
         assert "@@" not in setup and "@@" not in zf.read("run_autograder").decode()
         meta = tomllib.loads(zf.read("pyproject.toml").decode())
     assert meta["project"]["scripts"]["grade"] == "grader.cli:main"
-    assert {"grader", "reference", "reference.*"} <= set(meta["tool"]["setuptools"]["packages"]["find"]["include"])
+    assert set(meta["tool"]["setuptools"]["packages"]["find"]["include"]) == {"grader", "grader.*"}  # the pack is data
     assert any(r.startswith("torch") for r in meta["project"]["dependencies"])
 
 
@@ -102,7 +104,7 @@ def test_a_submission_that_cannot_be_graded_still_gets_results(package: Path, tm
     assert "could not grade this submission" in doc["output"] and "empty" in doc["output"]
 
 
-def test_the_bundled_sources_build_a_wheel_with_the_data(package: Path, tmp_path: Path) -> None:
+def test_the_bundled_sources_build_a_wheel_of_the_engine(package: Path, tmp_path: Path) -> None:
     src = tmp_path / "source"
     with zipfile.ZipFile(package) as zf:
         zf.extractall(src)
@@ -112,5 +114,5 @@ def test_the_bundled_sources_build_a_wheel_with_the_data(package: Path, tmp_path
     assert proc.returncode == 0, proc.stderr
     (wheel,) = (tmp_path / "dist").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"reference/hw1/data/lab1.csv", "reference/hw1/lab1.py", "grader/kit_templates/setup.sh",
-            "grader/cli.py"} <= names
+    assert {"grader/kit_templates/setup.sh", "grader/cli.py"} <= names
+    assert not [n for n in names if n.startswith(("assignments/", "reference/"))]  # the pack stays beside it

@@ -30,6 +30,7 @@ from grader.engine import Grader, load_frozen_outputs, reference_outputs
 from grader.kit import NOTICE, kit_probe_keys
 from grader.results import Status, SubmissionResult
 from grader.rubric import Plan, PlannedCheck, ProbeKey, load_plan, probe_key
+from hw1_testing import HW1
 
 STUDENT_FILES = ["answers.yaml", "problem3.py", "lab1.py", "lab2.py", "lab3.py", "scaffold.py", "lab1.csv"]
 
@@ -75,9 +76,9 @@ def test_layout(hw1_kit: Path) -> None:
                 "rubrics/hw1.yaml", "rubrics/hw1/probes.py", "rubrics/hw1/scaffold.py", "rubrics/hw1/lab1.csv",
                 "rubrics/hw1/expected.npz", "_grader/grader/engine.py", "_grader/grader/cli.py"]:
         assert (hw1_kit / rel).is_file(), rel
-    hw1 = REPO / "reference" / "hw1"
-    assert (hw1_kit / "scaffold.py").read_bytes() == (hw1 / "scaffold.py").read_bytes()
-    assert (hw1_kit / "lab1.csv").read_bytes() == (hw1 / "data" / "lab1.csv").read_bytes()
+    hw1 = REPO / "assignments" / "hw1"
+    assert (hw1_kit / "scaffold.py").read_bytes() == (hw1 / "support" / "scaffold.py").read_bytes()
+    assert (hw1_kit / "lab1.csv").read_bytes() == (hw1 / "support" / "lab1.csv").read_bytes()
     assert (hw1_kit / "rubrics/hw1/probes.py").read_bytes() == (hw1 / "probes.py").read_bytes()
     assert not [p for p in hw1_kit.rglob("*") if "reference" in p.relative_to(hw1_kit).parts]
     assert not list(hw1_kit.rglob("__pycache__"))
@@ -143,8 +144,8 @@ def _kit_data_files(kit: Path) -> list[tuple[str, bytes]]:
     for path in sorted((kit / "_grader" / "grader").rglob("*")):
         if path.is_file():
             assert path.read_bytes() == (engine / path.relative_to(kit / "_grader" / "grader")).read_bytes(), path
-    hw1 = REPO / "reference" / "hw1"
-    support = {"scaffold.py": hw1 / "scaffold.py", "lab1.csv": hw1 / "data" / "lab1.csv"}
+    hw1 = REPO / "assignments" / "hw1"
+    support = {"scaffold.py": hw1 / "support" / "scaffold.py", "lab1.csv": hw1 / "support" / "lab1.csv"}
     out = []
     for rel, data in _blobs(kit):
         name = rel.rsplit("/", 1)[-1]
@@ -369,7 +370,8 @@ def _reference_only_text(plan: Plan) -> set[str]:
                                                               *sorted(engine.rglob("*.py"))])
     skip = {plan.probes_file.name, "__init__.py", *plan.support_files}
     texts: set[str] = set()
-    for path in sorted(plan.package_dir.glob("*.py")):
+    own = [*sorted((plan.package_dir / "reference").glob("*.py")), *sorted(plan.package_dir.glob("*.py"))]  # the pack's
+    for path in own:
         if path.name in skip:
             continue
         source = path.read_text()
@@ -422,7 +424,7 @@ def test_stubs_have_the_reference_signatures_and_raise(hw1_kit: Path, plan: Plan
              "lab2": ["LeNet5"], "lab3": ["layer_gradients", "zero_init"]}
     for module, names in calls.items():
         stub = importlib.import_module(module)
-        ref = importlib.import_module(f"reference.hw1.{module}")
+        ref = HW1.module(f"reference.{module}")
         for name in names:
             got, want = getattr(stub, name), getattr(ref, name)
             if inspect.isclass(want):

@@ -5,8 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from reference.hw1 import lab2
-from reference.hw1.scaffold import CONV, FC
+from grader.packs import Pack
+
+_PACK = Pack.at(__file__)
+lab2 = _PACK.module("reference.lab2")
+CONV = _PACK.module("support.scaffold").CONV
+FC = _PACK.module("support.scaffold").FC
+
 
 # The Lab 2 (b) table of ASSIGNMENT.md, as (input, output, weight shape, # Param, # MAC).
 HANDOUT_TABLE = {

@@ -7,8 +7,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference.hw1.lab2 import LeNet5
-from reference.hw1.lab3 import layer_gradients, zero_init
+from grader.packs import Pack
+
+_PACK = Pack.at(__file__)
+LeNet5 = _PACK.module("reference.lab2").LeNet5
+layer_gradients = _PACK.module("reference.lab3").layer_gradients
+zero_init = _PACK.module("reference.lab3").zero_init
+
 
 
 def batch(seed: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:

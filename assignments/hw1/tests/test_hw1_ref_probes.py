@@ -24,11 +24,18 @@ from hypothesis.extra import numpy as hnp
 import torch.nn.functional as F
 from torch import nn
 
-from reference.hw1 import lab2, lab3, oracles, probes
-from reference.hw1.scaffold import CONV, FC
+from grader.packs import Pack
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-HW1 = REPO / "reference" / "hw1"
+_PACK = Pack.at(__file__)
+lab2 = _PACK.module("reference.lab2")
+lab3 = _PACK.module("reference.lab3")
+oracles = _PACK.module("oracles")
+probes = _PACK.module("probes")
+CONV = _PACK.module("support.scaffold").CONV
+FC = _PACK.module("support.scaffold").FC
+
+
+HW1 = _PACK.root
 
 ARCH = lab2.LENET_ARCH
 # Synthetic Lab 1 data sets are specified by the rubric (the probes name none): these are
@@ -116,7 +123,7 @@ def test_probes_leave_the_global_rng_alone(ref_ctx) -> None:
 
 def test_course_data_set_is_lab1_csv(ref_ctx) -> None:
     X, y = probes.dataset(ref_ctx, "course")
-    X_ref, y_ref = lab3_free_load(HW1 / "data" / "lab1.csv")
+    X_ref, y_ref = lab3_free_load(HW1 / "support" / "lab1.csv")
     assert np.array_equal(X, X_ref) and np.array_equal(y, y_ref)
 
 
@@ -187,13 +194,13 @@ class FakeContext:
     device = "cpu"
 
     def __init__(self, **modules: Any) -> None:
-        self._modules = {"scaffold": sys.modules["reference.hw1.scaffold"], **modules}
+        self._modules = {"scaffold": _PACK.module("support.scaffold"), **modules}
 
     def module(self, name: str) -> Any:
         return self._modules[name]
 
     def data_path(self, name: str) -> pathlib.Path:
-        return HW1 / "data" / name
+        return HW1 / "support" / name
 
 
 def returning(value: Any) -> Callable[..., Any]:
@@ -579,9 +586,9 @@ SANDBOX = textwrap.dedent(
         spec.loader.exec_module(module)
         return module
 
-    modules = {"scaffold": load("scaffold", hw1 / "scaffold.py", True)}
+    modules = {"scaffold": load("scaffold", hw1 / "support" / "scaffold.py", True)}
     for name in ("lab1", "lab3", "problem3"):
-        modules[name] = load(name, hw1 / f"{name}.py", False)
+        modules[name] = load(name, hw1 / "reference" / f"{name}.py", False)
     modules["lab2"] = load("lab2", student / "lab2.py", False)
     probes = load("hw1_probes_in_sandbox", hw1 / "probes.py", False)
 
@@ -590,7 +597,7 @@ SANDBOX = textwrap.dedent(
         def module(self, name):
             return modules[name]
         def data_path(self, name):
-            return hw1 / "data" / name
+            return hw1 / "support" / name
 
     results = [getattr(probes, name)(Ctx(), **args) for name, args in cases]
     leaked = [m for m in sys.modules if m == "reference" or m.startswith("reference.")]
@@ -602,8 +609,8 @@ SANDBOX = textwrap.dedent(
 
 def test_probes_give_the_same_results_in_a_sandbox_without_reference(tmp_path: pathlib.Path, ref_ctx) -> None:
     # A "student" lab2: the reference's, importing the scaffold the way students do.
-    source = (HW1 / "lab2.py").read_text(encoding="utf-8")
-    student_source = source.replace("from reference.hw1.scaffold import CONV, FC", "from scaffold import CONV, FC")
+    source = (HW1 / "reference" / "lab2.py").read_text(encoding="utf-8")
+    student_source = source.replace("from ..support.scaffold import CONV, FC", "from scaffold import CONV, FC")
     assert student_source != source
     (tmp_path / "lab2.py").write_text(student_source, encoding="utf-8")
     out = tmp_path / "results.pickle"

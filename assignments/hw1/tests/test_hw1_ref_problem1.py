@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from reference.hw1.problem1 import KEY
+from grader.packs import Pack
+
+_PACK = Pack.at(__file__)
+KEY = _PACK.module("reference.problem1").KEY
+
 
 # The `key` column of ASSIGNMENT.md's Problem 1 table.
 HANDOUT_KEY = {"q1_1": True, "q1_2": False, "q1_3": False, "q1_4": False, "q1_5": False}

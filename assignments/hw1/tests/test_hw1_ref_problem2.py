@@ -11,7 +11,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reference.hw1 import problem2 as p2
+from grader.packs import Pack
+
+_PACK = Pack.at(__file__)
+p2 = _PACK.module("reference.problem2")
+
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

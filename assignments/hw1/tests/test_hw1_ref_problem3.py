@@ -7,7 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.autograd.functional import jacobian
 
-from reference.hw1.problem3 import sigmoid_layer_jacobians, two_layer_grads
+from grader.packs import Pack
+
+_PACK = Pack.at(__file__)
+sigmoid_layer_jacobians = _PACK.module("reference.problem3").sigmoid_layer_jacobians
+two_layer_grads = _PACK.module("reference.problem3").two_layer_grads
+
 
 SETTINGS = settings(max_examples=40, deadline=None)
 dims = st.integers(1, 8)

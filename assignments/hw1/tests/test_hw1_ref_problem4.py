@@ -5,7 +5,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from reference.hw1 import problem4 as p4
+from grader.packs import Pack
+
+_PACK = Pack.at(__file__)
+p4 = _PACK.module("reference.problem4")
+
 
 # The 4.1 matrix of /work/shared/hw1/sample-writeup.txt (which the handout says is right).
 WRITEUP_4_1 = [

@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from reference.hw1.scaffold import CONV, FC
+from grader.packs import Pack
+
+_PACK = Pack.at(__file__)
+CONV = _PACK.module("support.scaffold").CONV
+FC = _PACK.module("support.scaffold").FC
+
 
 # The course's constructors ("Code block 2" of its starter notebook), parameter by parameter.
 COURSE_CONV = [("in_channels", None), ("out_channels", None), ("kernel_size", None), ("stride", 1), ("padding", 0),
