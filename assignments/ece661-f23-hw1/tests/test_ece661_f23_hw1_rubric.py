@@ -81,3 +81,11 @@ def test_xor_second_layer_through_the_fixed_first_layer() -> None:
     spec = _spec(n_inputs=2, expected=xor, hidden=hidden, labels=["w20", "w21", "w22"])
     for w, ok in (([1, -1, -1], True), ([1.9, -1, -1], True), ([2, -1, -1], False), ([-1, 1, 1], False)):
         assert (threshold_unit.grade(spec, _ctx(w, xor)).status == Status.PASS) == ok, w
+
+
+def test_the_instructor_checks_find_no_problem(plan) -> None:  # type: ignore[no-untyped-def]
+    """`grade validate`'s load-time checks: the built-in notebook probes (notebook.figures)
+    are not "unknown probes" of probes.py."""
+    from grader.validate import static_problems
+
+    assert static_problems(plan) == []
