@@ -319,7 +319,7 @@ class RunStats:
 
 
 def run_batch(folder: Path, out: Path, *, jobs: int | None, label: str, kinds: dict[str, int]) -> RunStats:
-    cmd = [sys.executable, "-m", "grader", str(folder), "--out", str(out), "--quiet"]
+    cmd = [sys.executable, "-m", "grader", str(folder), "--out", str(out), "--quiet", *RUBRIC_ARGS]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     load0 = os.getloadavg()[0]
@@ -432,8 +432,16 @@ def _mb(n: int) -> str:
     return f"{n / 2**20:.0f} MB"
 
 
+# `--environment`: the same HW1 rubric declaring the students' scientific stack, so that the
+# zygote pre-imports matplotlib, scipy, pandas and scikit-learn (the cost a notebook course pays)
+RUBRIC_ARGS: list[str] = []
+SCIENTIFIC = "\nenvironment:\n  packages: [numpy, torch, matplotlib, mpl_toolkits, scipy, pandas, sklearn]\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--environment", action="store_true", help="grade with the HW1 rubric plus a declared scientific "
+                   "environment (matplotlib, scipy, pandas, scikit-learn pre-imported in the zygote)")
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--jobs", type=int, default=None, help="--jobs for the batch (default: its own default)")
     p.add_argument("--timeout-share", type=float, default=0.02)
@@ -442,6 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench-batch-"))
     base.mkdir(parents=True, exist_ok=True)
+    if args.environment:
+        rubric = base / "hw1-environment.yaml"
+        rubric.write_text((REPO / "rubrics" / "hw1.yaml").read_text() + SCIENTIFIC)
+        RUBRIC_ARGS[:] = ["--rubric", str(rubric)]
     try:
         made = make_class(base / "class", args.n)
         made_t = make_class(base / "class_timeouts", args.n, timeout_share=args.timeout_share)

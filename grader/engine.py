@@ -345,8 +345,13 @@ def derive_student(plan: Plan, oracles: ModuleType | None, probe_out: dict[Probe
     return out
 
 
-def module_file(files: tuple[str, ...], module: str) -> str | None:
-    """The student's file for a module: <module>.py, else <module>.ipynb (top level only)."""
+def module_file(files: tuple[str, ...], module: str, notebooks: dict[str, Any] | None = None) -> str | None:
+    """The student's file for a module: <module>.py, else <module>.ipynb (top level only);
+    for a module run as a notebook, as the child finds it (its `files` patterns too)."""
+    if notebooks is not None and module in notebooks:
+        from grader.sandbox._child.notebook import find_notebook
+
+        return find_notebook(files, module, notebooks[module].files or [])[0]
     for ext in (".py", ".ipynb"):
         if module + ext in files:
             return module + ext
@@ -552,7 +557,7 @@ class Grader:
         calls = []
         by_id: dict[str, ProbeKey] = {}
         for key in self.plan.probe_keys:
-            fname = module_file(sub.files, key.module)
+            fname = module_file(sub.files, key.module, self.plan.rubric.notebooks)
             if fname is None:
                 out[key] = ProbeOutput(status="missing", message=f"not submitted: {key.module}.py (or {key.module}.ipynb)")
                 continue

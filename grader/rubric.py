@@ -112,6 +112,8 @@ class NotebookMode(BaseModel):
     path_aliases: list[str] | None = Field(None, description="absolute folders read as the working folder "
                                            "(default: /content/drive/MyDrive, /content/drive/My Drive, /content, /kaggle/input, /kaggle/working)")
     max_figures: int = Field(20, ge=0, le=100, description="figures kept from one run")
+    files: list[str] | None = Field(None, description="other names the student's notebook may have, as case-insensitive "
+                                    "patterns of a top-level file (\"*lab1*.ipynb\"); <module>.ipynb and <module>.py come first")
 
     @field_validator("path_aliases")
     @classmethod
@@ -119,6 +121,14 @@ class NotebookMode(BaseModel):
         for alias in v or []:
             if not alias.startswith("/") or alias.rstrip("/") == "" or "\x00" in alias:
                 raise ValueError(f"path alias {alias!r}: an absolute folder such as /content/drive/MyDrive")
+        return v
+
+    @field_validator("files")
+    @classmethod
+    def _patterns(cls, v: list[str] | None) -> list[str] | None:
+        for pattern in v or []:
+            if "/" in pattern or not pattern.strip() or not pattern.lower().endswith((".ipynb", ".py", "*")):
+                raise ValueError(f"file pattern {pattern!r}: a top-level file name pattern ending in .ipynb or .py")
         return v
 
     def plain(self) -> dict[str, Any]:

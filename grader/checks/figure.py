@@ -41,7 +41,7 @@ MAX_SHOWN = 4  # figures shown beside one check
 class Spec(CheckSpecBase):
     kind: Literal["figure"]
     prefix: str | None = None  # a submitted file, e.g. "lab1c" (lab1c.png, lab1c_plot.pdf, ...)
-    extensions: list[str] = ["png", "svg", "jpg", "jpeg", "pdf"]
+    extensions: list[str] = Field(default_factory=lambda: ["png", "svg", "jpg", "jpeg", "pdf"])
     # on an executed notebook (code + probe notebook.figures): which figure, and what it must hold
     cell: int | None = Field(default=None, ge=1, description="only figures drawn (or saved) by this cell")
     title_contains: str | None = Field(default=None, description="only figures with an axes title containing this (case-insensitive)")
@@ -52,7 +52,7 @@ class Spec(CheckSpecBase):
     review: bool = Field(default=True, description="a figure with the right structure goes to a TA (true) or passes (false)")
 
     @model_validator(mode="after")
-    def _source(self) -> "Spec":
+    def _source(self) -> Spec:
         if (self.prefix is None) == (self.code is None):
             raise ValueError("a figure check names a submitted file (`prefix`) or an executed notebook (`code` with probe notebook.figures)")
         return self
@@ -130,8 +130,13 @@ def clean_png(data: Any) -> tuple[bytes | None, str]:
         return None, f"not a readable PNG ({type(exc).__name__})"
 
 
+def _axes_of(fig: dict[str, Any]) -> list[Any]:
+    axes = fig.get("axes")
+    return axes if isinstance(axes, list) else []
+
+
 def _summary(fig: dict[str, Any]) -> str:
-    axes = fig.get("axes") if isinstance(fig.get("axes"), list) else []
+    axes = _axes_of(fig)
     parts = []
     for ax in axes[:6]:
         if not isinstance(ax, dict):
@@ -151,7 +156,7 @@ def _summary(fig: dict[str, Any]) -> str:
 
 def _wrong(spec: Spec, fig: dict[str, Any]) -> str | None:
     """Why a figure does not have the structure the rubric asks for, or None."""
-    axes = [a for a in (fig.get("axes") if isinstance(fig.get("axes"), list) else []) if isinstance(a, dict)]
+    axes = [a for a in _axes_of(fig) if isinstance(a, dict)]
 
     def count(ax: dict[str, Any], key: str) -> int:
         n = ax.get(key)
@@ -180,7 +185,7 @@ def _grade_notebook(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if spec.title_contains is not None:
         wanted = spec.title_contains.lower()
         figures = [f for f in figures if any(isinstance(a, dict) and wanted in str(a.get("title", "")).lower()
-                                             for a in (f.get("axes") if isinstance(f.get("axes"), list) else []))]
+                                             for a in _axes_of(f))]
     where = f" by cell {spec.cell}" if spec.cell is not None else ""
     titled = f" titled {spec.title_contains!r}" if spec.title_contains is not None else ""
     if not figures:
@@ -212,7 +217,7 @@ def _grade_notebook(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     if good is None:
         reasons = "; ".join(f["caption"] for f in shown) or "; ".join(refused[:3])
         return outcome(Status.FAIL, f"no figure{titled}{where} has what the question asks for: {reasons}", details=details)
-    details.update(image=good["image"], sha256=good["sha256"])
+    details.update(figures=[good], image=good["image"], sha256=good["sha256"])  # the one that counts
     text = f"figure from {good['caption']}"
     if not spec.review:
         return outcome(Status.PASS, text, details=details)

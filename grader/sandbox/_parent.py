@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._child import codec, nbprobes, seeding
+from ._child import notebook as nbfind
 from ._types import CallResult, Limits, ProbeCall, SandboxError
 
 log = logging.getLogger("grader.sandbox")
@@ -601,7 +602,12 @@ class Sandbox:
                 modules.setdefault(p.call.module, []).append(p)
             units = []
             for module, group in modules.items():
-                file = next((f"{module}{ext}" for ext in (".py", ".ipynb") if (run_dir / "stage/work" / f"{module}{ext}").is_file()), None)
+                work = run_dir / "stage/work"
+                if module in self._notebooks:  # found as the child will find it (its `files` patterns too)
+                    listing = [p.name for p in work.iterdir() if p.is_file()] if work.is_dir() else []
+                    file = nbfind.find_notebook(listing, module, self._notebooks[module].get("files") or [])[0]
+                else:
+                    file = next((f"{module}{ext}" for ext in (".py", ".ipynb") if (work / f"{module}{ext}").is_file()), None)
                 if problem is not None:
                     for p in group:
                         results[p.call.id] = CallResult(p.call.id, "error", message=problem)

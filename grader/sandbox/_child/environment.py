@@ -13,10 +13,10 @@ from __future__ import annotations
 import importlib.abc
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 
 def message(name: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import contextlib
 import io
 import json
 import linecache
@@ -26,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .codec import type_name
 from .student import NotebookError, describe_exception, notebook_cells, safe_text
 
 DEFAULT_ALIASES = ("/content/drive/MyDrive", "/content/drive/My Drive", "/content", "/kaggle/input", "/kaggle/working")
@@ -63,9 +65,10 @@ class NotebookConfig:
     wall_s: float = 600.0
     path_aliases: tuple[str, ...] = DEFAULT_ALIASES
     max_figures: int = MAX_FIGURES
+    files: tuple[str, ...] = ()  # other names the student's file may have ("*lab1*.ipynb")
 
     @classmethod
-    def from_plain(cls, data: Mapping[str, Any]) -> "NotebookConfig":
+    def from_plain(cls, data: Mapping[str, Any]) -> NotebookConfig:
         aliases = data.get("path_aliases")
         return cls(
             cell_wall_s=float(data.get("cell_wall_s", 60.0)),
@@ -73,6 +76,7 @@ class NotebookConfig:
             wall_s=float(data.get("wall_s", 600.0)),
             path_aliases=tuple(aliases) if aliases is not None else DEFAULT_ALIASES,
             max_figures=int(data.get("max_figures", MAX_FIGURES)),
+            files=tuple(str(f) for f in data.get("files") or ()),
         )
 
 
@@ -110,16 +114,29 @@ class Figure:
         }
 
 
+def find_notebook(files: Sequence[str], module: str, patterns: Sequence[str]) -> tuple[str | None, str | None]:
+    """(the student's file for a notebook module, a note): `<module>.ipynb`, else
+    `<module>.py`, else the first (sorted) top-level .ipynb/.py file whose name matches one
+    of `patterns` (case-insensitive shell patterns, "*lab1*.ipynb"). The engine and the
+    child both decide with this, so what is graded is what the page names."""
+    import fnmatch
+
+    top = sorted(f for f in files if "/" not in f)
+    for name in (f"{module}.ipynb", f"{module}.py"):
+        if name in top:
+            return name, None
+    for pattern in patterns:
+        found = [f for f in top if f.lower().endswith((".ipynb", ".py")) and fnmatch.fnmatch(f.lower(), pattern.lower())]
+        if found:
+            note = None
+            if len(found) > 1:
+                note = f"{len(found)} files could be {module}: {', '.join(found[:5])}; {found[0]} was run"
+            return found[0], note
+    return None, None
+
+
 # --------------------------------------------------------------------------------------
 # Source analysis
-
-
-def _targets(node: ast.AST) -> set[str]:
-    names: set[str] = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-            names.add(sub.id)
-    return names
 
 
 def defined_names(stmt: ast.stmt) -> set[str]:
@@ -211,7 +228,11 @@ def use_capture_backend() -> bool:
     (Jupyter's inline behaviour); True when matplotlib is importable. Called in the zygote
     before pyplot is imported, and on the trusted side before a reference notebook runs."""
     try:
+        import importlib
+
         import matplotlib
+
+        importlib.import_module(f"{__package__}.mplcapture")  # now: a child cannot read this folder
     except ImportError:
         return False
     backend = f"module://{__package__}.mplcapture"
@@ -220,6 +241,15 @@ def use_capture_backend() -> bool:
     else:
         matplotlib.use(backend)
     return True
+
+
+def _capture_sink() -> list[Callable[[], None]]:
+    """The capture backend's sink, where it was loaded (before the child was sandboxed:
+    this package's folder is not readable there); else a list nothing reads (figures are
+    then captured at the end of each cell only)."""
+    module = sys.modules.get(f"{__package__}.mplcapture")
+    sink = getattr(module, "SINK", None)
+    return sink if isinstance(sink, list) else []
 
 
 def _open_figures() -> list[Any]:
@@ -234,11 +264,10 @@ def _open_figures() -> list[Any]:
 
 def _close(fig: Any) -> None:
     pyplot = sys.modules.get("matplotlib.pyplot")
-    try:
-        if pyplot is not None:
-            pyplot.close(fig)
-    except Exception:  # noqa: BLE001
-        pass
+    if pyplot is None:
+        return
+    with contextlib.suppress(Exception):  # the student's pyplot state may be anything
+        pyplot.close(fig)
 
 
 def describe_axes(fig: Any) -> list[dict[str, Any]]:
@@ -378,10 +407,10 @@ def render_plotly(spec: Any) -> tuple[bytes | None, int, int, list[dict[str, Any
     three_d = any(type(t) is dict and t.get("type") in ("scatter3d", "surface", "mesh3d") for t in traces)
     if three_d:
         try:
-            import mpl_toolkits.mplot3d  # noqa: F401 - registers the 3d projection
+            import mpl_toolkits.mplot3d  # type: ignore[import-untyped]  # noqa: F401 - registers the 3d projection
         except ImportError:
             return None, 0, 0, [], "a 3-D plotly output could not be rendered"
-    ax = fig.add_subplot(projection="3d" if three_d else None)
+    ax: Any = fig.add_subplot(projection="3d" if three_d else None)
     drawn = 0
     skipped: list[str] = []
     for trace in traces:
@@ -433,7 +462,7 @@ def render_plotly(spec: Any) -> tuple[bytes | None, int, int, list[dict[str, Any
             skipped.append(kind[:30])
     if not drawn:
         return None, 0, 0, [], f"a plotly output could not be rendered (traces: {', '.join(skipped) or 'none'})"
-    layout = spec.get("layout") if type(spec.get("layout")) is dict else {}
+    layout: dict[str, Any] = spec["layout"] if type(spec.get("layout")) is dict else {}
     title = layout.get("title")
     if type(title) is dict:
         title = title.get("text")
@@ -623,20 +652,19 @@ def run_notebook(
         with open(path, "rb") as fh:
             source = fh.read(MAX_NOTEBOOK_BYTES).decode("utf-8", errors="replace")
         cells = [(1, source)]
-        cell_names = lambda n: path  # noqa: E731 - a .py keeps its own file name in tracebacks
     else:
         nb, text = _read_notebook(path, display)
         cells, notes = notebook_cells(text, display)
         run.notes += notes
         run.saved = saved_figures(nb, config.max_figures)
-        cell_names = lambda n: _cell_filename(path, n)  # noqa: E731
-    from . import mplcapture
+
+    sink = _capture_sink()
 
     def shown() -> None:
         run.capture(current[0], _open_figures())
 
     current = [0]
-    mplcapture.SINK.append(shown)
+    sink.append(shown)
     poisoned: dict[str, str] = {}
     try:
         for number, source in cells:
@@ -644,7 +672,7 @@ def run_notebook(
             source, rewrites = rewrite_aliases(source, config.path_aliases, data_names)
             for line, old, new in rewrites:
                 run.notes.append(f"{display} cell {number} line {line}: the path {old!r} was read as {new!r} in the working folder")
-            filename = cell_names(number)
+            filename = path if path.endswith(".py") else _cell_filename(path, number)  # a .py keeps its name
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             where = f"{display} cell {number}" if not path.endswith(".py") else display
             try:
@@ -668,34 +696,33 @@ def run_notebook(
                 continue
             if before_cell is not None:
                 before_cell()
-            status, exc = _exec_cell(tree, filename, module.__dict__, config if limits else None)
-            try:
+            status, failure = _exec_cell(tree, filename, module.__dict__, config if limits else None)
+            with contextlib.suppress(Exception):  # capture is best effort; the cell's result stands
                 run.capture(number, _open_figures())
-            except Exception:  # noqa: BLE001 - capture is best effort; the cell's result stands
-                pass
             if status == "ok":
                 for _, names in statements:
                     for n in names:
                         poisoned.pop(n, None)
                 run.reports.append(CellReport(number, "ok"))
                 continue
-            assert exc is not None
-            message, _ = describe_exception(exc, workdir)
+            assert failure is not None
+            message, _ = describe_exception(failure, workdir)
             if status == "timeout":
                 message = f"{where}: stopped after {config.cell_wall_s:g} s (the time limit of one cell)"
-            elif status == "memory":
+            elif status == "memory":  # numpy's _ArrayMemoryError is a MemoryError to the student
+                message = message.replace(f"{type_name(failure)}:", "MemoryError:", 1)
                 message = f"{message} (the memory limit of one cell)" if where in message else f"{where}: {message} (the memory limit of one cell)"
             run.reports.append(CellReport(number, status, message))
             run.notes.append(message if message.startswith(display) else f"{where}: {message}")
-            failed_line = _failing_line(exc, filename)
+            failed_line = _failing_line(failure, filename)
             start = _statement_start(tree, failed_line) if failed_line is not None else 0
             for lineno, names in statements:
                 if lineno >= start:
                     for n in names:
                         poisoned[n] = message if message.startswith(display) else f"{where}: {message}"
     finally:
-        if mplcapture.SINK and mplcapture.SINK[-1] is shown:
-            mplcapture.SINK.pop()
+        if sink and sink[-1] is shown:
+            sink.pop()
     run.missing_because = {n: why for n, why in poisoned.items() if n not in run.namespace}
     if len(run.notes) > MAX_NOTES:
         run.notes = run.notes[:MAX_NOTES] + [f"... and {len(run.notes) - MAX_NOTES} more notes on {display}"]
@@ -779,7 +806,7 @@ def write_data(path: str, data: Any) -> None:
 
     ext = path.rsplit(".", 1)[-1].lower()
     if ext == "mat":
-        import scipy.io
+        import scipy.io  # type: ignore[import-untyped]
 
         if type(data) is not dict:
             raise ValueError(f"{os.path.basename(path)}: .mat data is a mapping of variable names to arrays")
@@ -787,8 +814,9 @@ def write_data(path: str, data: Any) -> None:
     elif ext == "npz":
         if type(data) is not dict:
             raise ValueError(f"{os.path.basename(path)}: .npz data is a mapping of names to arrays")
+        arrays: dict[str, Any] = {str(k): np.asarray(v) for k, v in data.items()}
         with open(path, "wb") as fh:
-            np.savez(fh, **{str(k): np.asarray(v) for k, v in data.items()})
+            np.savez(fh, **arrays)
     elif ext == "csv":
         if type(data) is dict:
             columns = [np.asarray(v).reshape(-1) for v in data.values()]

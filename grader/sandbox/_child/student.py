@@ -201,12 +201,14 @@ def notebook_cells(text: str, display: str) -> tuple[list[tuple[int, str]], list
 # Loading the student's modules
 
 
-def load_student_module(name: str, workdir: str) -> tuple[types.ModuleType, list[str]]:
+def load_student_module(name: str, workdir: str, notes: list[str] | None = None) -> tuple[types.ModuleType, list[str]]:
     """Import the student's `name` from `workdir` (name.py, else name.ipynb), registered in
-    sys.modules; returns the module and notes (skipped magics, which file was used)."""
+    sys.modules; returns the module and notes (skipped magics, which file was used). The
+    notes are also appended to `notes` as they are found, so that they survive an import
+    that fails in a later cell."""
     base = pathlib.Path(workdir)
     py, nb = base / f"{name}.py", base / f"{name}.ipynb"
-    notes: list[str] = []
+    notes = notes if notes is not None else []
     if py.is_file():
         if nb.is_file():
             notes.append(f"both {name}.py and {name}.ipynb were submitted; {name}.py was used")
@@ -302,9 +304,12 @@ class ProbeContext:
         if name in self._notebooks:
             return self.notebook(name).module  # type: ignore[attr-defined, no-any-return]
         if name not in self._loaded:
-            module, notes = load_student_module(name, self._workdir)
-            self._loaded[name] = module
-            self.notes.extend(n for n in notes if n not in self.notes)
+            notes: list[str] = []
+            try:
+                self._loaded[name], _ = load_student_module(name, self._workdir, notes)
+            finally:  # a cell that fails the import does not lose the notes on earlier cells
+                for note in notes:
+                    self._note(note)
         return self._loaded[name]
 
     def notebook(self, name: str, data: Mapping[str, object] | None = None) -> object:
@@ -319,14 +324,19 @@ class ProbeContext:
         key = name if not data else name + "\x00" + _digest(data)
         if key in self._runs:
             return self._runs[key]
+        from .notebook import find_notebook
+
         base = pathlib.Path(self._workdir)
-        nb, py = base / f"{name}.ipynb", base / f"{name}.py"
-        path = nb if nb.is_file() else py
-        if not path.is_file():
-            raise StudentFileMissing(f"{name}.ipynb was not submitted")
-        if nb.is_file() and py.is_file():
-            self._note(f"both {name}.ipynb and {name}.py were submitted; {name}.ipynb was run")
         config = NotebookConfig.from_plain(self._notebooks.get(name, {}))
+        listing = [p.name for p in base.iterdir() if p.is_file()]
+        found, note = find_notebook(listing, name, config.files)
+        if found is None:
+            raise StudentFileMissing(f"{name}.ipynb was not submitted")
+        path = base / found
+        if note:
+            self._note(note)
+        if found == f"{name}.ipynb" and (base / f"{name}.py").is_file():
+            self._note(f"both {name}.ipynb and {name}.py were submitted; {name}.ipynb was run")
         saved: dict[pathlib.Path, bytes | None] = {}
         for file, content in (data or {}).items():
             target = base / str(file)

@@ -253,7 +253,8 @@ def _environment(plan: Mapping[str, Any], where: Layout) -> None:
         OMP_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
-        MPLBACKEND=f"module://{__package__}.mplcapture",  # headless; plt.show() captures, never blocks
+        # headless; with the capture backend loaded in the zygote, plt.show() captures figures
+        MPLBACKEND=f"module://{__package__}.mplcapture" if f"{__package__}.mplcapture" in sys.modules else "Agg",
         MPLCONFIGDIR=where.tmp,
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONHASHSEED=hash_seed,

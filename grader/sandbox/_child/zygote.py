@@ -101,20 +101,21 @@ def collapse_memory() -> None:
             madvise(low, high - low, _MADV_COLLAPSE)  # fails harmlessly (EINVAL) on older kernels
 
 
-def preimport_environment(names: Sequence[str]) -> list[str]:
+def preimport_environment(names: Sequence[str], *, capture: bool = False) -> list[str]:
     """Import the students' heavy packages once, here, so that no child pays for them:
     matplotlib first switched to the headless capture backend (`plt.show()` hands figures
     to the notebook run, never blocks). Returns the modules that imported; one that is
-    not installed is skipped (a student's import of it then fails in their own file)."""
-    from . import notebook
+    not installed is skipped (a student's import of it then fails in their own file).
+    `capture`: notebooks will run, so load the capture backend even if no name needs it."""
+    from . import notebook  # loaded here: a child cannot read this package's folder
 
     done: list[str] = []
-    if any(n == "matplotlib" or n.startswith(("matplotlib.", "mpl_toolkits")) for n in names):
+    if capture or any(n == "matplotlib" or n.startswith(("matplotlib.", "mpl_toolkits")) for n in names):
         notebook.use_capture_backend()
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - an optional package that fails to import costs only its users
+        except Exception:  # noqa: BLE001, S112 - an optional package that fails to import costs only its users
             continue
         done.append(name)
     if "matplotlib.pyplot" in sys.modules:
@@ -236,7 +237,7 @@ class Zygote:
                 importlib.import_module(name)
             except ImportError:
                 pass
-        self.preimported = preimport_environment(self.config.get("preimport", ()))
+        self.preimported = preimport_environment(self.config.get("preimport", ()), capture=bool(self.config.get("notebooks")))
         _clean_import_system(self.config["secret"], self.config["private"])
         for name, path in self.config["support_modules"].items():
             self.support_modules[name] = _load_by_path(name, path)

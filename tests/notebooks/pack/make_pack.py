@@ -124,7 +124,8 @@ def main() -> None:
     # plot cell needs only mse_history (not run either, then), the model cell is independent
     broken = notebook([md, ("code", IMPORTS), ("code", LOAD.format(path="dataset.mat")),
                        ("code", CLOSED.replace("W_star = np.linalg.inv(Xb.T @ Xb)", "W_star = np.linalg.inv(Xb.T @ Xb.T)")),
-                       ("code", LMS), ("code", PLOT), ("code", SURFACE), ("code", MODEL), ("code", "import plotly"),
+                       ("code", LMS), ("code", PLOT), ("code", SURFACE), ("code", MODEL),
+                       ("code", "big = np.empty(1 << 28)  # 2 GB: within the process limit, past the limit of one cell"), ("code", "import plotly"),
                        ("code", "while True:\n    pass"), ("code", "after_the_loop = 1")])
     folder = HERE / "submissions/broken"
     folder.mkdir(parents=True, exist_ok=True)
