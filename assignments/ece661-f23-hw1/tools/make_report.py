@@ -53,7 +53,9 @@ VARIANTS: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("| 2304 | 665856 |", "| 2304 | 2304 |"),
             ("| 25088 | 903168 |", "| 25088 | 25088 |"),
         ],
-        # the 3-D plot drawn with plotly, which the course environment does not have
+        # the code file under another name, and the 3-D plot drawn with plotly, which the
+        # course environment does not have
+        "lab1_name": [("lab1.py", "HW1_LMS.py")],
         "lab1": [("from mpl_toolkits.mplot3d import Axes3D", "from mpl_toolkits.mplot3d import Axes3D\nimport plotly.graph_objects as go")],
     },
 }
@@ -80,7 +82,8 @@ def main() -> None:
         target = PACK / "examples" / folder
         target.mkdir(parents=True, exist_ok=True)
         (target / "report.pdf").write_bytes(_pdf(_apply(md, edits["report"], f"{folder} report")))
-        (target / "lab1.py").write_text(_apply(lab1, edits["lab1"], f"{folder} lab1.py"), encoding="utf-8")
+        name = dict(edits.get("lab1_name", [])).get("lab1.py", "lab1.py")
+        (target / name).write_text(_apply(lab1, edits["lab1"], f"{folder} lab1.py"), encoding="utf-8")
 
 
 if __name__ == "__main__":
