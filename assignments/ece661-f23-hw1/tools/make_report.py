@@ -17,7 +17,7 @@ from pathlib import Path
 PACK = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PACK.parent.parent / "tests" / "writeup"))
 
-from writeup_helpers import make_pdf, markdown_as_printed, paginate  # noqa: E402
+from writeup_helpers import make_pdf, markdown_as_printed, paginate
 
 # folder -> {"report": [(old, new), ...], "lab1": [(old, new), ...]}
 VARIANTS: dict[str, dict[str, list[tuple[str, str]]]] = {
