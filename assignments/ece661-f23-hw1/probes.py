@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-PROBES: tuple[str, ...] = ("simple_nn_forward", "simple_nn_layers", "zeroed_net")
+PROBES: tuple[str, ...] = ("simple_nn_forward", "simple_nn_layers", "zeroed_net", "numeric_values")
 
 NOTEBOOK = "SimpleNN"
 _INPUT_SEED = 20_230_909  # the handout's date: one seeded image for every measurement
@@ -134,3 +134,50 @@ def zeroed_net(ctx: Any) -> dict[str, Any]:
             layers.append({"name": name, "weight": _array(layer.weight, f"{name}.weight"),
                            "grad": None if grad is None else _array(grad, f"{name}.weight.grad")})
     return {"layers": layers}
+
+
+_MAX_NAMES = 500
+_MAX_SIZE = 64
+
+
+def _small_array(value: object) -> np.ndarray | None:
+    """`value` as a float64 array when it is a small real number array (numpy, torch, a
+    list of numbers, a number); None otherwise (modules, functions, strings, big data)."""
+    if isinstance(value, bool) or callable(value) or isinstance(value, (str, bytes)):
+        return None
+    try:
+        if isinstance(value, torch.Tensor):
+            if value.numel() > _MAX_SIZE or value.is_complex():
+                return None
+            return np.array(value.detach().to(device="cpu", dtype=torch.float64).numpy(), copy=True)
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return np.array(float(value), dtype=np.float64)
+        if isinstance(value, np.ndarray):
+            return np.array(value, dtype=np.float64, copy=True) if value.size <= _MAX_SIZE and value.dtype.kind in "biuf" else None
+        if isinstance(value, (list, tuple)) and 0 < len(value) <= _MAX_SIZE and \
+                all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in value):
+            return np.array([float(v) for v in value], dtype=np.float64)
+    except (TypeError, ValueError, OverflowError, RuntimeError):
+        return None
+    return None
+
+
+def _finite_small_array(value: object) -> np.ndarray | None:
+    array = _small_array(value)
+    return array if array is not None and bool(np.isfinite(array).all()) else None  # a diverged run compares nothing
+
+
+def numeric_values(ctx: Any, *, notebook: str = "lab1", data: Any = None) -> dict[str, Any]:
+    """Every small, finite numeric top-level value the executed file `notebook` left (at
+    most 64 numbers each, at most 500 names), run on `data` when given -> {"values": {name: array}}.
+    For files whose variable names no template prescribes: the checks look for a value."""
+    run = ctx.notebook(notebook, data)
+    values: dict[str, np.ndarray] = {}
+    for name, value in list(vars(run.module).items()):
+        if len(values) >= _MAX_NAMES:
+            break
+        if isinstance(name, str) and not name.startswith("_"):
+            array = _finite_small_array(value)
+            if array is not None:
+                values[name] = array
+    return {"values": values}

@@ -51,6 +51,8 @@ def test_example_reads_the_report_and_runs_both_notebooks(results: dict[str, Sub
     notes = " ".join(r.notes)
     assert "'/content/drive/MyDrive/ECE661/HW1/dataset.mat' was read as 'dataset.mat'" in notes  # Colab path
     assert "skipped magic `%matplotlib inline`" in notes
+    for cid in ("code", "code_hidden"):
+        assert _check(r, "lab1.a", cid).status == "pass" and _check(r, "lab1.b", cid).status == "pass"
     for qid, cid in (("lab1.b", "mse_plot"), ("lab1.c", "plot"), ("lab1.d", "curves"), ("lab3.a", "histograms")):
         assert _check(r, qid, cid).status == "manual"  # the right structure: a TA looks at the image
 
@@ -66,6 +68,9 @@ def test_pool_without_stride_names_the_cell_and_the_table_cells(results: dict[st
     assert _check(r, "problem2.q2_1", "function").status == "fail"  # AND: the PDF's hidden text layer
     assert "got 29, expected 14.5" in _check(r, "problem3.q3_2", "L").message
     assert _check(r, "lab1.a", "mse").status == "fail" and _check(r, "lab1.a", "w_star").status == "pass"
+    # Lab 1's code leaves its results under names of its own: found by value, on hidden data too
+    assert _check(r, "lab1.a", "code").message == "your variable w_opt holds W* on dataset.mat"
+    assert _check(r, "lab1.b", "code_hidden").message == "your variable weights holds the LMS weights on a hidden data set"
 
 
 def test_macs_zeroing_sign_zero_and_plotly(results: dict[str, SubmissionResult]) -> None:
@@ -77,5 +82,6 @@ def test_macs_zeroing_sign_zero_and_plotly(results: dict[str, SubmissionResult])
     assert c.status == "fail" and "conv1, conv2, conv3" in c.message and "fc1" not in c.message
     c = _check(r, "problem2.q2_2", "weights")
     assert c.status == "fail" and "Sign(0) is undefined" in c.message
+    assert _check(r, "lab1.a", "code").status != "pass" and _check(r, "lab1.a", "w_star").status == "pass"
     assert _check(r, "lab1.b", "mse_plot").status == "missing"  # HW1_LMS.py (found by the rubric's file patterns) stopped at `import plotly`
     assert "HW1_LMS.py:7: ModuleNotFoundError: the course environment has no `plotly`; ask your instructor" in r.notes

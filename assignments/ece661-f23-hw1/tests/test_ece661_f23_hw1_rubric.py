@@ -89,3 +89,38 @@ def test_the_instructor_checks_find_no_problem(plan) -> None:  # type: ignore[no
     from grader.validate import static_problems
 
     assert static_problems(plan) == []
+
+
+any_value = PACK.module("kinds.any_value")
+
+
+def _value_ctx(reference: dict[str, object], student: dict[str, object], atol: float = 1e-6) -> CheckContext:
+    import numpy as np
+
+    from grader.checks.base import ProbeOutput
+
+    arr = {k: np.asarray(v, dtype=np.float64) for k, v in student.items()}
+    ref = {k: np.asarray(v, dtype=np.float64) for k, v in reference.items()}
+    return CheckContext(answer=None, answer_line=None, answers_file=None, answers_error=None, expected=ref,
+                        actual=ProbeOutput(status="ok", value=arr), tolerance=Tolerance(rtol=0.0, atol=atol))
+
+
+def _value_spec():  # type: ignore[no-untyped-def]
+    return any_value.Spec(id="code", kind="any_value", points=1, code="lab1.ipynb:W_star", probe="numeric_values",
+                          name="W_star", what="W*")
+
+
+def test_any_value_finds_the_value_under_any_name() -> None:
+    ref = {"W_star": [1.0, 1.0, -2.0], "mse": 1e-4}
+    out = any_value.grade(_value_spec(), _value_ctx(ref, {"r": 0.01, "w_opt": [[1.0], [1.0], [-2.0]]}))
+    assert out.status == Status.PASS and out.message == "your variable w_opt holds W*"
+
+
+def test_any_value_names_the_closest_and_ignores_other_sizes() -> None:
+    ref = {"W_star": [1.0, 1.0, -2.0]}
+    out = any_value.grade(_value_spec(), _value_ctx(ref, {"w": [1.0, 1.1, -2.0], "X0": [1.0, 1.0], "far": [9.0, 9.0, 9.0]}))
+    assert out.status == Status.FAIL and "the closest is w, off by 0.1" in out.message
+    out = any_value.grade(_value_spec(), _value_ctx(ref, {"X0": [1.0, 1.0]}))
+    assert out.status == Status.FAIL and "no variable holds W*" in out.message
+    out = any_value.grade(_value_spec(), _value_ctx({"other": [1.0]}, {"w": [1.0, 1.0, -2.0]}))
+    assert out.status == Status.ERROR and "instructor" in out.message

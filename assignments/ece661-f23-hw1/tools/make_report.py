@@ -41,7 +41,8 @@ VARIANTS: dict[str, dict[str, list[tuple[str, str]]]] = {
              "| conv3 | (1, 16, 3, 3) | (1, 32, 1, 1) | (32, 16, 7, 7) | 25088 | 25088 |"),
             ("| fc1 | (1, 288) | (1, 32) | (32, 288) | 9216 | 9216 |", "| fc1 | (1, 32) | (1, 32) | (32, 32) | 1024 | 1024 |"),
         ],
-        "lab1": [],
+        # right code under names of the student's own (found by value)
+        "lab1": [("W_star", "w_opt"), ("W_lms", "weights")],
     },
     "wrong-macs-zero": {
         "report": [
@@ -63,9 +64,9 @@ VARIANTS: dict[str, dict[str, list[tuple[str, str]]]] = {
 
 def _apply(text: str, edits: list[tuple[str, str]], what: str) -> str:
     for old, new in edits:
-        if text.count(old) != 1:
+        if not text.count(old) or (text.count(old) > 1 and not old.isidentifier()):
             raise SystemExit(f"{what}: {old!r} occurs {text.count(old)} times")
-        text = text.replace(old, new)
+        text = text.replace(old, new)  # an identifier (a variable to rename) everywhere
     return text
 
 

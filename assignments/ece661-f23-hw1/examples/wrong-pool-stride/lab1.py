@@ -13,9 +13,9 @@ print(X.shape, D.shape)
 # (a) Wiener solution
 R = np.matmul(X.T, X) / 100
 P = np.matmul(X.T, D) / 100
-W_star = np.linalg.inv(R) @ P
-MSE_star = np.mean((D - X @ W_star) ** 2)
-print("W* =", W_star.ravel())
+w_opt = np.linalg.inv(R) @ P
+MSE_star = np.mean((D - X @ w_opt) ** 2)
+print("W* =", w_opt.ravel())
 print("MSE(W*) =", MSE_star)
 
 # (b) LMS with r = 0.01
@@ -28,8 +28,8 @@ for epoch in range(20):
         e = D[k, 0] - (x_k.T @ W)[0, 0]
         W = W + r * e * x_k
     mse.append(np.mean((D - X @ W) ** 2))
-W_lms = W
-print("final W =", W_lms.ravel())
+weights = W
+print("final W =", weights.ravel())
 
 plt.plot(range(1, 21), mse)
 plt.yscale('log')
@@ -43,8 +43,8 @@ fig = plt.figure(figsize=(8, 6))
 ax = fig.add_subplot(projection='3d')
 ax.scatter(X[:, 1], X[:, 2], D[:, 0], c='k', marker='.')
 x1, x2 = np.meshgrid(np.linspace(-3.5, 3, 10), np.linspace(-2.5, 2.5, 10))
-ax.plot_wireframe(x1, x2, W_star[0] + W_star[1] * x1 + W_star[2] * x2, color='r', label='closed form')
-ax.plot_surface(x1, x2, W_lms[0] + W_lms[1] * x1 + W_lms[2] * x2, alpha=0.3, label='LMS')
+ax.plot_wireframe(x1, x2, w_opt[0] + w_opt[1] * x1 + w_opt[2] * x2, color='r', label='closed form')
+ax.plot_surface(x1, x2, weights[0] + weights[1] * x1 + weights[2] * x2, alpha=0.3, label='LMS')
 ax.set_xlabel('x1'); ax.set_ylabel('x2'); ax.set_zlabel('d')
 plt.show()
 
