@@ -15,7 +15,13 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
+from grader.checks.base import (
+    CheckContext,
+    CheckOutcome,
+    CheckSpecBase,
+    outcome,
+    precheck,
+)
 from grader.results import Status
 
 MAX_VALUES = 500
