@@ -167,12 +167,15 @@ def output_stem(name: str) -> str:
 # --------------------------------------------------------------------------- grading key
 
 
+PACK_EXTRAS = ("examples", "tests")  # folders of a pack that grade nothing: not in the keys
+
+
 def grading_key(plan: Plan, *, device: str, timings: bool) -> str:
     """What a stored result depends on besides the submission (see ``grader.gradebook``)."""
     key = KeyDigest()
     key.feed(plan.rubric_hash)
     key.feed(json.dumps([[q.id, q.points, [c.spec.id for c in q.checks]] for q in plan.questions]))
-    key.feed_tree(plan.package_dir)
+    key.feed_tree(plan.package_dir, skip=PACK_EXTRAS)
     frozen = getattr(plan, "frozen_file", None)
     key.feed(frozen.read_bytes() if frozen is not None and frozen.is_file() else b"")
     key.feed(device)

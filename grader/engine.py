@@ -158,8 +158,8 @@ def reference_key(plan: Plan, device: str) -> str:
             key.feed(f"{dist} {importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
             key.feed(f"{dist} -")
-    for root in (plan.package_dir, Path(__file__).resolve().parent):
-        key.feed_tree(root)
+    key.feed_tree(plan.package_dir, skip=("examples", "tests"))  # a pack's examples and tests grade nothing
+    key.feed_tree(Path(__file__).resolve().parent)
     return key.hexdigest()
 
 

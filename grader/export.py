@@ -1,6 +1,6 @@
 """Exports of a class run: a CSV gradebook and JSON Lines, with TA overrides applied.
 
-    grade export RESULTS --csv grades.csv [--jsonl grades.jsonl] [--assignment hw1]
+    grade export RESULTS --csv grades.csv [--jsonl grades.jsonl] [--assignment NAME]
 
 Both hold one row (line) per submission, which is one per student except where two
 submissions claim one student id: then both rows are kept and the Reason column says so.
@@ -34,7 +34,7 @@ Canvas: the first two columns are named as in Canvas's gradebook export, so a Ca
 gradebook import matches rows to students on ``SIS User ID``. Canvas reads every other
 column it does not know as an assignment to create or update, so for an import keep
 ``Student``, ``SIS User ID`` and the one score column wanted (``Total``, renamed to the
-Canvas assignment's column title, e.g. ``HW1 (12345)``), and drop the rest.
+Canvas assignment's column title, e.g. ``Week 3 (12345)``), and drop the rest.
 
 Numbers are written as plain decimals (at most 4 decimals, no exponent, no trailing
 zeros). The files are deterministic: exporting the same gradebook twice gives the same

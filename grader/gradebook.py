@@ -11,7 +11,7 @@ Schema (version 2)::
                                                   folder belongs to), questions, checks, audience
     results(                                      one row per graded content
         id            INTEGER PRIMARY KEY,
-        assignment    TEXT,                       e.g. "hw1"
+        assignment    TEXT,                       e.g. "week3"
         student       TEXT,                       the student key (below)
         submission    TEXT,                       the folder / archive name (archive suffix removed)
         content_hash  TEXT,                       grader.submission.content_hash; for a submission that

@@ -2,7 +2,7 @@
 grader's side with the same probe inputs as the reference (once per plan), so that a
 failing output that matches one can be named in the feedback.
 
-The rubric's `mistakes` file (in the reference package, like `oracles`; never shipped to
+The rubric's `mistakes` file (in the pack, like `oracles`; never shipped to
 the sandbox or a student kit) defines `MISTAKES`, a dict from a short name to a dict:
 
     explain:  what the mistake is, for the student ("this is the MSE with the 1/2 factor;

@@ -77,7 +77,7 @@ class Pack:
         return importlib.import_module(f"{self.package}.{dotted}")
 
     @classmethod
-    def at(cls, path: str | Path) -> "Pack":
+    def at(cls, path: str | Path) -> Pack:
         """The pack holding `path` (a pack's test file: `Pack.at(__file__)`): the nearest
         enclosing folder with a rubric.yaml."""
         p = Path(path).resolve()

@@ -2,7 +2,7 @@
 frozen grading plan.
 
 A rubric that does not validate is rejected before any student code runs, with the file,
-the YAML line and the field: `rubrics/hw1.yaml:42 questions[3].checks[0].rtol: ...`.
+the YAML line and the field: `assignments/NAME/rubric.yaml:42 questions[3].checks[0].rtol: ...`.
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ class SandboxLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    wall_s: float = Field(10.0, gt=0, le=600)
-    cpu_s: float = Field(20.0, gt=0, le=1200)
-    memory_mb: int = Field(4096, ge=256, le=65536)
-    file_size_mb: int = Field(16, ge=1, le=1024)
-    nproc: int = Field(64, ge=1, le=4096)
-    nofile: int = Field(256, ge=16, le=4096)
-    output_bytes: int = Field(64_000, ge=1000, le=10_000_000)
+    wall_s: float = Field(10.0, gt=0, le=600, description="wall-clock seconds per probe call")
+    cpu_s: float = Field(20.0, gt=0, le=1200, description="CPU seconds per probe call")
+    memory_mb: int = Field(4096, ge=256, le=65536, description="address space of the student's process, in MiB")
+    file_size_mb: int = Field(16, ge=1, le=1024, description="largest file the student's code may write, in MiB")
+    nproc: int = Field(64, ge=1, le=4096, description="processes and threads the student's code may have")
+    nofile: int = Field(256, ge=16, le=4096, description="files the student's code may have open")
+    output_bytes: int = Field(64_000, ge=1000, le=10_000_000, description="stdout/stderr kept (shown truncated)")
 
 
 # What the zygote imports for every child when a rubric lists these packages and says
@@ -138,10 +138,10 @@ class NotebookMode(BaseModel):
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=_ID)
-    title: str
-    points: float = Field(ge=0)
-    checks: list[AnyCheck] = Field(min_length=1)
+    id: str = Field(pattern=_ID, description="the question's id, e.g. problem2.q2_3 or q1 (results, reviews and exports use it)")
+    title: str = Field(description="what the student sees as the question's name")
+    points: float = Field(ge=0, description="what the question is worth: its checks' points add up to it")
+    checks: list[AnyCheck] = Field(min_length=1, description="the checks that grade it (a `kind` each)")
 
     @model_validator(mode="after")
     def _points_add_up(self) -> "Question":
@@ -158,9 +158,9 @@ class Question(BaseModel):
 class Rubric(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    schema_: Literal["grader.rubric/v1"] = Field(alias="schema")
-    assignment: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    title: str
+    schema_: Literal["grader.rubric/v1"] = Field(alias="schema", description="the rubric format: grader.rubric/v1")
+    assignment: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", description="the assignment's name: its pack folder's name")
+    title: str = Field(description="the assignment's title, shown on every result")
     reference: str | None = Field(None, pattern=r"^[A-Za-z_]\w*(/[A-Za-z_]\w*)*/?$", description=(
         "folder of the instructor's solutions, relative to the rubric file (a pack's `reference`): a Python package "
         "folder, imported in the grader's process only; `{ref: module.NAME}` values and the probes' "
@@ -186,17 +186,17 @@ class Rubric(BaseModel):
     support_files: dict[str, str] = Field(default_factory=dict, description=(
         "files the student's code sees beside it: name seen by student code -> path relative to the pack's folder "
         "(e.g. scaffold.py: support/scaffold.py)"))
-    limits: SandboxLimits = SandboxLimits()
+    limits: SandboxLimits = Field(SandboxLimits(), description="sandbox limits of every probe call (a check may lower them)")
     environment: Environment | None = Field(None, description="the students' environment (packages their code may import)")
     notebooks: dict[str, NotebookMode] = Field(default_factory=dict, description="student modules graded by running their "
                                                "notebook cell by cell (module name -> limits); checks use probe notebook.value ...")
     seed: int = Field(0, ge=0, lt=2**32, description="seeds random, numpy's global RNG and torch before each probe call, on both sides: "
                       "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
-    total: float | None = None
+    total: float | None = Field(None, description="the assignment's total: the questions' points must add up to it")
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
     notice: str | None = Field(None, max_length=200, description="a line every result graded with this rubric shows first "
                                "(a student kit's: public checks only, not a grade)")
-    questions: list[Question] = Field(min_length=1)
+    questions: list[Question] = Field(min_length=1, description="the questions, in the order results list them")
 
     @field_validator("kinds")
     @classmethod
@@ -254,18 +254,44 @@ def rubric_model(extra: tuple[ModuleType, ...] = ()) -> type[Rubric]:
         return Rubric
     union = check_union(extra)
     question = type("Question", (Question,), {"__annotations__": {"checks": list[union]},  # type: ignore[valid-type]
-                                              "checks": Field(min_length=1), "__module__": __name__})
+                                              "checks": Field(min_length=1, description=Question.model_fields["checks"].description),
+                                              "__module__": __name__})
     return type("Rubric", (Rubric,), {"__annotations__": {"questions": list[question]},  # type: ignore[valid-type]
-                                      "questions": Field(min_length=1), "__module__": __name__})
+                                      "questions": Field(min_length=1, description=Rubric.model_fields["questions"].description),
+                                      "__module__": __name__})
 
 
 def json_schema(extra: tuple[ModuleType, ...] = ()) -> dict[str, Any]:
     """The JSON Schema of rubric files, for editors (`grade schema`): with a pack's kinds
     (`extra`), of that pack's rubric."""
-    schema = rubric_model(extra).model_json_schema(by_alias=True)
+    schema = _kind_defs(rubric_model(extra).model_json_schema(by_alias=True), registry(extra))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Grader rubric (grader.rubric/v1)"
     return schema
+
+
+def _kind_defs(schema: dict[str, Any], kinds: Mapping[str, ModuleType]) -> dict[str, Any]:
+    """Name each kind's definition `check_<kind>` (not its module's path, which for a
+    pack holds a digest), describe it by its module's docstring and its `kind` field."""
+    renames: dict[str, str] = {}
+    for name, node in schema.get("$defs", {}).items():
+        kind = node.get("properties", {}).get("kind", {}).get("const")
+        if isinstance(kind, str) and kind in kinds:
+            renames[name] = f"check_{kind}"
+            node["properties"]["kind"].setdefault("description", f"the check kind: {kind}")
+            doc = (kinds[kind].__doc__ or "").strip().split("\n\n")[0]
+            if doc:
+                node["description"] = " ".join(doc.split())
+            node["title"] = f"check kind {kind}"
+            for prop in node.get("properties", {}).values():
+                if "description" not in prop and kind == "best_of":
+                    prop["description"] = "alternative checks of one answer: the best scoring one counts"
+    text = json.dumps(schema)
+    for old, new in renames.items():
+        text = text.replace(f'"#/$defs/{old}"', f'"#/$defs/{new}"')
+    out = json.loads(text)
+    out["$defs"] = {renames.get(k, k): v for k, v in out.get("$defs", {}).items()}
+    return out
 
 
 # --------------------------------------------------------------------------- loading

@@ -32,7 +32,7 @@ A folder whose only content is one archive (``alice/submission.zip``, as Gradesc
 LMS downloads deliver it; junk aside) is that archive, under the folder's name; an
 archive beside other files is not unpacked, and a note says so.
 
-A submission made of a single top folder (``hw1/...``) is the content of that
+A submission made of a single top folder (``week3/...``) is the content of that
 folder, for archives and folders alike; ``__MACOSX/``, ``.DS_Store``, ``Thumbs.db``,
 AppleDouble ``._*`` files, ``__pycache__/``, ``.git/`` and ``.ipynb_checkpoints/``
 are ignored: not extracted, not in ``Submission.files``, so neither hashed nor staged
@@ -231,7 +231,7 @@ def _is_junk(parts: list[str]) -> bool:
 
 
 def _descend(files: list[str]) -> tuple[str, list[str]]:
-    """Strip single top folders: returns (prefix like "hw1/", files relative to it)."""
+    """Strip single top folders: returns (prefix like "week3/", files relative to it)."""
     prefix = ""
     while files and all("/" in f for f in files):
         tops = {f.split("/", 1)[0] for f in files}

@@ -18,10 +18,11 @@ examples.yaml says each should score (`grade validate NAME`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 from grader.checks.base import CheckSpecBase, Missing, get_path
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError
@@ -80,7 +81,7 @@ def _unknown_probes(plan: Plan) -> list[str]:
 
     try:
         module = importlib.import_module(module_name(plan.files_package, plan.rubric.probes))
-    except Exception as err:  # an instructor error: name it precisely
+    except Exception as err:  # noqa: BLE001 - an instructor error, whatever it is: named precisely
         return [f"{plan.rubric_path}: probes {plan.rubric.probes} cannot be imported: {type(err).__name__}: {err}"]
     defined = probe_names(module)
     return [f"{_where(pc, plan)}: unknown probe {pc.spec.probe!r}; {plan.rubric.probes} defines: {_names(defined)}"
@@ -238,7 +239,7 @@ def output_problems(plan: Plan, ref: dict[Any, Any]) -> list[str]:
                                 + (f"; it has: {_names(have)}" if have else f" (a {type(value).__name__})"))
                 continue
             value = selected
-        nan = None if getattr(plan.kinds.get(spec.kind), "NONFINITE_OK", False) else _not_finite(value)
+        nan = None if getattr(plan.kinds.get(getattr(spec, "kind", "")), "NONFINITE_OK", False) else _not_finite(value)
         if nan is not None:
             call = f"{spec.probe}({pc.probe_key.args_json})"
             problems.append(f"{_where(pc, plan)}: the reference fails on {call}: the value this check compares is not "
@@ -390,4 +391,4 @@ def _pending(result: Any) -> float:
     """Points left for a TA (manual checks without a score yet)."""
     from grader.results import Status
 
-    return round(sum(c.max_score - c.score for q in result.questions for c in q.checks if c.status == Status.MANUAL), 6)
+    return float(round(sum(c.max_score - c.score for q in result.questions for c in q.checks if c.status == Status.MANUAL), 6))

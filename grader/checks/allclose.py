@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
 from grader.compare import compare_values
 from grader.results import MismatchView, Status
@@ -26,9 +28,9 @@ from grader.results import MismatchView, Status
 
 class Spec(CheckSpecBase):
     kind: Literal["allclose"]
-    partial: bool = False  # credit per matched computed part (see the module docstring)
-    squeeze: bool = False  # accept shapes equal up to size-1 dimensions, e.g. (3, 1) for (3,)
-    what: str | None = None  # how to name the value in messages, e.g. "closed_form(X, y)"
+    partial: bool = Field(False, description="credit per matched computed part (array) instead of all or nothing")
+    squeeze: bool = Field(False, description="accept shapes equal up to size-1 dimensions, e.g. (3, 1) for (3,)")
+    what: str | None = Field(None, description="how messages name the value, e.g. \"closed_form(X, y)\"")
 
 
 def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:

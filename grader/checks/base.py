@@ -38,8 +38,10 @@ class MistakeUse(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z_][\w]*$")
-    credit: float | None = Field(default=None, ge=0, le=1)
+    name: str = Field(pattern=r"^[A-Za-z_][\w]*$", description="the mistake's name in the rubric's `mistakes` file (MISTAKES)")
+    credit: float | None = Field(default=None, ge=0, le=1, description=(
+        "a share of the check's points given when the output matches this mistake (an accepted convention); "
+        "without it the diagnosis is only named in the feedback"))
 
 
 class CheckSpecBase(BaseModel):
@@ -49,33 +51,43 @@ class CheckSpecBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str
-    points: float = Field(ge=0)
-    visibility: Literal["public", "hidden"] = "public"
-    hint: str | None = None
-    answer: str | None = None
-    code: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*\.(py|ipynb):[A-Za-z_][\w]*$")
-    probe: str | None = None
-    args: dict[str, Any] = Field(default_factory=dict)
+    id: str = Field(description="the check's id, unique within its question (results name it <question>.<id>)")
+    points: float = Field(ge=0, description="what the check is worth; a question's checks add up to its points")
+    visibility: Literal["public", "hidden"] = Field("public", description=(
+        "public: students see the message (and the student kit runs it); hidden: students see only the points"))
+    hint: str | None = Field(None, description="a line shown to the student under a failed check")
+    answer: str | None = Field(None, description="dotted path of the student's answer in the answers file, e.g. q2.zero_fraction")
+    code: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*\.(py|ipynb):[A-Za-z_][\w]*$", description=(
+        "the student's file and function the probe exercises, e.g. \"lab1.py:closed_form\" (named in messages)"))
+    probe: str | None = Field(None, description="the probe function (in the pack's probes.py) run on both sides for a code check")
+    args: dict[str, Any] = Field(default_factory=dict, description=(
+        "keyword arguments of the probe call when grading (seeds, shapes, data sets); {ref: ...} values are read "
+        "from the reference"))
     # The inputs of a code check in the student kit, in place of `args`: public inputs that
     # grading does not use (other seeds, data sets, shapes). A code check without them is
     # left out of the kit, whose expected outputs are the reference's on these inputs only.
-    public_args: dict[str, Any] | None = None
-    select: str | None = None  # dotted path into the probe's output ("w", "grads")
-    rtol: float | None = Field(default=None, ge=0)
-    atol: float | None = Field(default=None, ge=0)
-    limits: dict[str, float] | None = None  # per-check sandbox overrides (wall_s, memory_mb, ...)
+    public_args: dict[str, Any] | None = Field(None, description=(
+        "the probe's arguments in the student kit: public inputs that grading does not use; without them the "
+        "check is left out of the kit"))
+    select: str | None = Field(None, description="dotted path into the probe's (or oracle's) output, e.g. w or grads.fc1.weight")
+    rtol: float | None = Field(default=None, ge=0, description="relative tolerance (with atol); default: the table by dtype and device")
+    atol: float | None = Field(default=None, ge=0, description="absolute tolerance (with rtol)")
+    limits: dict[str, float] | None = Field(None, description="sandbox limits for this check's probe call (wall_s, memory_mb, ...)")
     # An oracle of the assignment (a function in the rubric's `oracles` file) that derives
     # the compared value from the probe's plain output in the grader's process, applied to
     # the student's output and to the reference's: what must not be computed where the
     # student's code runs (gradients, parameter and MAC counts) is computed there.
-    oracle: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*$")
+    oracle: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w]*$", description=(
+        "a function of the pack's oracles.py deriving the compared value from the probe's output, in the grader's "
+        "process (never where the student's code runs)"))
     # Where a code check's expected value comes from: the reference's probe output, or the
     # student's own answer at `answer` (what they reported against what their code does,
     # e.g. a parameter count against their own model's).
-    expected_from: Literal["reference", "answer"] = "reference"
+    expected_from: Literal["reference", "answer"] = Field("reference", description=(
+        "compare the student's code with the reference's output, or with the student's own `answer`"))
     # Known mistakes named in the feedback of this check (grader side only, never in a kit).
-    mistakes: list[MistakeUse] = Field(default_factory=list)
+    mistakes: list[MistakeUse] = Field(default_factory=list, description=(
+        "known mistakes (the pack's mistakes.py) named in the feedback when a failing output matches one"))
 
     @model_validator(mode="after")
     def _tolerance_pair(self) -> "CheckSpecBase":

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckSpecBase
 
 
 class Spec(CheckSpecBase):
     kind: Literal["best_of"]
-    checks: list["AnyCheck"]  # noqa: F821 - resolved in grader.checks.__init__
+    checks: list["AnyCheck"] = Field(description=(  # noqa: F821 - resolved in grader.checks.__init__
+        "alternative checks of one answer (e.g. code or a formula): the best scoring one counts"))
 
 
 # best_of is evaluated by the engine (it needs each alternative's own context);

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
 from grader.compare import describe
 from grader.results import Status
@@ -17,8 +19,8 @@ _FALSE = {"false", "f", "no", "n"}
 
 class Spec(CheckSpecBase):
     kind: Literal["choice"]
-    expected: Any  # a bool, a string, a list of accepted strings, or {ref: ...}
-    feedback_expected: bool = True  # say the right answer in the message when wrong
+    expected: Any = Field(description="true/false, a string, a list of accepted strings, or {ref: ...}")
+    feedback_expected: bool = Field(True, description="say the right answer in the message when the answer is wrong")
 
 
 def normalize(value: Any) -> Any:

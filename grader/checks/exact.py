@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
 from grader.compare import describe
 from grader.results import Status
@@ -13,10 +15,10 @@ from grader.results import Status
 
 class Spec(CheckSpecBase):
     kind: Literal["exact"]
-    expected: Any = None
-    what: str | None = None
-    message_ok: str | None = None
-    message_fail: str | None = None  # may use {got} and {expected}
+    expected: Any = Field(None, description="the exact value (plain data); default: the reference's output")
+    what: str | None = Field(None, description="how messages name the value")
+    message_ok: str | None = Field(None, description="the message when equal")
+    message_fail: str | None = Field(None, description="the message when not; may use {got} and {expected}")
 
 
 def _norm(x: Any) -> Any:

@@ -40,8 +40,9 @@ MAX_SHOWN = 4  # figures shown beside one check
 
 class Spec(CheckSpecBase):
     kind: Literal["figure"]
-    prefix: str | None = None  # a submitted file, e.g. "lab1c" (lab1c.png, lab1c_plot.pdf, ...)
-    extensions: list[str] = Field(default_factory=lambda: ["png", "svg", "jpg", "jpeg", "pdf"])
+    prefix: str | None = Field(None, description="a submitted figure file's name without extension, e.g. lab1c "
+                               "(lab1c.png, lab1c_plot.pdf, ...); or `code` with probe notebook.figures")
+    extensions: list[str] = Field(default_factory=lambda: ["png", "svg", "jpg", "jpeg", "pdf"], description="accepted file extensions")
     # on an executed notebook (code + probe notebook.figures): which figure, and what it must hold
     cell: int | None = Field(default=None, ge=1, description="only figures drawn (or saved) by this cell")
     title_contains: str | None = Field(default=None, description="only figures with an axes title containing this (case-insensitive)")

@@ -40,7 +40,7 @@ class Form(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal["boolean", "text", "number", "numbers", "mapping"]
+    type: Literal["boolean", "text", "number", "numbers", "mapping"] = Field(description="what kind of value")
     shape: list[int] | None = Field(None, description="numbers: the exact shape, e.g. [3] or [5, 9]")
     keys: dict[str, "Form"] | None = Field(None, description="mapping: the keys it must have, each with its form")
     optional: dict[str, "Form"] | None = Field(None, description="mapping: keys it may have")
@@ -83,7 +83,7 @@ class Form(BaseModel):
 
 class Spec(CheckSpecBase):
     kind: Literal["form"]
-    form: Form
+    form: Form = Field(description="the form the answer must have (the student kit's answers checks)")
 
 
 def _show(value: Any) -> str:

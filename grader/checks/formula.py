@@ -63,19 +63,19 @@ Shape = Union[tuple[Dim, Dim], None]  # None: a scalar
 class Target(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    of: str  # the symbol differentiated (L, x_{l+1})
-    wrt: str  # with respect to (W_1, x_l)
-    label: str | None = None  # how messages name it; default "dL/dW_1"
+    of: str = Field(description="the symbol differentiated, e.g. L or x_{l+1}")
+    wrt: str = Field(description="with respect to, e.g. W_1 or x_l")
+    label: str | None = Field(None, description="how messages name it; default dL/dW_1")
 
 
 class Spec(CheckSpecBase):
     kind: Literal["formula"]
-    inputs: dict[str, list[Union[str, int]]]  # symbol -> symbolic shape, e.g. W_1: [n_hidden, n_in]
-    define: dict[str, str] = Field(default_factory=dict)  # forward pass, in order: x_2: "\\sigma(y_1)"
-    targets: dict[str, Target] = Field(min_length=1)  # answer key -> what it is the derivative of
-    cases: list[dict[str, int]] = Field(min_length=1)  # sizes of the dimensions, one dict per case
-    seed: int = 0
-    transpose_credit: float = Field(0.0, ge=0, le=1)
+    inputs: dict[str, list[Union[str, int]]] = Field(description="symbol -> symbolic shape, e.g. W_1: [n_hidden, n_in]")
+    define: dict[str, str] = Field(default_factory=dict, description="the forward pass in LaTeX, in order, e.g. x_2: \\sigma(y_1)")
+    targets: dict[str, Target] = Field(min_length=1, description="answer key -> the derivative it must be")
+    cases: list[dict[str, int]] = Field(min_length=1, description="sizes of the dimensions, one mapping per numeric case")
+    seed: int = Field(0, description="seed of the random inputs the formulas are evaluated on")
+    transpose_credit: float = Field(0.0, ge=0, le=1, description="share of the points for a transposed (layout) answer")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
@@ -417,7 +417,7 @@ def _compare(expr: Expr, problem: _Problem, form: _Form, transposed: bool, tol: 
 
 
 MAX_FORMULA_CHARS = 500
-"""The longest text read as one formula: the longest HW1 gradient is about 60 characters;
+"""The longest text read as one formula: the longest gradient of a course homework is about 60 characters;
 a longer text is left to a TA unparsed (the parser's cost and depth grow with it)."""
 
 

@@ -12,28 +12,25 @@ import math
 import re
 from typing import Any, Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
 from grader.compare import NotNumeric, describe, to_number
 from grader.results import Status, TableView
-
-COLUMN_TITLES = {
-    "type": "kind",
-    "input_shape": "input shape",
-    "output_shape": "output shape",
-    "weight_shape": "weight shape",
-    "params": "# Param",
-    "macs": "# MAC",
-}
-
 
 ANSWER_CHILDREN = ("*",)  # rows are named as the student likes
 
 
 class Spec(CheckSpecBase):
     kind: Literal["layer_table"]
-    compare: Literal["answer_vs_reference", "model_vs_reference", "model_vs_answer"] = "answer_vs_reference"
-    columns: list[str] = ["input_shape", "output_shape", "weight_shape", "params", "macs"]
-    expected: Any = None  # the reference table ({ref: ...}) for answer_vs_reference
+    compare: Literal["answer_vs_reference", "model_vs_reference", "model_vs_answer"] = Field("answer_vs_reference", description=(
+        "the student's table vs the reference's, the student's model (measured) vs the reference model, or the "
+        "student's model vs their own table"))
+    columns: list[str] = Field(min_length=1, description=(
+        "the columns compared, keys of each row, e.g. [input_shape, output_shape, weight_shape, params, macs]"))
+    titles: dict[str, str] = Field(default_factory=dict, description=(
+        "column -> heading in the feedback table (default: a known column's title, else the column's name)"))
+    expected: Any = Field(None, description="the reference table ({ref: ...}) for answer_vs_reference")
 
 
 def _rows(table: Any) -> list[tuple[str, dict]]:
@@ -135,10 +132,10 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
             gc, ec = _cell(col, g), _cell(col, e)
             if gc is None or gc != ec:
                 wrong.append((i, j + 1))
-                problems.append(f"{label} {COLUMN_TITLES.get(col, col)}: {got_name} says {_show(col, g)}, {exp_name} {_show(col, e)}")
+                problems.append(f"{label} {spec.titles.get(col, col)}: {got_name} says {_show(col, g)}, {exp_name} {_show(col, e)}")
         table_rows.append(trow)
         expected_rows.append(xrow)
-    view = TableView(columns=["layer"] + [COLUMN_TITLES.get(c, c) for c in cols], rows=table_rows,
+    view = TableView(columns=["layer"] + [spec.titles.get(c, c) for c in cols], rows=table_rows,
                      expected_rows=expected_rows, wrong=wrong)
     right = total - len(wrong)
     if not problems:

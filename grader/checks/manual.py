@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
 from grader.compare import describe
 from grader.results import Status, TextView
@@ -18,8 +20,8 @@ ANSWER_CHILDREN = ("*",)  # free text may come in named parts (e.g. one LaTeX st
 
 class Spec(CheckSpecBase):
     kind: Literal["manual"]
-    expected: Any = None  # the key's explanation shown to the TA ({ref: ...} or text)
-    label: str = "answer"
+    expected: Any = Field(None, description="the key's explanation shown to the TA ({ref: ...} or text), never to students")
+    label: str = Field("answer", description="what the answer is called in the review queue, e.g. reason")
 
 
 def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:

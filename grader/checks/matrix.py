@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
 from grader.compare import NotNumeric, describe, fmt, to_number
@@ -13,7 +14,7 @@ from grader.results import MatrixView, Status
 
 class Spec(CheckSpecBase):
     kind: Literal["matrix"]
-    expected: Any  # nested list, or {ref: ...}
+    expected: Any = Field(description="a nested list of numbers, or {ref: ...}")
 
 
 def _rows(value: Any) -> list[list[Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Tolerance, outcome, precheck, where
 from grader.compare import NotNumeric, compare_arrays, describe, fmt, size_limit, to_array
@@ -16,9 +17,9 @@ from grader.results import MismatchView, Status
 
 class Spec(CheckSpecBase):
     kind: Literal["number"]
-    expected: Any  # a number or list of numbers, or {ref: ...}
-    labels: list[str] | None = None  # element names for messages, e.g. [w1, w2, b]
-    partial: bool = False
+    expected: Any = Field(description="a number or a list of numbers, or {ref: ...}")
+    labels: list[str] | None = Field(None, description="element names for messages, e.g. [w1, w2, b]")
+    partial: bool = Field(False, description="credit per correct element instead of all or nothing")
 
 
 def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:

@@ -12,6 +12,7 @@ import math
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck
 from grader.compare import NotNumeric, compare_arrays, fmt, size_limit, to_array
@@ -24,9 +25,9 @@ NONFINITE_OK = True
 
 class Spec(CheckSpecBase):
     kind: Literal["trajectory"]
-    divergence_factor: float = 1e6
-    label: str = "curve"  # e.g. "MSE per epoch, r = 0.5"
-    log_y: bool = True
+    divergence_factor: float = Field(1e6, description="a curve that grows by this factor (or is not finite) diverges")
+    label: str = Field("curve", description="how messages and the chart name the curve, e.g. MSE per epoch, r = 0.5")
+    log_y: bool = Field(True, description="draw the chart with a logarithmic y axis")
 
 
 def diverges(curve: np.ndarray, factor: float) -> bool:

@@ -156,7 +156,7 @@ def test_writes_land_only_in_the_scratch_folder(box: Sandbox, tmp_path: Path) ->
         str(sub_dir_target),
         f"/root/results-{tag}.json",
         str(REPO / f"results-{tag}.json"),
-        str(REPO / "reference" / f"results-{tag}.json"),
+        str(REPO / "assignments" / f"results-{tag}.json"),
     ]
     results = run_hostile(box, tmp_path, call("hostile", "write_everywhere", targets))
     outcome = results["hostile.write_everywhere"].value
@@ -175,11 +175,13 @@ def test_writes_land_only_in_the_scratch_folder(box: Sandbox, tmp_path: Path) ->
 def test_the_graders_files_are_out_of_reach(box: Sandbox, tmp_path: Path) -> None:
     secret_file = tmp_path / "expected_values.json"
     secret_file.write_text('{"closed_form": [-1, 1, -2]}')
-    reference = REPO / "reference"
+    reference = REPO / "assignments" / "hw1" / "reference"
     paths = [
+        str(REPO / "assignments"),
+        str(REPO / "assignments" / "hw1"),
         str(reference),
-        str(reference / "hw1"),
-        str(REPO / "rubrics"),
+        str(reference / "lab1.py"),
+        str(REPO / "assignments" / "hw1" / "rubric.yaml"),
         str(PROBES),
         str(secret_file),
         str(tmp_path),

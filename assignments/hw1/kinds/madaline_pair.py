@@ -7,22 +7,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ._threshold import fmt_row, network_outputs, read_weights
+from pydantic import Field
+
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, outcome, precheck, where
 from grader.checks.form import Form
 from grader.compare import describe
 from grader.results import Status
 
+from ._threshold import fmt_row, network_outputs, read_weights
 
 ANSWER_CHILDREN = ("a", "b", "a.hidden", "a.output", "b.hidden", "b.output")
 
 
 class Spec(CheckSpecBase):
     kind: Literal["madaline_pair"]
-    n_inputs: int
-    n_hidden: int
-    expected: Any  # target outputs over the bipolar inputs, or {ref: ...}
-    function_name: str = "the function"
+    n_inputs: int = Field(description="how many bipolar inputs each network has")
+    n_hidden: int = Field(description="how many hidden units each network has")
+    expected: Any = Field(description="the target outputs over the bipolar inputs, or {ref: ...}")
+    function_name: str = Field("the function", description="how messages name the target function, e.g. XOR")
 
 
 def _net(value: Any, n_in: int, n_hidden: int) -> tuple[list[list[float]], list[float]]:

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ._threshold import fmt_row, inputs, network_outputs, read_weights
+from pydantic import Field
+
 from grader.checks.base import CheckContext, CheckOutcome, CheckSpecBase, Missing, outcome, precheck, where
 from grader.checks.form import Form
 from grader.compare import NotNumeric, to_number
 from grader.results import Status, TruthTableView
 
+from ._threshold import fmt_row, inputs, network_outputs, read_weights
 
 ANSWER_CHILDREN = ("w", "truth_table")  # the answer may be {w: [...], truth_table: [...]}
 
 
 class Spec(CheckSpecBase):
     kind: Literal["threshold_unit"]
-    n_inputs: int
-    expected: Any  # the target outputs over inputs(n_inputs): list of ±1, or {ref: ...}
-    hidden: Any = None  # fixed hidden-unit weight rows (Madaline output layer), or {ref: ...}
-    labels: list[str] | None = None  # names of the weights, e.g. [w20, w21, w22]
-    table_penalty: float = 0.25  # share of points lost when the student's own table is wrong
+    n_inputs: int = Field(description="how many bipolar inputs the unit has")
+    expected: Any = Field(description="the target outputs over the inputs in order (-1 first): a list of ±1, or {ref: ...}")
+    hidden: Any = Field(None, description="fixed hidden-unit weight rows (a Madaline's output unit), or {ref: ...}")
+    labels: list[str] | None = Field(None, description="names of the weights in messages, e.g. [w20, w21, w22]")
+    table_penalty: float = Field(0.25, description="share of the points lost when the student's own truth table is wrong")
 
 
 def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
