@@ -65,6 +65,12 @@ class ReferenceContext:
             return importlib.import_module(module_name(self._plan.files_package, rel.as_posix()))
         return importlib.import_module(f"{self._plan.reference_package}.{name}")
 
+    def figures(self, limit: int = 20) -> list[dict[str, Any]]:
+        """As the child's `ctx.figures()`: the reference's open matplotlib figures, plain."""
+        from grader.sandbox._child.student import ProbeContext
+
+        return ProbeContext.figures(self, limit)  # type: ignore[arg-type]
+
     def notebook(self, name: str, data: Any = None) -> Any:
         """The reference's notebook `name` (reference/<pkg>/<name>.ipynb, else .py) run
         cell by cell as the student's is, in a scratch folder holding the support files
@@ -85,6 +91,9 @@ class ReferenceContext:
                     if source.is_file():
                         shutil.copyfile(source, os.path.join(folder, source.name))
             self._notebook_dir = folder
+            import weakref
+
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
             self._notebook_ctx = ProbeContext(device=self.device, workdir=folder, support_dir=folder,
                                               support_names=list(self._plan.support_files), support_modules={},
                                               notebooks={k: v.plain() for k, v in self._plan.rubric.notebooks.items()},
@@ -100,8 +109,8 @@ class ReferenceContext:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 run = self._notebook_ctx.notebook(name, data)  # what the reference prints is nobody's output
         except (FileNotFoundError, ImportError) as err:
-            raise RubricError([f"{self._plan.rubric_path}: the reference has no notebook {name} "
-                               f"({name}.ipynb or {name}.py in {self._plan.package_dir}): {err}"]) from None
+            raise RubricError([(f"{self._plan.rubric_path}: the reference has no notebook {name} "
+                                f"({name}.ipynb or {name}.py in {self._plan.package_dir}): {err}")]) from None
         finally:
             os.chdir(cwd)
             if sys.path and sys.path[0] == folder:
@@ -388,12 +397,14 @@ def _start_sandbox(probes_file: Path, support_files: dict[str, Path], device: st
     from grader.sandbox import Sandbox
 
     starting: dict[str, Any] = {}
+    # read here, not in the thread: a reference notebook runs in its own folder meanwhile
+    cwd = os.getcwd()
 
     def start() -> None:
         try:
             starting["box"] = Sandbox(probes_file=probes_file, support_files=support_files, device=device,
                                       isolation=isolation, default_limits=limits,  # type: ignore[arg-type]
-                                      collapse_memory=many, **(environment or {}))
+                                      collapse_memory=many, private_paths=[cwd], **(environment or {}))
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             starting["error"] = err
 

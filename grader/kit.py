@@ -271,6 +271,10 @@ def kit_rubric(plan: Plan) -> dict[str, Any]:
         doc["kinds"] = pack_kinds
     doc["support_files"] = {name: name for name in r.support_files}
     doc["limits"] = r.limits.model_dump(mode="json")
+    if r.environment is not None:  # the students' environment and notebook mode run in the kit alike
+        doc["environment"] = r.environment.model_dump(mode="json", exclude_none=True)
+    if r.notebooks:
+        doc["notebooks"] = {name: mode.plain() for name, mode in r.notebooks.items()}
     known = plan.known_paths  # every key the full rubric reads, so that none is reported as unknown
     doc["answer_keys"] = sorted(k for k in known if not any(o.startswith(k + ".") for o in known))
     doc["questions"] = questions

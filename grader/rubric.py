@@ -85,7 +85,7 @@ class Environment(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _preimports_declared(self) -> "Environment":
+    def _preimports_declared(self) -> Environment:
         for name in self.preimport or []:
             if not re.match(_MODULE_NAME, name):
                 raise ValueError(f"preimport {name!r} is not a module name")

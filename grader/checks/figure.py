@@ -36,6 +36,7 @@ _MIME = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 MAX_PNG_BYTES = 4 << 20  # a captured figure's PNG as it came back (the child bounds it at 2 MB)
 MAX_PIXELS = 4_000_000  # decoded pixels of one captured figure
 MAX_SHOWN = 4  # figures shown beside one check
+MAX_FIGURES = 100  # figures of one notebook looked at (the child keeps at most its rubric's max_figures)
 
 
 class Spec(CheckSpecBase):
@@ -180,7 +181,8 @@ def _grade_notebook(spec: Spec, ctx: CheckContext) -> CheckOutcome:
         status = Status.MISSING if actual is not None and actual.status == "missing" else Status.ERROR
         return outcome(status, actual.message if actual is not None else "the notebook's figures were not read")
     value = actual.value
-    figures = [f for f in value if isinstance(f, dict)] if isinstance(value, list) else []
+    # what came from the student's process is bounded before any image is decoded
+    figures = [f for f in value[:MAX_FIGURES] if isinstance(f, dict)] if isinstance(value, list) else []
     if spec.cell is not None:
         figures = [f for f in figures if f.get("cell") == spec.cell]
     if spec.title_contains is not None:

@@ -74,6 +74,21 @@ module under its folder are compiled from their `.py` (`_child/sourceonly.py`): 
 before every call the child seeds `random`, numpy's global generator and torch from the
 call's seed (the rubric's `seed`), so results repeat across runs and class orders.
 
+Notebooks as notebooks. A module the Sandbox's `notebooks` names (the rubric's
+`notebooks:`) is not imported but run (`_child/notebook.py`): its code cells top to bottom
+in one namespace, each under a wall-clock alarm and a lowered address-space limit; a cell
+that fails is reported by cell and line and the names it left undefined are remembered,
+so that later cells reading them are not run (and say why) while the others run. Magics
+and shell escapes are skipped with a note; string literals under a Colab drive folder are
+read in the working folder. Every matplotlib figure shown or left open, and the PNG and
+plotly outputs saved in the notebook, become bounded PNGs. Probes read the run through
+`ctx.notebook(name)` (or `ctx.module(name)`, its namespace) and the built-in probes
+`notebook.value`, `notebook.figures`, `notebook.cells` (`_child/nbprobes.py`); the
+namespace never leaves the child. The students' environment (`packages`, `preimport`):
+the zygote imports the heavy packages once (matplotlib switched to a headless backend
+whose `show()` hands figures to the running notebook), and a student's import of an
+undeclared package fails in their file, naming it (`_child/environment.py`).
+
 Support files are copied into each child's working folder (over any same-named file of
 the submission) and, read-only, to the folder `ctx.data_path` points into. Notebook cells
 are numbered from 1 over all cells, markdown included, as a notebook shows them.

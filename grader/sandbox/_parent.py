@@ -335,6 +335,7 @@ class Sandbox:
         packages: Sequence[str] | None = None,
         preimport: Sequence[str] = (),
         notebooks: Mapping[str, Mapping[str, Any]] | None = None,
+        private_paths: Sequence[str] = (),
     ) -> None:
         probes = Path(probes_file).resolve()
         if not probes.is_file():
@@ -372,6 +373,9 @@ class Sandbox:
         self._packages = sorted(set(packages)) if packages is not None else None
         self._preimport = list(dict.fromkeys(preimport))
         self._notebooks = {str(k): dict(v) for k, v in (notebooks or {}).items()}
+        # more folders no child may see, e.g. the caller's working folder read before this
+        # sandbox started in a thread (the caller may change folder meanwhile)
+        self._private_extra = [str(p) for p in private_paths]
         self._no_namespaces = os.environ.get(NO_NAMESPACES_ENV, "") not in ("", "0")
         if isolation == "full" and self._no_namespaces:
             raise SandboxError(f"isolation='full' was asked for, but {NO_NAMESPACES_ENV} is set")
@@ -435,7 +439,7 @@ class Sandbox:
     def _start(self) -> _Zygote:
         repo = _repo_root()
         secret = {str(self._probes_file.parent), *(str(p.parent) for p in self._support.values())}
-        private = {str(Path.home()), tempfile.gettempdir(), os.getcwd(), "/root", "/home", str(self._tmp)}
+        private = {str(Path.home()), tempfile.gettempdir(), os.getcwd(), "/root", "/home", str(self._tmp), *self._private_extra}
         if repo is not None:
             secret |= {str(repo / "assignments"), str(repo / "rubrics"), str(repo / "results")}
             private.add(str(repo))

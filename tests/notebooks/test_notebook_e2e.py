@@ -96,17 +96,21 @@ def test_matplotlib_in_the_sandbox_without_a_declared_environment(tmp_path: Path
 
     (tmp_path / "probes.py").write_text(
         "def run(ctx):\n    return ctx.module('lab1').done\n\n"
-        "def figs(ctx):\n    return [f['source'] for f in ctx.notebook('lab2').figures()]\n")
+        "def figs(ctx):\n    return [f['source'] for f in ctx.notebook('lab2').figures()]\n\n"
+        "def drawn(ctx):\n    ctx.module('lab1').curve([3, 1, 2])\n    return [(f['source'], f['axes'][0]['lines']) for f in ctx.figures()]\n")
     sub = tmp_path / "sub"
     sub.mkdir()
-    (sub / "lab1.py").write_text("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\ndone = plt.get_backend()\n")
+    (sub / "lab1.py").write_text("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\ndone = plt.get_backend()\n"
+                                 "plt.close('all')\n\ndef curve(v):\n    plt.figure()\n    plt.plot(v)\n    plt.plot(v[::-1])\n")
     from nbfixtures import write_notebook
 
     write_notebook(sub / "lab2.ipynb", ["import matplotlib.pyplot as plt\n%matplotlib inline", "plt.plot([1, 2])\nplt.show()"])
     limits = Limits(wall_s=120, cpu_s=120)
     with Sandbox(probes_file=tmp_path / "probes.py", support_files={}, default_limits=limits) as box:
-        plain = box.run(sub, [ProbeCall("a", "lab1", "run")])["a"]
+        out = box.run(sub, [ProbeCall("a", "lab1", "run"), ProbeCall("c", "lab1", "drawn")])
+    plain, drawn = out["a"], out["c"]
     assert plain.status == "ok" and plain.value.lower() == "agg", plain
+    assert drawn.status == "ok" and drawn.value == [["figure 1", 2]], drawn  # a function's figure, captured
     with Sandbox(probes_file=tmp_path / "probes.py", support_files={}, default_limits=limits, notebooks={"lab2": {}}) as box:
         shown = box.run(sub, [ProbeCall("b", "lab2", "figs")])["b"]
     assert shown.status == "ok" and shown.value == ["cell 2"], shown

@@ -167,3 +167,18 @@ def test_values_become_plain_data(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         run.value("m", "__class__")
     assert os.getcwd() == str(tmp_path)
+
+
+def test_jupyters_display_and_clear_output_work_without_ipython(tmp_path: Path) -> None:
+    nb = write_notebook(tmp_path / "lab1.ipynb", [
+        "import matplotlib.pyplot as plt\nfrom IPython.display import clear_output, HTML\nimport IPython",
+        "for i in range(3):\n    clear_output(wait=True)\n    print(i)\nfig = plt.figure()\nplt.plot([1, 2])\ndisplay(fig)\nplt.close(fig)",
+        "display(HTML('<b>done</b>'))\nok = IPython.get_ipython() is None",
+    ])
+    run = _run(nb)
+    assert [r["status"] for r in run.cells()] == ["ok", "ok", "ok"], run.cells()
+    assert [f["source"] for f in run.figures()] == ["cell 2"]
+    assert run.value("ok") is True
+    import sys
+
+    assert "IPython.display" not in sys.modules or not hasattr(sys.modules["IPython.display"], "_Shown")

@@ -73,3 +73,22 @@ def test_the_builtin_probes_get_the_notebook_name(monkeypatch: pytest.MonkeyPatc
     plan = load_plan(PACK / "nbtoy.yaml")
     value_keys = [k for k in plan.probe_keys if k.probe == "notebook.value"]
     assert value_keys and all(k.args["notebook"] == "lab1" for k in value_keys)
+
+
+def test_a_student_kit_keeps_the_environment_and_the_notebook_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from grader.kit import kit_rubric
+    from grader.rubric import Rubric
+
+    monkeypatch.syspath_prepend(str(PACK))
+    plan = load_plan(PACK / "nbtoy.yaml")
+    # give one code check public inputs, as a kit needs
+    data = plan.rubric.model_dump(by_alias=True, exclude_none=True)
+    data["questions"][0]["checks"][0]["public_args"] = {"name": "Xb"}
+    plan = dataclasses.replace(plan, rubric=Rubric.model_validate(data))
+    plan = compile_rubric(plan.rubric, rubric_path=str(PACK / "nbtoy.yaml"), rubric_bytes=b"")
+    doc = kit_rubric(plan)
+    assert doc["environment"]["packages"] == ["numpy", "torch", "matplotlib", "mpl_toolkits", "scipy", "pandas"]
+    assert doc["notebooks"]["lab1"]["cell_wall_s"] == 5
+    Rubric.model_validate({**doc, "files": "x"})  # still a valid rubric

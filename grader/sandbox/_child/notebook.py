@@ -40,6 +40,7 @@ MAX_PLOTLY_JSON = 8 << 20  # characters of one plotly output (JSON or HTML) pars
 MAX_TRACES = 20
 MAX_POINTS = 200_000  # values in one plotly trace (a surface: rows x columns)
 MAX_NOTES = 30
+MAX_CELLS = 1000  # cells reported by notebook.cells
 
 
 class CellTimeout(BaseException):
@@ -603,7 +604,8 @@ class NotebookRun:
         return [f.plain() for f in (self._figures + self.saved)[: self.max_figures]]
 
     def cells(self) -> list[dict[str, Any]]:
-        return [r.plain() for r in self.reports]
+        """Per code cell (at most MAX_CELLS): its status and message."""
+        return [r.plain() for r in self.reports[:MAX_CELLS]]
 
     # -- capture
 
@@ -615,6 +617,38 @@ class NotebookRun:
             png, w, h, note = render_png(fig)
             self._figures.append(Figure(f"cell {cell}", cell, png, w, h, describe_axes(fig), note))
             _close(fig)
+
+
+class _Shown:
+    """What IPython.display's HTML/Markdown/Image/Latex return: kept, never rendered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+
+
+def _ipython_shim(show: Callable[[Any], None]) -> dict[str, types.ModuleType]:
+    """`IPython` and `IPython.display` as a notebook sees them in Jupyter, where the
+    environment has no IPython: `display(fig)` captures a figure, `clear_output()` and the
+    rich-output classes do nothing, `get_ipython()` is None. Students' training loops call
+    these; without them every such cell would fail."""
+    ipython = types.ModuleType("IPython")
+    shown = types.ModuleType("IPython.display")
+
+    def display(*objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            show(obj)
+
+    def clear_output(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    for name in ("HTML", "Markdown", "Image", "Latex", "Math", "JSON", "SVG"):
+        setattr(shown, name, type(name, (_Shown,), {}))
+    shown.display = display  # type: ignore[attr-defined]
+    shown.clear_output = clear_output  # type: ignore[attr-defined]
+    ipython.display = shown  # type: ignore[attr-defined]
+    ipython.get_ipython = lambda: None  # type: ignore[attr-defined]
+    ipython.version_info = (0, 0, 0, "grader")  # type: ignore[attr-defined]  # read by matplotlib where IPython is loaded
+    return {"IPython": ipython, "IPython.display": shown}
 
 
 def _read_notebook(path: str, display: str) -> tuple[Any, str]:
@@ -665,6 +699,18 @@ def run_notebook(
 
     current = [0]
     sink.append(shown)
+
+    def display_one(obj: Any) -> None:
+        if type(obj).__name__ == "Figure" and hasattr(obj, "savefig"):
+            run.capture(current[0], [obj])
+
+    shims: dict[str, types.ModuleType] = {}
+    try:
+        import IPython  # type: ignore[import-not-found, unused-ignore]  # noqa: F401 - the real one, where installed
+    except ImportError:
+        shims = {k: v for k, v in _ipython_shim(display_one).items() if k not in sys.modules}
+        sys.modules.update(shims)
+    module.__dict__["display"] = getattr(sys.modules.get("IPython.display"), "display", None) or (lambda *o, **k: None)
     poisoned: dict[str, str] = {}
     try:
         for number, source in cells:
@@ -723,6 +769,9 @@ def run_notebook(
     finally:
         if sink and sink[-1] is shown:
             sink.pop()
+        for shim_name, shim in shims.items():
+            if sys.modules.get(shim_name) is shim:
+                del sys.modules[shim_name]
     run.missing_because = {n: why for n, why in poisoned.items() if n not in run.namespace}
     if len(run.notes) > MAX_NOTES:
         run.notes = run.notes[:MAX_NOTES] + [f"... and {len(run.notes) - MAX_NOTES} more notes on {display}"]

@@ -359,6 +359,20 @@ class ProbeContext:
         self._runs[key] = run
         return run
 
+    def figures(self, limit: int = 20) -> list[dict[str, object]]:
+        """The matplotlib figures the student's code (a module's functions, as a probe
+        called them) has left open, as plain data (PNG bytes and what they hold, as a
+        notebook's `figures()`), then closed: for a `figure` check on a function that plots."""
+        from .notebook import Figure, _close, _open_figures, describe_axes, render_png
+
+        out: list[dict[str, object]] = []
+        for number, fig in enumerate(_open_figures(), start=1):
+            if len(out) < limit:
+                png, width, height, note = render_png(fig)
+                out.append(Figure(f"figure {number}", None, png, width, height, describe_axes(fig), note).plain())
+            _close(fig)
+        return out
+
     def _note(self, note: str) -> None:
         if note not in self.notes:
             self.notes.append(note)

@@ -25,7 +25,17 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from . import codec, environment, landlock, nbprobes, pinning, seccomp, seeding, sourceonly, syscalls
+from . import (
+    codec,
+    environment,
+    landlock,
+    nbprobes,
+    pinning,
+    seccomp,
+    seeding,
+    sourceonly,
+    syscalls,
+)
 from .student import ProbeContext, classify, describe_exception
 
 SETUP_FAILED = 70
