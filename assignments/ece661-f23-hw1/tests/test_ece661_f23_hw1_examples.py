@@ -70,7 +70,7 @@ def test_pool_without_stride_names_the_cell_and_the_table_cells(results: dict[st
     c = _check(r, "lab2.a", "forward_shape")
     assert c.status == "error" and "SimpleNN.ipynb cell" in c.message and "Output size is too small" in c.message
     c = _check(r, "lab2.b", "table")
-    assert c.status == "partial" and "conv2 input shape: your table says (1, 16, 8, 8)" in c.message
+    assert c.status == "partial" and "conv2 Input shape: your table says (1, 16, 8, 8)" in c.message
     c = _check(r, "lab3.c", "zeroed")
     assert c.status == "error" and "cannot be graded after code block 7" in c.message  # not "not all zero"
     assert _check(r, "problem2.q2_1", "function").status == "fail"  # AND: the PDF's hidden text layer
