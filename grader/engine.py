@@ -91,7 +91,7 @@ class ReferenceContext:
                 shutil.copyfile(path, os.path.join(folder, support))
             for module in self._plan.rubric.notebooks:
                 for ext in (".ipynb", ".py"):
-                    source = self._plan.package_dir / f"{module}{ext}"
+                    source = self._plan.package_dir / str(self._plan.rubric.reference or "") / f"{module}{ext}"
                     if source.is_file():
                         shutil.copyfile(source, os.path.join(folder, source.name))
             self._notebook_dir = folder

@@ -72,7 +72,9 @@ def static_problems(plan: Plan) -> list[str]:
 
 
 def _unknown_probes(plan: Plan) -> list[str]:
-    wanted = [pc for pc in walk(plan) if pc.spec.code and pc.spec.probe]
+    from grader.rubric import NOTEBOOK_PROBE_PREFIX  # built-in notebook probes need no definition
+
+    wanted = [pc for pc in walk(plan) if pc.spec.code and pc.spec.probe and not pc.spec.probe.startswith(NOTEBOOK_PROBE_PREFIX)]
     if not wanted or plan.files_package is None or plan.rubric.reference is None or not plan.probes_file.is_file():
         return []
     import importlib

@@ -179,15 +179,21 @@ def _measured_differently(out: Mapping[str, Any], calls: list[tuple[str, Any, An
 # Lab 3: gradients after zero_init, computed here
 
 
+# Whether a layer of an arch has a bias when the arch does not say: the scaffold's defaults
+# (the course's CONV has bias=False, FC bias=True), as probes.build_model builds them.
+_DEFAULT_BIAS = {"conv": False, "fc": True}
+
+
 def _arch_parameters(arch: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
     for entry in arch:
-        if entry["layer"] == "conv":
+        kind = entry["layer"]
+        if kind == "conv":
             k = int(entry["kernel"])
             shapes[f"{entry['name']}.weight"] = (int(entry["out"]), int(entry["in"]), k, k)
-            shapes[f"{entry['name']}.bias"] = (int(entry["out"]),)
-        elif entry["layer"] == "fc":
+        elif kind == "fc":
             shapes[f"{entry['name']}.weight"] = (int(entry["out"]), int(entry["in"]))
+        if kind in _DEFAULT_BIAS and entry.get("bias", _DEFAULT_BIAS[kind]):
             shapes[f"{entry['name']}.bias"] = (int(entry["out"]),)
     return shapes
 
@@ -198,10 +204,10 @@ def _forward(arch: Sequence[Mapping[str, Any]], params: Mapping[str, torch.Tenso
     for entry in arch:
         kind = entry["layer"]
         if kind == "conv":
-            x = F.conv2d(x, params[f"{entry['name']}.weight"], params[f"{entry['name']}.bias"],
+            x = F.conv2d(x, params[f"{entry['name']}.weight"], params.get(f"{entry['name']}.bias"),
                          stride=int(entry.get("stride", 1)), padding=int(entry.get("padding", 0)))
         elif kind == "fc":
-            x = F.linear(x, params[f"{entry['name']}.weight"], params[f"{entry['name']}.bias"])
+            x = F.linear(x, params[f"{entry['name']}.weight"], params.get(f"{entry['name']}.bias"))
         elif kind == "relu":
             x = F.relu(x)
         elif kind == "maxpool":

@@ -335,8 +335,8 @@ def lenet_layers(ctx: ProbeContext) -> dict[str, Any]:
     module ({"name", "type" ("conv" | "fc"), "scaffold" (an instance of the scaffold's CONV /
     FC as captured before the student's code ran), "weight_shape", "bias_shape"}),
     "parameters": [[name, shape], ...] for every parameter, "recorded": the
-    last_input_shape / last_output_shape that the scaffold's own layers noted during a forward
-    pass without hooks, "calls": [{"name", "input_shape", "output_shape"}, ...] seen by forward
+    shapes of the `input` / `output` tensors that the scaffold's own layers keep (as the
+    course's CONV / FC do) after a forward pass without hooks, "calls": [{"name", "input_shape", "output_shape"}, ...] seen by forward
     hooks in the order of first call, "last_call": {name: [input shape, output shape]} of
     each layer's last call under hooks, "outputs": {"plain": logits without hooks, "hooked":
     logits with hooks}}.
@@ -357,14 +357,13 @@ def lenet_layers(ctx: ProbeContext) -> dict[str, Any]:
     noting = [(name, layer) for name, layer in layers
               if isinstance(layer, scaffold_classes) and getattr(type(layer), "forward", None) in scaffold_forwards]
     for _, layer in noting:
-        layer.last_input_shape = None
-        layer.last_output_shape = None
+        layer.input = None
+        layer.output = None
     with torch.no_grad():
         plain = model(images)
     recorded = {}
     for name, layer in noting:
-        shapes = (getattr(layer, "last_input_shape", None), getattr(layer, "last_output_shape", None))
-        recorded[name] = [None if s is None else [int(d) for d in s] for s in shapes]
+        recorded[name] = [_shape(getattr(layer, "input", None)), _shape(getattr(layer, "output", None))]
     calls: list[dict[str, Any]] = []
     last_call: dict[str, list[list[int] | None]] = {}  # as the layers note it: the last call's shapes
 
@@ -413,8 +412,8 @@ class _Step(NamedTuple):
 
 _LAYER_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = MappingProxyType(
     {  # layer -> (required keys, optional keys), besides "layer"
-        "conv": (frozenset({"name", "in", "out", "kernel"}), frozenset({"stride", "padding"})),
-        "fc": (frozenset({"name", "in", "out"}), frozenset()),
+        "conv": (frozenset({"name", "in", "out", "kernel"}), frozenset({"stride", "padding", "bias"})),
+        "fc": (frozenset({"name", "in", "out"}), frozenset({"bias"})),
         "relu": (frozenset(), frozenset()),
         "maxpool": (frozenset({"kernel"}), frozenset({"stride"})),
         "flatten": (frozenset(), frozenset()),
@@ -452,15 +451,24 @@ def _positive_int(entry: Mapping[str, Any], key: str, where: str, minimum: int =
     return value
 
 
+def _flag(entry: Mapping[str, Any], key: str, where: str) -> bool:
+    value = entry[key]
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}: {key!r} must be true or false, got {value!r}")
+    return value
+
+
 def build_model(ctx: ProbeContext, arch: Sequence[Mapping[str, Any]], seed: int) -> nn.Module:
     """An nn.Module for the layer list `arch`, built from the scaffold's CONV and FC, on
     ctx.device.
 
-    `arch` items: {"layer": "conv", "name", "in", "out", "kernel"[, "stride", "padding"]},
-    {"layer": "fc", "name", "in", "out"}, {"layer": "relu"}, {"layer": "maxpool", "kernel"
-    [, "stride" (default: kernel)]}, {"layer": "flatten"}. Weights and biases are drawn in
-    layer order from a torch.Generator seeded with `seed`, uniform(-1/sqrt(fan_in),
-    1/sqrt(fan_in)) like PyTorch's default; the global RNG is left as it was.
+    `arch` items: {"layer": "conv", "name", "in", "out", "kernel"[, "stride", "padding",
+    "bias"]}, {"layer": "fc", "name", "in", "out"[, "bias"]}, {"layer": "relu"},
+    {"layer": "maxpool", "kernel"[, "stride" (default: kernel)]}, {"layer": "flatten"}.
+    "bias" defaults to the scaffold's own default (the course's CONV has none, FC has one).
+    Weights and the biases that exist are drawn in layer order from a torch.Generator seeded
+    with `seed`, uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) like PyTorch's default; the global
+    RNG is left as it was.
     Raises ValueError for an arch that does not validate (an instructor error)."""
     scaffold = ctx.module("scaffold")
     if isinstance(arch, (str, bytes)) or not isinstance(arch, Sequence) or not arch:
@@ -489,10 +497,12 @@ def build_model(ctx: ProbeContext, arch: Sequence[Mapping[str, Any]], seed: int)
                     kernel = _positive_int(entry, "kernel", where)
                     stride = _positive_int(entry, "stride", where) if "stride" in entry else 1
                     padding = _positive_int(entry, "padding", where, minimum=0) if "padding" in entry else 0
-                    layers[name] = scaffold.CONV(n_in, n_out, kernel, stride, padding)
+                    bias_kw = {"bias": _flag(entry, "bias", where)} if "bias" in entry else {}
+                    layers[name] = scaffold.CONV(n_in, n_out, kernel, stride, padding, **bias_kw)
                 else:
                     kernel = 0
-                    layers[name] = scaffold.FC(n_in, n_out)
+                    bias_kw = {"bias": _flag(entry, "bias", where)} if "bias" in entry else {}
+                    layers[name] = scaffold.FC(n_in, n_out, **bias_kw)
                 shapes.append((name, n_in, n_out, kernel))
                 steps.append(_Step(kind, name=name))
             elif kind == "maxpool":
@@ -509,9 +519,9 @@ def build_model(ctx: ProbeContext, arch: Sequence[Mapping[str, Any]], seed: int)
             fan_in = n_in * kernel * kernel if kernel else n_in
             bound = 1.0 / math.sqrt(fan_in)
             weight = torch.empty(tuple(layer.weight.shape)).uniform_(-bound, bound, generator=gen)
-            bias = torch.empty(n_out).uniform_(-bound, bound, generator=gen)
             layer.weight.copy_(weight)
-            layer.bias.copy_(bias)
+            if layer.bias is not None:
+                layer.bias.copy_(torch.empty(n_out).uniform_(-bound, bound, generator=gen))
     return model.to(_device(ctx))
 
 

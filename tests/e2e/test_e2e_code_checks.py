@@ -15,6 +15,7 @@ from grader.engine import Grader
 from hw1_testing import EXAMPLE, check, question
 
 MISTAKES = Path(__file__).parent / "mistakes"
+COURSE = Path(__file__).parent / "course"
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +25,27 @@ def grader(plan):
     g.close()
 
 
-def _with(tmp_path: Path, **files: str) -> Path:
+def _with(tmp_path: Path, folder: Path = MISTAKES, **files: str) -> Path:
     sub = tmp_path / "sub"
     shutil.copytree(EXAMPLE, sub)
     for target, fixture in files.items():
         if fixture is None:
             (sub / target).unlink()
         else:
-            shutil.copy(MISTAKES / fixture, sub / target)
+            shutil.copy(folder / fixture, sub / target)
     return sub
+
+
+def test_course_scaffold_keywords_and_zeroing_the_biases_that_exist(grader, tmp_path):
+    """Issue 13: students build with nn.Conv2d's keyword names and zero every weight and
+    every bias that exists (the course's CONV has none): both are full marks."""
+    r = grader.grade_path(_with(tmp_path, COURSE, **{"lab2.py": "lab2_keywords.py", "lab3.py": "lab3_zero_existing.py"}))
+    for qid in ("lab2.a", "lab2.b", "lab3.b"):
+        q = question(r, qid)
+        assert q.score == q.max_score, [c.message for c in q.checks]
+    for cid in ("all_zero", "gradients"):
+        c = check(r, "lab3.c", cid)
+        assert c.status == "pass", c.message
 
 
 def test_closed_form_without_bias_and_lms_ignoring_lr(grader, tmp_path):
@@ -74,7 +87,7 @@ def test_sum_reduction_and_forgotten_biases(grader, tmp_path):
     assert c.status == "fail" and "mismatched elements" in c.message and "conv1.weight" in c.message
     assert c.views and c.views[0].type == "mismatch"
     c = check(r, "lab3.c", "all_zero")
-    assert c.status == "fail" and "conv1.bias" in c.message
+    assert c.status == "fail" and "fc1.bias" in c.message and "conv1" not in c.message  # the course's CONV has no bias
 
 
 def test_transposed_jacobian_partial_credit(grader, tmp_path):
@@ -86,11 +99,11 @@ def test_transposed_jacobian_partial_credit(grader, tmp_path):
     assert "'W1'" in c.message
 
 
-def test_one_gradient_of_ten_earns_a_tenth(grader, tmp_path):
+def test_one_gradient_of_eight_earns_an_eighth(grader, tmp_path):
     r = grader.grade_path(_with(tmp_path, **{"lab3.py": "lab3_one_gradient.py"}))
     c = check(r, "lab3.b", "gradients")
-    assert c.status == "partial" and c.score == pytest.approx(0.8), (c.score, c.message)
-    assert "missing keys" in c.message and c.details == {"compared": 10, "matched": 1}
+    assert c.status == "partial" and c.score == pytest.approx(1.0), (c.score, c.message)
+    assert "missing keys" in c.message and c.details == {"compared": 8, "matched": 1}  # the course's CONV has no bias
 
 
 def test_all_zero_problem3_scores_nothing(grader, tmp_path):

@@ -120,7 +120,7 @@ def test_expected_from_answer_compares_code_with_the_students_own_report(tmp_pat
     plan = load_plan(p)
     scores = {}
     with Grader.create(plan) as grader:
-        for reported in (62006, 61706, None):
+        for reported in (61984, 61706, None):
             sub = tmp_path / f"sub{reported}"
             shutil.copytree(EXAMPLE, sub)
             answers = yaml.safe_load((sub / "answers.yaml").read_text())
@@ -128,8 +128,8 @@ def test_expected_from_answer_compares_code_with_the_students_own_report(tmp_pat
                 answers["lab2"]["total_params"] = reported
             (sub / "answers.yaml").write_text(yaml.safe_dump(answers))
             scores[reported] = check(grader.grade_path(sub), "lab2.a", "param_count")
-    assert scores[62006].status == "pass"
-    assert scores[61706].status == "fail" and "62006" in scores[61706].message and "61706" in scores[61706].message
+    assert scores[61984].status == "pass"
+    assert scores[61706].status == "fail" and "61984" in scores[61706].message and "61706" in scores[61706].message
     assert scores[None].status == "missing" and "lab2.total_params" in scores[None].message
 
 

@@ -44,8 +44,8 @@ def hw1_dir() -> pathlib.Path:
 
 
 def _lenet_logits(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    x = F.max_pool2d(torch.relu(F.conv2d(x, p["conv1.weight"], p["conv1.bias"])), 2)
-    x = F.max_pool2d(torch.relu(F.conv2d(x, p["conv2.weight"], p["conv2.bias"])), 2)
+    x = F.max_pool2d(torch.relu(F.conv2d(x, p["conv1.weight"], p.get("conv1.bias"))), 2)
+    x = F.max_pool2d(torch.relu(F.conv2d(x, p["conv2.weight"], p.get("conv2.bias"))), 2)
     x = x.reshape(x.shape[0], -1)
     x = torch.relu(x @ p["fc1.weight"].T + p["fc1.bias"])
     x = torch.relu(x @ p["fc2.weight"].T + p["fc2.bias"])

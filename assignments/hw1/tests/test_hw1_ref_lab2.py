@@ -41,7 +41,9 @@ def test_layer_table_equals_the_handout() -> None:
 def test_params_plus_biases_are_all_parameters() -> None:
     model = lab2.LeNet5()
     table = lab2.layer_table()
-    biases = sum(getattr(model, name).bias.numel() for name in lab2.LAYER_NAMES)
+    # the course's CONV has no bias; FC has one
+    assert [model.conv1.bias, model.conv2.bias] == [None, None]
+    biases = sum(getattr(model, name).bias.numel() for name in lab2.LAYER_NAMES if name.startswith("fc"))
     assert sum(row["params"] for row in table.values()) + biases == sum(p.numel() for p in model.parameters())
 
 
@@ -70,7 +72,7 @@ def test_built_from_the_scaffold_layers() -> None:
     plain = [n for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear)) and not isinstance(m, (CONV, FC))]
     assert plain == []
     model(torch.zeros(1, 3, 32, 32))
-    assert model.conv2.last_input_shape == (1, 6, 14, 14)
+    assert tuple(model.conv2.input.shape) == (1, 6, 14, 14) and tuple(model.fc1.output.shape) == (1, 120)
 
 
 def test_relu_after_every_layer_but_the_last() -> None:

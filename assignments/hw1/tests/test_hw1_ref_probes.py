@@ -316,7 +316,7 @@ def test_lenet_layers_on_the_reference_equals_its_table(ref_ctx) -> None:
         assert {k: row[k] for k in expected} == expected
         assert row["type"] == ("conv" if row["name"].startswith("conv") else "fc")
     assert out["non_scaffold"] == []
-    assert out["total_params"] == sum(p.numel() for p in lab2.LeNet5().parameters()) == 62006
+    assert out["total_params"] == sum(p.numel() for p in lab2.LeNet5().parameters()) == 61984  # the course's CONV has no bias
     assert out["output_shape"] == [1, 10]
     # what the probe itself returns is only what the model did: no counts
     assert "params" not in json.dumps([raw["modules"], raw["calls"]]) and "macs" not in json.dumps(raw["calls"])
@@ -439,6 +439,23 @@ def test_build_model_init_is_seeded_and_within_the_default_bounds(ref_ctx) -> No
         assert param.dtype == torch.float32
 
 
+def test_build_model_biases_follow_the_scaffold_unless_the_arch_says(ref_ctx) -> None:
+    """The course's CONV has no bias and FC has one; an arch may ask otherwise, and the
+    zero-init oracle expects exactly the parameters the builder made."""
+    arch = [{"layer": "conv", "name": "c1", "in": 3, "out": 4, "kernel": 3},
+            {"layer": "conv", "name": "c2", "in": 4, "out": 4, "kernel": 3, "bias": True},
+            {"layer": "flatten"},
+            {"layer": "fc", "name": "f1", "in": 4 * 4 * 4, "out": 5},
+            {"layer": "fc", "name": "f2", "in": 5, "out": 2, "bias": False}]
+    built = probes.build_model(ref_ctx, arch, seed=0)
+    names = [n for n, _ in built.named_parameters()]
+    assert names == ["c1.weight", "c2.weight", "c2.bias", "f1.weight", "f1.bias", "f2.weight"]
+    assert list(oracles._arch_parameters(arch)) == names
+    x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    params = dict(built.named_parameters())
+    torch.testing.assert_close(oracles._forward(arch, params, x), built(x), rtol=0, atol=0)
+
+
 @pytest.mark.parametrize(
     ("arch", "fragment"),
     [
@@ -449,6 +466,7 @@ def test_build_model_init_is_seeded_and_within_the_default_bounds(ref_ctx) -> No
         ([{"layer": "fc", "name": "f", "in": 3, "out": 6}, {"layer": "fc", "name": "f", "in": 6, "out": 2}], "arch[1]: 'name'"),
         ([{"layer": "fc", "name": "a.b", "in": 3, "out": 6}], "must be a new identifier"),
         ([{"layer": "fc", "name": "f", "in": 0, "out": 6}], "'in' must be an integer >= 1"),
+        ([{"layer": "conv", "name": "c", "in": 3, "out": 6, "kernel": 3, "bias": "yes"}], "'bias' must be true or false"),
     ],
 )
 def test_build_model_rejects_a_bad_arch(ref_ctx, arch, fragment: str) -> None:
@@ -505,7 +523,7 @@ def test_lab3_zero_init_returns_the_parameters_and_the_oracle_derives_the_gradie
 
     raw = probes.lab3_zero_init(FakeContext(lab3=types.SimpleNamespace(zero_init=weights_only)), arch=ARCH, seed=4, batch=5)
     out = oracles.lab3_zero_init(raw, {"arch": ARCH, "seed": 4, "batch": 5})
-    assert out["nonzero_params"] == [f"{n}.bias" for n in lab2.LAYER_NAMES]
+    assert out["nonzero_params"] == [f"{n}.bias" for n in lab2.LAYER_NAMES if n.startswith("fc")]  # CONV has none
     images, labels = probes.batch_inputs(4, 5, (3, 32, 32), 10)
     params = {name: torch.from_numpy(value) for name, value in raw["params"].items()}
     expected = independent_lenet_grads(params, images, labels)
