@@ -91,8 +91,33 @@ def rubric_path(args: argparse.Namespace) -> Path:
         found = sorted(p for p in kit.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
         if len(found) == 1 and assignment in (None, found[0].stem):
             return found[0]
-    submission = path if path is not None and not is_class_folder(path) else None
-    return choose_rubric(assignment=assignment, rubric=None, submission=submission)
+    if path is not None and (getattr(args, "out", None) is not None or is_class_folder(path)):
+        if assignment is None:
+            assignment = _class_assignment(path, out=getattr(args, "out", None))
+        return choose_rubric(assignment=assignment, rubric=None, submission=None)
+    return choose_rubric(assignment=assignment, rubric=None, submission=path)
+
+
+CLASS_SAMPLE = 30  # submissions of a class read for the assignment they name
+
+
+def _class_assignment(path: Path, *, out: Path | None) -> str | None:
+    """A class graded without --assignment: the assignment its submissions' answers files
+    name, when the first CLASS_SAMPLE that name one all name the same; else None (then the
+    only one installed, or a usage error listing them)."""
+    from grader.classmode.discover import discover
+    from grader.packs import PackError, declared_assignment
+
+    tasks, _ = discover(path, out_dir=out if out is not None else path / ".results")
+    named: set[str] = set()
+    for task in tasks[:CLASS_SAMPLE]:
+        try:
+            declared = declared_assignment(task.path)
+        except PackError:
+            continue
+        if declared is not None:
+            named.add(declared[0])
+    return next(iter(named)) if len(named) == 1 else None
 
 
 def check_writable(*paths: Path | None) -> None:
