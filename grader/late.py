@@ -54,8 +54,8 @@ class LatePolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    deadline: datetime
-    grace_minutes: float = Field(0, ge=0, le=7 * 24 * 60)
+    deadline: datetime = Field(description="when work is due, with its time zone (ISO 8601, e.g. 2026-10-03T23:59:00-04:00)")
+    grace_minutes: float = Field(0, ge=0, le=7 * 24 * 60, description="minutes after the deadline still on time")
     per_day: float = Field(0, ge=0, le=1, description="share of the points taken per started day late")
     cap: float = Field(1, ge=0, le=1, description="at most this share of the points is taken")
     extensions: str | None = Field(None, description="CSV beside the rubric/course file: student,deadline or student,days")

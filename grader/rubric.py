@@ -248,7 +248,8 @@ class Rubric(BaseModel):
                       "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
     total: float | None = Field(None, description="the assignment's total: the questions' points must add up to it")
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
-    gradescope: GradescopeSettings = GradescopeSettings()
+    gradescope: GradescopeSettings = Field(GradescopeSettings(), description="what Gradescope's results.json shows "
+                                           "students before grades are published")
     late: LatePolicy | None = Field(None, description="deadline, grace period and late penalty, applied in class mode "
                                     "(grader.late); a course file given with --late wins")
     course_total: float | None = Field(None, ge=0, description="a student kit's: the points the course grades out of "

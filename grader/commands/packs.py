@@ -92,7 +92,7 @@ def cmd_new_assignment(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-TEMPLATE = Path(__file__).resolve().parent / "pack_template"
+TEMPLATE = Path(__file__).resolve().parent.parent / "pack_template"  # grader/pack_template
 
 
 def write_skeleton(dest: Path, name: str, *, title: str) -> list[Path]:
