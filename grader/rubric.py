@@ -27,6 +27,7 @@ from grader.checks import REGISTRY, AnyCheck, check_union, kind_name, registry
 from grader.checks.base import CheckSpecBase
 from grader.writeup.hints import QuestionWriteup, WriteupSettings
 from grader.sandbox import Limits
+from grader.sandbox._child.nbprobes import PREFIX as NOTEBOOK_PROBE_PREFIX  # the built-in notebook probes' names
 from grader.packs import folder_package, module_name
 
 RUBRIC_SCHEMA = "grader.rubric/v1"
@@ -680,9 +681,6 @@ def probe_key(spec: CheckSpecBase, *, public: bool = False) -> ProbeKey:
         args = {**args, "notebook": module}  # the built-in notebook probes read this notebook
     return ProbeKey(module=module, probe=spec.probe or "",
                     args_json=json.dumps(args, sort_keys=True, separators=(",", ":")))
-
-
-NOTEBOOK_PROBE_PREFIX = "notebook."
 
 
 def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, base_dir: Path | None = None,

@@ -20,9 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.checks.base import CheckSpecBase, Missing, get_path
 
@@ -72,7 +70,7 @@ def static_problems(plan: Plan) -> list[str]:
 
 
 def _unknown_probes(plan: Plan) -> list[str]:
-    from grader.rubric import NOTEBOOK_PROBE_PREFIX  # built-in notebook probes need no definition
+    from grader.sandbox._child.nbprobes import PREFIX as NOTEBOOK_PROBE_PREFIX  # built-in probes need no definition
 
     wanted = [pc for pc in walk(plan) if pc.spec.code and pc.spec.probe and not pc.spec.probe.startswith(NOTEBOOK_PROBE_PREFIX)]
     if not wanted or plan.files_package is None or plan.rubric.reference is None or not plan.probes_file.is_file():

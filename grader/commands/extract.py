@@ -25,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
         "page/line and confidence of each answer, so a TA can check, fix and re-grade it.",
     )
     p.add_argument("path", type=Path, help="a write-up, or a submission folder/archive holding one")
-    p.add_argument("--assignment", default=None, help="rubric name in rubrics/ (default: the one `grade` uses)")
+    p.add_argument("--assignment", metavar="NAME", help="the assignment (default: as `grade` chooses it: the one the "
+                   "submission names, or the only one installed)")
     p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="also write answers.yaml and the extracted code modules here (a folder to fix and grade)")
@@ -33,26 +34,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_extract(argv: Sequence[str]) -> int:
-    from grader.commands.grade import load_plan_for
     from grader.exits import EXIT_OK, UsageError
+    from grader.packs import choose_rubric
+    from grader.rubric import load_plan
     from grader.submission import open_submission
     from grader.writeup.loader import choose_writeup, find_writeups, read_writeup
     from grader.writeup.render import render_yaml
     from grader.writeup.source import WriteupError
 
     args = _parser().parse_args(argv)
-    if args.assignment is None:  # the engine names no assignment: the grading command's default is ours
-        from grader.commands.grade import _grade_parser
-
-        args.assignment = _grade_parser().get_default("assignment")
     if not args.path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
-    plan = load_plan_for(args)
     with open_submission(args.path) as sub:
         found = find_writeups(sub.files)
         if not found:
             raise UsageError(f"{args.path}: no write-up (.pdf, .md, .txt, .docx or report notebook) at the top "
                              "of the submission")
+        # the assignment as `grade` chooses it: --rubric, --assignment, the submission's own, the only one installed
+        plan = load_plan(choose_rubric(assignment=args.assignment, rubric=args.rubric, submission=args.path))
         name, ignored, rule = choose_writeup(found, lambda f: (sub.root / f).lstat().st_size)
         if ignored:
             print(f"{name} is read as the report ({rule}); ignored: {', '.join(ignored)}", file=sys.stderr)

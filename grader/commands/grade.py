@@ -80,7 +80,7 @@ def rubric_path(args: argparse.Namespace) -> Path:
     names it); else grader.packs.choose_rubric: --assignment, the assignment the
     submission's answers file names, or the only one installed."""
     from grader.classmode.discover import is_class_folder
-    from grader.packs import choose_rubric
+    from grader.packs import PackError, choose_rubric
 
     if args.rubric:
         return Path(args.rubric)
@@ -95,7 +95,13 @@ def rubric_path(args: argparse.Namespace) -> Path:
         if assignment is None:
             assignment = _class_assignment(path, out=getattr(args, "out", None))
         return choose_rubric(assignment=assignment, rubric=None, submission=None)
-    return choose_rubric(assignment=assignment, rubric=None, submission=path)
+    try:
+        return choose_rubric(assignment=assignment, rubric=None, submission=path)
+    except PackError as err:
+        if kit is not None and kit.is_dir():  # a student kit: say what it holds too
+            held = ", ".join(sorted(p.stem for p in kit.iterdir() if p.suffix in (".yaml", ".yml"))) or "no rubric"
+            raise PackError(f"{err}; the kit's {kit} holds: {held}") from None
+        raise
 
 
 CLASS_SAMPLE = 30  # submissions of a class read for the assignment they name
@@ -178,6 +184,7 @@ def cmd_grade(argv: Sequence[str]) -> int:
     args = _grade_parser().parse_args(argv)
     from grader.classmode.discover import is_class_folder
     from grader.device import resolve_device
+    from grader.packs import PackError
     from grader.engine import Grader
     from grader.report.terminal import render_summary
     from grader.submission import open_submission
@@ -185,7 +192,12 @@ def cmd_grade(argv: Sequence[str]) -> int:
     if not args.path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
     check_writable(args.json, args.html, args.gradescope, args.junit, args.summary_md)  # before any grading
-    args.rubric = rubric_path(args)  # the assignment, once: the flags, the submission itself or the only one installed
+    try:  # the assignment, once: the flags, the submission itself or the only one installed
+        args.rubric = rubric_path(args)
+    except PackError:
+        if args.out is None and not is_class_folder(args.path):
+            open_submission(args.path).close()  # a submission that cannot be read says so first (empty, corrupt)
+        raise
     if args.out is None and not is_class_folder(args.path):
         _prestart(args)
     plan = load_plan_for(args)  # rubric errors surface before any student code runs

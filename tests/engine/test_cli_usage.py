@@ -13,7 +13,7 @@ import pytest
 from grader.cli import COMMANDS, main
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "submissions" / "example"
+EXAMPLE = REPO / "assignments" / "hw1" / "examples" / "example"
 
 
 def test_help_lists_every_sub_command(capsys: pytest.CaptureFixture[str]) -> None:

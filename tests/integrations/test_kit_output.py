@@ -81,5 +81,5 @@ def test_grading_the_kit_from_its_parent_folder(hw1_kit: Path, tmp_path: Path, p
 @pytest.mark.parametrize("args", [["--assignment", "nosuch"]])
 def test_an_unknown_assignment_still_names_where_it_looked(hw1_kit: Path, tmp_path: Path, args: list[str]) -> None:
     proc = grade_cli(hw1_kit, *args, cwd=tmp_path)
-    assert proc.returncode == 2 and "no rubric for assignment 'nosuch'" in proc.stderr
+    assert proc.returncode == 2 and "no assignment 'nosuch'" in proc.stderr
     assert str(hw1_kit / "rubrics") in proc.stderr

@@ -3,6 +3,7 @@ when the rubric loads, with the file, line and field."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ def _rubric(tmp_path: Path, extra: str, checks: str = "") -> Path:
     text = text.replace("environment:\n  packages: [numpy, torch, matplotlib, mpl_toolkits, scipy, pandas]\n", extra)
     if checks:
         text = text.replace('probe: notebook.value, args: {name: W_star}}', checks, 1)
+    if not (tmp_path / "nbtoy_ref").exists():  # the rubric beside a copy of the pack's folders
+        shutil.copytree(PACK / "nbtoy_ref", tmp_path / "nbtoy_ref")
+        shutil.copytree(PACK / "data", tmp_path / "data")
+        shutil.copy(PACK / "probes.py", tmp_path / "probes.py")
     path = tmp_path / "nbtoy.yaml"
     path.write_text(text)
     return path

@@ -1,6 +1,6 @@
 """Fixtures for the HTML report tests: real submissions graded by the real engine.
 
-- `example_result`: submissions/example (code through the sandbox where it is available,
+- `example_result`: assignments/hw1/examples/example (code through the sandbox where it is available,
   else the code checks say "not run").
 - `failing_result`: a submission with wrong answers and buggy code, its code run in this
   process through the real probes (see report_helpers.run_probes_here).

@@ -62,9 +62,9 @@ def test_a_real_zip_in_a_folder_with_a_refused_link_is_flagged(tmp_path: Path, p
     sub = tmp_path / "s1"
     sub.mkdir()
     with zipfile.ZipFile(sub / "hw1.zip", "w") as zf:
-        for f in sorted((REPO / "submissions" / "example").iterdir()):
+        for f in sorted((REPO / "assignments" / "hw1" / "examples" / "example").iterdir()):
             zf.write(f, f.name)
-    shutil.copy(REPO / "submissions" / "example" / "lab1c_planes.png", sub)
+    shutil.copy(REPO / "assignments" / "hw1" / "examples" / "example" / "lab1c_planes.png", sub)
     (sub / "answers.yaml").symlink_to("/etc/hostname")
     with Grader.create(plan.public_only(), with_sandbox=False) as grader:
         result = grader.grade_path(sub)

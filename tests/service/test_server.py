@@ -29,7 +29,7 @@ httpx = pytest.importorskip("httpx")
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "submissions" / "example"
+EXAMPLE = REPO / "assignments" / "hw1" / "examples" / "example"
 SHOTS = REPO / "artifacts" / "screenshots"
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "GRADER_CACHE_DIR": "off"}
 

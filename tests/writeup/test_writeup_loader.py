@@ -144,5 +144,5 @@ def test_extract_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "no write-up (.pdf, .md, .txt, .docx or report notebook)" in capsys.readouterr().err
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"%PDF-1.4 broken")
-    assert main(["extract", str(bad)]) == 2
+    assert main(["extract", str(bad), "--assignment", "hw1"]) == 2
     assert "cannot be read as a PDF" in capsys.readouterr().err

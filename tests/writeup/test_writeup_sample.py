@@ -195,7 +195,7 @@ def test_grade_extract_prints_an_answers_file_that_grades_the_same(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, answers_grader: Grader, result: SubmissionResult, ex: Extraction
 ) -> None:
     out_dir = tmp_path / "fixed"
-    assert main(["extract", str(SAMPLE), "--out", str(out_dir)]) == 0
+    assert main(["extract", str(SAMPLE), "--assignment", "hw1", "--out", str(out_dir)]) == 0
     printed = capsys.readouterr().out
     assert "# l.53, confidence 0.95: assignments to w0, w1, w2\n    w: [-1, -1, -1]" in printed
     assert load_document(printed.encode(), filename="answers.yaml").data == ex.data()
@@ -207,12 +207,12 @@ def test_grade_extract_prints_an_answers_file_that_grades_the_same(
     for q in again.questions:
         for c in q.checks:
             assert (c.status, c.score) == answer_checks[(q.id, c.id)], (q.id, c.id)
-    assert main(["extract", str(SAMPLE), "--out", str(out_dir)]) == 2  # never overwrites
+    assert main(["extract", str(SAMPLE), "--assignment", "hw1", "--out", str(out_dir)]) == 2  # never overwrites
 
 
 def test_grade_command_runs_the_extracted_model_in_the_sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "result.json"
-    assert main([str(SAMPLE), "--json", str(out)]) == 0
+    assert main([str(SAMPLE), "--assignment", "hw1", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "note: sample-writeup.txt l.11: problem1.q1_1.answer = true (confidence 0.95)" in printed
     data = json.loads(out.read_text())

@@ -91,7 +91,7 @@ def main() -> None:
     rng = np.random.default_rng(661)
     X = rng.normal(size=(80, 2))
     y = X @ np.array([1.5, -2.0]) + 0.5 + 0.1 * rng.normal(size=80)
-    scipy.io.savemat(HERE / "nbtoy_ref/data/dataset.mat", {"X": X, "y": y.reshape(-1, 1)})
+    scipy.io.savemat(HERE / "data/dataset.mat", {"X": X, "y": y.reshape(-1, 1)})
     # the hidden data set the rubric runs the notebook on again (written as dataset.mat in the child)
     Xh = rng.normal(size=(50, 2))
     yh = Xh @ np.array([-0.5, 3.0]) - 1.0 + 0.05 * rng.normal(size=50)
