@@ -11,9 +11,9 @@ import json
 import pytest
 
 from grader.classmode.gradebook import OverrideRow, ResultRow
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status
+from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, fmt_points, question_status
 from grader.classmode.review import Effective, apply_overrides, evidence_digest
-from grader.classmode.export import export_rows, fmt_points, render_csv, render_jsonl
+from grader.classmode.export import export_rows, render_csv, render_jsonl
 
 
 def _check(cid: str, status: Status, score: float, max_score: float = 2.0, message: str = "m") -> CheckResult:
@@ -116,3 +116,18 @@ def test_csv_neutralises_formulas_but_not_negative_numbers() -> None:
                                          (1 / 3, "0.3333"), (1e-9, "0"), (1e6, "1000000")])
 def test_points_are_plain_decimals(x: float | None, text: str) -> None:
     assert fmt_points(x) == text
+
+
+# --------------------------------------------------------------------------- points in Gradescope's text
+
+
+def test_gradescope_text_states_the_score_it_reports() -> None:
+    """Gradescope's markdown says the points the JSON's `score` holds: 4 decimals, no
+    float notation (`:g` showed 133.3333 as "133.333" and 1,000,000 as "1e+06")."""
+    from grader.report.gradescope import to_gradescope
+
+    res = _result(_check("big", R, 133.3333, max_score=1_000_000.0))
+    doc = to_gradescope(res, execution_time=0.0)
+    assert doc["score"] == 133.3333
+    assert "**Total: 133.3333 / 1000000**" in doc["output"]
+    assert "(133.3333/1000000 points)" in doc["tests"][0]["output"]
