@@ -32,7 +32,7 @@ from ._child import codec, nbprobes, seeding
 from ._child import notebook as nbfind
 from ._types import CallResult, Limits, ProbeCall, SandboxError
 from ._frames import _ChildView, _describe_death, decode_frame
-from ._runs import _Batch, _Outcome, _Prepared, _Staged, _submission_files, _Unit
+from ._runs import _Batch, _ModuleRun, _Prepared, _Staged, _submission_files, _Unit
 from ._zygote import _drain, _matplotlib_cache, _repo_root, _stop_all, _UidPool, _Zygote, _ZygoteLost
 
 log = logging.getLogger("grader.sandbox")
@@ -488,8 +488,8 @@ class Sandbox:
                     self._restart(generation)
         message = f"the sandbox failed twice to run this call: {failure}"
         first = batch[0].calls[0].call.id
-        outcomes = [_Outcome(results={first: CallResult(first, "crashed", message=message)}, died=True)]
-        return _Batch(outcomes=outcomes + [_Outcome() for _ in batch[1:]], stopped=0)
+        outcomes = [_ModuleRun(results={first: CallResult(first, "crashed", message=message)}, died=True)]
+        return _Batch(outcomes=outcomes + [_ModuleRun() for _ in batch[1:]], stopped=0)
 
     def _plan(self, run_dir: Path, batch: list[_Unit], staged: _Staged, uid: int | None) -> tuple[dict[str, Any], list[bytes]]:
         first = batch[0].calls[0].limits  # every call of the batch shares its process limits
@@ -548,7 +548,7 @@ class Sandbox:
         uid = self._uids.acquire() if "uid" in self._ready["layers"] else None
         plan, attachments = self._plan(run_dir, batch, staged, uid)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        done = _Batch(outcomes=[_Outcome() for _ in batch])
+        done = _Batch(outcomes=[_ModuleRun() for _ in batch])
         handed_off = False
         try:
             with self._lock:
@@ -659,7 +659,7 @@ class Sandbox:
         attachments: list[bytes],
         file: str,
         batch: list[_Prepared],
-        outcome: _Outcome,
+        outcome: _ModuleRun,
         notes: tuple[str, ...],
     ) -> tuple[str, ...]:
         phase = int(message["phase"])
@@ -710,7 +710,7 @@ class Sandbox:
         )
         return notes
 
-    def _on_death(self, message: dict[str, Any], file: str, batch: list[_Prepared], outcome: _Outcome, notes: tuple[str, ...]) -> None:
+    def _on_death(self, message: dict[str, Any], file: str, batch: list[_Prepared], outcome: _ModuleRun, notes: tuple[str, ...]) -> None:
         if outcome.import_failure is not None:
             return
         phase = int(message.get("phase", -1))

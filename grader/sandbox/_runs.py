@@ -53,7 +53,10 @@ def _submission_files(source: Path, files: Sequence[str] | None) -> Iterator[tup
 
 
 @dataclass
-class _Outcome:
+class _ModuleRun:
+    """What a child did for one module of a submission: its calls' results, or the import
+    that failed, or that it died."""
+
     results: dict[str, CallResult] = field(default_factory=dict)
     import_failure: CallResult | None = None
     died: bool = False
@@ -76,9 +79,9 @@ class _Unit:
 
 @dataclass
 class _Batch:
-    """What one child did for the modules it was given (one `_Outcome` per module)."""
+    """What one child did for the modules it was given (one `_ModuleRun` per module)."""
 
-    outcomes: list[_Outcome]
+    outcomes: list[_ModuleRun]
     stopped: int | None = None  # the module during which the child ended early
     retired: bool = False  # it ended between two modules, by its own choice (nothing was lost)
     clean: bool = False
