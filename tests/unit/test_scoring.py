@@ -131,3 +131,24 @@ def test_gradescope_text_states_the_score_it_reports() -> None:
     assert doc["score"] == 133.3333
     assert "**Total: 133.3333 / 1000000**" in doc["output"]
     assert "(133.3333/1000000 points)" in doc["tests"][0]["output"]
+
+
+def test_terminal_and_markdown_state_the_score_the_json_holds() -> None:
+    from grader.report.terminal import render_markdown, render_summary
+
+    res = _result(_check("big", R, 133.3333, max_score=1_000_000.0), _check("essay", X, 0, max_score=0.1 + 0.2))
+    summary = render_summary(res)
+    assert summary.splitlines()[-1] == "total: 133.3333 / 1000000.3"
+    assert " 133.3333/1000000.3 " in summary  # the question's row
+    md = render_markdown(res)
+    assert "| 133.3333 / 1000000 |" in md and "worth 0.3 points" in md
+    assert "**total: 133.3333 / 1000000.3**" in md
+
+
+def test_junit_states_the_score_the_json_holds() -> None:
+    from grader.report.junit import to_junit
+
+    xml = to_junit(_result(_check("big", R, 133.3333, max_score=1_000_000.0)))
+    assert "133.3333/1000000 points" in xml
+    assert '<property name="score" value="133.3333" />' in xml
+    assert '<property name="max_score" value="1000000" />' in xml
