@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from grader.results import Status
+from grader.results import Status, fmt_points
 
 
 _STATUS_LABEL = {
@@ -52,7 +52,9 @@ def fmt_number(v: Any) -> str:
 
 
 def _points(v: float) -> str:
-    return f"{round(v, 2):g}"
+    """Points on a page: to 2 decimals (read, not summed; the JSON keeps 4), else as
+    `fmt_points` writes them."""
+    return fmt_points(round(v, 2))
 
 
 def _pct(v: float | None) -> str:

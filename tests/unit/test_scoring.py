@@ -152,3 +152,16 @@ def test_junit_states_the_score_the_json_holds() -> None:
     assert "133.3333/1000000 points" in xml
     assert '<property name="score" value="133.3333" />' in xml
     assert '<property name="max_score" value="1000000" />' in xml
+
+
+def test_html_pages_show_points_to_two_decimals_without_float_notation() -> None:
+    """The HTML pages round points to 2 decimals on purpose (a page is read, not summed),
+    but never lose digits to `:g` (12345.67 read "12345.7", 1000000 read "1e+06")."""
+    from grader.report.html import render_class_report, render_feedback
+
+    res = _result(_check("big", R, 12345.6667, max_score=1_000_000.0))
+    page = render_feedback(res)
+    assert "12345.67" in page and "1000000" in page
+    assert "12345.7 " not in page and "1e+06" not in page
+    report = render_class_report([res])
+    assert "12345.67" in report and "1e+06" not in report
