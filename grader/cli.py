@@ -35,8 +35,8 @@ def _lazy(module: str, name: str) -> Callable[[Sequence[str]], int]:
 
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "schema": _lazy("grader.commands.packs", "cmd_schema"),
-    "student-kit": _lazy("grader.kit", "cmd_student_kit"),
-    "gradescope-package": _lazy("grader.kit", "cmd_gradescope_package"),
+    "student-kit": _lazy("grader.commands.kit", "cmd_student_kit"),
+    "gradescope-package": _lazy("grader.commands.kit", "cmd_gradescope_package"),
     "review": _lazy("grader.commands.review", "cmd_review"),
     "export": _lazy("grader.commands.export", "cmd_export"),
     "extract": _lazy("grader.commands.extract", "cmd_extract"),

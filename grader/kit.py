@@ -5,6 +5,10 @@ Gradescope autograder package.
     grade student-kit --assignment NAME --out kit/
     grade gradescope-package --assignment NAME --out autograder.zip [--wheels DIR]
 
+This module builds the student kit; the Gradescope package is grader.gradescope_package,
+what both need to ship the engine is grader.packaging, and the two commands are
+grader.commands.kit.
+
 The student kit is not an answer key and says so ("public checks only: this is not your
 grade", in every result it gives and in its README). Its rubric holds:
   - every answers check as a `form` check: the answer parses, has the keys and shape asked
@@ -27,7 +31,6 @@ tests), `setup.sh` and `run_autograder`.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import dataclasses
 import importlib
@@ -35,106 +38,32 @@ import importlib.metadata
 import inspect
 import json
 import re
-import stat
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import yaml
 
 from grader.checks import REGISTRY
 from grader.checks.base import CheckSpecBase
 from grader.checks.form import Form
+from grader.packaging import (
+    KitError,
+    engine_distribution,
+    engine_files,
+    installed_torch_version,
+    package_tree,
+    pyproject_toml,
+    render_template,
+)
 from grader.packs import ASSIGNMENT_KEY
 from grader.rubric import RUBRIC_SCHEMA, Plan, PlannedCheck, ProbeKey, probe_key, walk_checks
 
-TEMPLATES = Path(__file__).resolve().parent / "kit_templates"
 PYTHON_VERSION = "3.11"  # the kit's CI workflow's Python (torch has CPU wheels for every supported one)
-SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")  # the grader's and the kit's (pyproject's requires-python)
 FROZEN_NAME = "expected.npz"
 ENGINE_DIR = "_grader"  # the engine's source inside a kit (keeps the submission's top level clean)
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_SKIP_PARTS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache"})
-
-
-class KitError(Exception):
-    """What cannot be built from this rubric (shown as one line, exit code 2)."""
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-def render_template(name: str, **values: str) -> str:
-    """A kit template with every @@KEY@@ replaced (@@ ... @@ collides with neither bash
-    nor GitHub's ${{ }} expressions); a placeholder left unfilled is an error."""
-    text = (TEMPLATES / name).read_text(encoding="utf-8")
-    for key, value in values.items():
-        text = text.replace(f"@@{key}@@", value)
-    left = sorted(set(re.findall(r"@@([A-Z_]+)@@", text)))
-    if left:
-        raise KitError(f"template {name}: no value for {', '.join(left)}")
-    return text
-
-
-def _torch_version() -> str:
-    return importlib.metadata.version("torch").split("+", 1)[0]
-
-
-def _engine_distribution() -> tuple[str, list[str]]:
-    """(version, runtime requirements) of the installed distribution that provides `grader`."""
-    names = importlib.metadata.packages_distributions().get("grader") or []
-    for name in names:
-        try:
-            dist = importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        reqs = [r for r in (dist.requires or []) if "extra ==" not in r and "extra==" not in r]
-        return dist.version, reqs
-    raise KitError("the grader is not installed as a distribution (pip install -e .), so its requirements are unknown")
-
-
-def _engine_files() -> Iterator[tuple[Path, str]]:
-    """(file, path relative to the grader package's parent) of the engine's source, less
-    the template of new packs (`grade new-assignment` is the course's, not a kit's)."""
-    pkg = Path(__file__).resolve().parent
-    yield from ((src, rel) for src, rel in _tree(pkg, pkg.name) if not rel.startswith(f"{pkg.name}/pack_template/"))
-
-
-def _tree(root: Path, prefix: str) -> Iterator[tuple[Path, str]]:
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if path.is_file() and not path.is_symlink() and not (_SKIP_PARTS & set(rel.parts)) \
-                and path.suffix not in (".pyc", ".tmp"):
-            yield path, f"{prefix}/{rel.as_posix()}"
-
-
-def _pyproject(*, name: str, version: str, requirements: list[str], packages: list[str],
-               package_dir: str | None, description: str) -> str:
-    lines = [
-        "[build-system]",
-        'requires = ["setuptools>=68"]',
-        'build-backend = "setuptools.build_meta"',
-        "",
-        "[project]",
-        f"name = {json.dumps(name)}",
-        f"version = {json.dumps(version)}",
-        f"description = {json.dumps(description)}",
-        f'requires-python = ">={SUPPORTED_PYTHONS[0]},<3.{int(SUPPORTED_PYTHONS[-1].split(".")[1]) + 1}"',
-        "dependencies = [" + ", ".join(json.dumps(r) for r in requirements) + "]",
-        "",
-        "[project.scripts]",
-        'grade = "grader.cli:main"',
-        "",
-        "[tool.setuptools.packages.find]",
-    ]
-    if package_dir:
-        lines.append(f"where = [{json.dumps(package_dir)}]")
-    lines.append("include = [" + ", ".join(json.dumps(p) for p in packages) + "]")
-    lines += ["", "[tool.setuptools.package-data]", '"*" = ["*", "*/*", "*/*/*"]', ""]
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- kit rubric
@@ -594,7 +523,7 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
     for name, src in plan.support_files.items():
         write(f"rubrics/{a}/{name}", src.read_bytes())
     if plan.rubric.kinds and (plan.package_dir / "kinds").is_dir() and _kinds_in(kit_questions(plan)[0]) - set(REGISTRY):
-        for src, rel in _tree(plan.package_dir / "kinds", f"rubrics/{a}/kinds"):
+        for src, rel in package_tree(plan.package_dir / "kinds", f"rubrics/{a}/kinds"):
             if src.suffix == ".py":
                 write(rel, src.read_bytes())
     keys = kit_probe_keys(plan)
@@ -602,10 +531,10 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
         frozen = out / "rubrics" / a / FROZEN_NAME
         freeze_outputs(reference_outputs(dataclasses.replace(plan, probe_keys=keys, frozen_file=None), device), frozen)
         written.append(f"rubrics/{a}/{FROZEN_NAME}")
-    for src, rel in _engine_files():
+    for src, rel in engine_files():
         write(f"{ENGINE_DIR}/{rel}", src.read_bytes())
-    version, requirements = _engine_distribution()
-    write("pyproject.toml", _pyproject(name=f"{a}-kit-grader", version=version, requirements=requirements,
+    version, requirements = engine_distribution()
+    write("pyproject.toml", pyproject_toml(name=f"{a}-kit-grader", version=version, requirements=requirements,
                                        packages=["grader", "grader.*"], package_dir=ENGINE_DIR,
                                        description=f"Public checks of {a} (student kit)"))
     # the student's side: support files, the answers template, code stubs, CI, README
@@ -615,7 +544,7 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
     contract = code_contract(plan)
     for module, names in contract.items():
         write(f"{module}.py", stub_source(plan, module, names))
-    torch_version = _torch_version()
+    torch_version = installed_torch_version()
     write(".github/workflows/grade.yml", render_template("grade.yml", ASSIGNMENT=a, PYTHON_VERSION=PYTHON_VERSION,
                                                           TORCH_VERSION=torch_version))
     write(".gitignore", render_template("gitignore"))
@@ -632,156 +561,3 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
                                        SUPPORT_FILES=", ".join(f"`{n}`" for n in plan.support_files) or "(none)",
                                        TORCH_VERSION=torch_version))
     return BuiltKit(root=out, files=tuple(sorted(written)))
-
-
-# --------------------------------------------------------------------------- Gradescope package
-
-
-@dataclass(frozen=True)
-class GradescopeOutline:
-    """How to set the assignment up on Gradescope: the autograder's points (the checks it
-    scores) and one manual-grading question per item a TA scores."""
-
-    autograder_points: float
-    manual: tuple[tuple[str, str, float], ...]  # (Gradescope number, "<question>.<check>", points)
-
-    def text(self, assignment: str, *, total_before_release: str, released: bool) -> str:
-        lines = [f"# Gradescope setup for {assignment}", "",
-                 (f"- Autograder points: **{self.autograder_points:g}** (the automatic checks; results.json shows "
-                  "manual items as pending tests worth 0 of 0 points).")]
-        if self.manual:
-            lines.append(f"- Add one manual-grading question per item below ({sum(p for _, _, p in self.manual):g} "
-                         "points): TAs score them in Gradescope and Gradescope adds them to the autograder's score.")
-            lines += [f"  - {num} `{cid}`: {pts:g} point{'' if pts == 1 else 's'}" for num, cid, pts in self.manual]
-            lines.append("- A course that reviews with `grade review` instead exports the reviewed totals with "
-                         "`grade export RESULTS --csv grades.csv` into its LMS (the Gradescope score stays automatic).")
-        before = {"hidden": "hidden from students until grades are published (public checks' tests stay visible)",
-                  "public": ("the public checks' total until grades are published: build the package again with "
-                             "`--released` after the due date, upload it and use \"Regrade all submissions\""),
-                  "shown": "shown to students at once"}[total_before_release]
-        lines.append(f"- Total before release: {before}" + (" (this package is the released one)." if released else "."))
-        return "\n".join(lines) + "\n"
-
-
-def gradescope_outline(plan: Plan) -> GradescopeOutline:
-    from grader.report.gradescope import question_number
-
-    manual = tuple((question_number(q.id), f"{q.id}.{pc.spec.id}", float(pc.spec.points))
-                   for q in plan.questions for pc in q.checks if pc.spec.kind in REVIEWED_KINDS)
-    auto = sum(pc.spec.points for q in plan.questions for pc in q.checks if pc.spec.kind not in REVIEWED_KINDS)
-    return GradescopeOutline(autograder_points=round(float(auto), 4), manual=manual)
-
-
-def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels: Path | None = None,
-                             released: bool = False) -> list[str]:
-    """Write Gradescope's autograder zip: setup.sh and run_autograder at the top, the grader's
-    sources, the pack in assignments/<name>/, a pyproject to install the grader, GRADESCOPE.md
-    (how to set the assignment up) and any bundled wheels. `released`: results show every check
-    whatever the rubric's `gradescope.total_before_release`. Returns the names in the zip."""
-    if plan.rubric.reference is None:
-        raise KitError("a Gradescope package needs the full rubric (with `reference`)")
-    a = plan.rubric.assignment
-    pack_rel = f"assignments/{a}"  # found by the grader in ./assignments, run from the package's folder
-    rubric_rel = f"{pack_rel}/{rubric_file.name}"
-    entries: list[tuple[str, bytes, bool]] = []  # (name, data, executable)
-    torch_version = _torch_version()
-    entries.append(("setup.sh", render_template("setup.sh", ASSIGNMENT=a, TORCH_VERSION=torch_version,
-                                                MIN_MINOR=SUPPORTED_PYTHONS[0].split(".")[1],
-                                                MAX_MINOR=SUPPORTED_PYTHONS[-1].split(".")[1]).encode(), True))
-    entries.append(("run_autograder", render_template("run_autograder", RUBRIC=rubric_rel,
-                                                      RELEASED=" --released" if released else "").encode(), True))
-    entries.append(("GRADESCOPE.md", gradescope_outline(plan).text(
-        a, total_before_release=plan.rubric.gradescope.total_before_release, released=released).encode(), False))
-    for src, rel in _engine_files():
-        entries.append((rel, src.read_bytes(), False))
-    for src, rel in _tree(plan.package_dir, pack_rel):  # the whole pack but its examples and tests
-        if rel.split("/")[2] not in ("examples", "tests") and src != rubric_file.resolve():
-            entries.append((rel, src.read_bytes(), False))
-    entries.append((rubric_rel, rubric_file.read_bytes(), False))
-    version, requirements = _engine_distribution()
-    entries.append(("pyproject.toml", _pyproject(name=f"{a}-autograder", version=version, requirements=requirements,
-                                                 packages=["grader", "grader.*"],
-                                                 package_dir=None, description=f"Gradescope autograder for {a}").encode(), False))
-    if wheels is not None:
-        found = sorted(wheels.glob("*.whl"))
-        if not found:
-            raise KitError(f"{wheels}: no .whl files to bundle")
-        entries += [(f"wheels/{w.name}", w.read_bytes(), False) for w in found]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data, executable in entries:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
-            zf.writestr(info, data)
-    tmp.replace(out)
-    return [name for name, _, _ in entries]
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def _plan_and_rubric(args: argparse.Namespace) -> tuple[Plan, Path]:
-    from grader.packs import PackError, choose_rubric
-    from grader.rubric import load_plan
-
-    try:
-        path = choose_rubric(assignment=args.assignment, rubric=args.rubric, submission=None)
-    except PackError as err:
-        raise KitError(str(err)) from None
-    if not path.is_file():
-        raise KitError(f"{path}: no such rubric file")
-    return load_plan(path), path
-
-
-def _run(fn: Callable[[], None]) -> int:
-    from grader.exits import EXIT_OK, EXIT_USAGE
-
-    try:
-        fn()
-    except KitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
-
-
-def cmd_student_kit(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="grade student-kit",
-                                description="Build a student kit: submission template, public checks, grader, CI workflow.")
-    p.add_argument("--assignment", metavar="NAME", help="the assignment (a pack in assignments/; default: the only one installed)")
-    p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write the kit into (new or empty)")
-    p.add_argument("--force", action="store_true", help="write into a folder that is not empty")
-    args = p.parse_args(argv)
-
-    def build() -> None:
-        if args.out.exists() and (not args.out.is_dir() or (any(args.out.iterdir()) and not args.force)):
-            raise KitError(f"{args.out}: exists and is not an empty folder (use --force to write into it)")
-        plan, _ = _plan_and_rubric(args)
-        kit = build_student_kit(plan, args.out)
-        print(f"student kit for {plan.rubric.assignment}: {len(kit.files)} files in {args.out}")
-
-    return _run(build)
-
-
-def cmd_gradescope_package(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="grade gradescope-package",
-                                description="Build the autograder zip that Gradescope accepts (setup.sh, run_autograder, grader, reference, rubric).")
-    p.add_argument("--assignment", metavar="NAME", help="the assignment (a pack in assignments/; default: the only one installed)")
-    p.add_argument("--rubric", type=Path, help="rubric file (overrides --assignment)")
-    p.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write, e.g. autograder.zip")
-    p.add_argument("--wheels", type=Path, metavar="DIR",
-                   help="bundle the .whl files of DIR (e.g. from `pip download`): setup.sh installs from them first")
-    p.add_argument("--released", action="store_true",
-                   help="grades are published: results show every check and the total (rubric gradescope.total_before_release)")
-    args = p.parse_args(argv)
-
-    def build() -> None:
-        plan, rubric_file = _plan_and_rubric(args)
-        names = build_gradescope_package(plan, rubric_file, args.out, wheels=args.wheels, released=args.released)
-        print(f"Gradescope autograder for {plan.rubric.assignment}: {len(names)} files in {args.out}")
-        print(gradescope_outline(plan).text(plan.rubric.assignment, released=args.released,
-                                            total_before_release=plan.rubric.gradescope.total_before_release), end="")
-
-    return _run(build)

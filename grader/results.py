@@ -466,6 +466,16 @@ def round_score(x: float) -> float:
     return float(round(x + 0.0, 4))
 
 
+def fmt_points(x: float | None) -> str:
+    """Points as the grader keeps them (`round_score`: 4 decimals), written plainly: no
+    trailing zeros, no exponent, no "-0"; None is "". One rule for every report that
+    writes a score as text (the CSV, Gradescope's output)."""
+    if x is None:
+        return ""
+    text = f"{round(x + 0.0, 4):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def question_status(checks: list[CheckResult]) -> Status:
     """Summarize check statuses into one question status."""
     if not checks:

@@ -299,7 +299,7 @@ def _open_folder(path: Path, limits: _Limits) -> Submission:
     rejected: list[Rejected] = []
     junk: set[str] = set()
     total = 0
-    for rel, st in _walk(path, display, junk):
+    for rel, st in _walk_files(path, display, junk):
         parts = rel.split("/")
         if _is_junk(parts):
             junk.add(_junk_label(parts))
@@ -345,7 +345,7 @@ def _open_lone_archive(
     return dataclasses.replace(sub, rejected=(*rejected, *sub.rejected), notes=(*notes, *sub.notes))
 
 
-def _walk(root: Path, display: str, junk: set[str]) -> Iterator[tuple[str, os.stat_result]]:
+def _walk_files(root: Path, display: str, junk: set[str]) -> Iterator[tuple[str, os.stat_result]]:
     """(relative path, lstat) of every non-folder entry, never following links; junk folders skipped."""
     pending = [""]
     while pending:

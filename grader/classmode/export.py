@@ -51,7 +51,7 @@ from typing import Any, Sequence
 
 from grader.atomic import write_text_atomic
 from grader.classmode.gradebook import Gradebook
-from grader.results import Status
+from grader.results import Status, fmt_points
 from grader.classmode.review import Effective, duplicate_students, effective_results
 
 __all__ = ["ExportRow", "export_rows", "render_csv", "render_jsonl", "write_text_atomic"]
@@ -105,13 +105,6 @@ def export_rows(items: Sequence[Effective], *, assignment: str, max_score: float
                               score=r.score, max_score=r.max_score, questions={q.id: q.score for q in r.questions},
                               reason="; ".join(reasons), overrides=ovr))
     return rows
-
-
-def fmt_points(x: float | None) -> str:
-    if x is None:
-        return ""
-    text = f"{round(x + 0.0, 4):.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 from grader.report.terminal import for_terminal
 
 if TYPE_CHECKING:
-    from grader.classmode.run import Outcome  # annotations only: run feeds progress
+    from grader.classmode.run import TaskOutcome  # annotations only: run feeds progress
 
 __all__ = ["Progress"]
 
@@ -26,7 +26,7 @@ class Progress:
         self.t0 = time.monotonic()
         self._last_draw = 0.0
 
-    def add(self, o: Outcome) -> None:
+    def add(self, o: TaskOutcome) -> None:
         self.done += 1
         if o.kind == "failed" or o.not_submitted is not None:
             self.failed += 1

@@ -88,7 +88,7 @@ if TYPE_CHECKING:
     from grader.engine import Grader
     from grader.report.html import HtmlRenderer
 
-__all__ = ["Outcome", "grading_key", "run_batch"]
+__all__ = ["TaskOutcome", "grading_key", "run_batch"]
 
 DEFAULT_OUT = Path("results")
 
@@ -123,7 +123,7 @@ def grading_key(plan: Plan, *, device: str, timings: bool) -> str:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class TaskOutcome:
     task: Task
     kind: Literal["graded", "skipped", "failed", "aborted"]  # aborted: no grader (see `error`)
     wall_s: float
@@ -225,13 +225,13 @@ def _raw_hash(path: Path) -> str:
         return ""
 
 
-def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Outcome:
+def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> TaskOutcome:
     """Open, hash, then reuse or grade one submission. Never raises for the submission's sake."""
     from grader.submission import SubmissionError, content_hash, open_submission
 
     t0 = time.perf_counter()
 
-    def failed(reason: str, kind: Literal["rejected", "error"], chash: str, tb: str | None = None) -> Outcome:
+    def failed(reason: str, kind: Literal["rejected", "error"], chash: str, tb: str | None = None) -> TaskOutcome:
         if kind == "rejected":  # nothing gradable in it: every question 0, "not submitted", with the reason
             # named from the class folder, not by the grader's absolute path: the student reads it too, and
             # the result stays the same bytes wherever the class folder is
@@ -244,11 +244,11 @@ def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Ou
             except Exception:  # noqa: BLE001 - then it stays a plain failure, with its reason
                 pass
             else:
-                return Outcome(task=task, kind="graded", wall_s=time.perf_counter() - t0, content_hash=chash,
+                return TaskOutcome(task=task, kind="graded", wall_s=time.perf_counter() - t0, content_hash=chash,
                                result_json=raw, student=rendered.student, score=result.score,
                                max_score=result.max_score, rendered=rendered, failure=reason, failure_kind=kind,
                                not_submitted=reason)
-        return Outcome(task=task, kind="failed", wall_s=time.perf_counter() - t0, content_hash=chash,
+        return TaskOutcome(task=task, kind="failed", wall_s=time.perf_counter() - t0, content_hash=chash,
                        failure=reason, failure_kind=kind, traceback=tb)
 
     if task.problem is not None:
@@ -278,14 +278,14 @@ def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Ou
         rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides, renderer=renderer,
                                      audience=shared.audience, late=shared.late)
     except GraderUnavailable as err:
-        return Outcome(task=task, kind="aborted", wall_s=time.perf_counter() - t0, error=err.error)
+        return TaskOutcome(task=task, kind="aborted", wall_s=time.perf_counter() - t0, error=err.error)
     except SubmissionError as err:
         return failed(str(err), "rejected", _raw_hash(task.path))
     except Exception as err:  # noqa: BLE001 - recorded as this submission's failure, the batch goes on
         return failed(f"internal error: {type(err).__name__}: {err}", "error", "", traceback.format_exc())
     finally:
         sub.close()
-    return Outcome(task=task, kind=kind, wall_s=time.perf_counter() - t0, content_hash=chash,
+    return TaskOutcome(task=task, kind=kind, wall_s=time.perf_counter() - t0, content_hash=chash,
                    result_json=raw if kind == "graded" else None, student=rendered.student, score=result.score,
                    max_score=result.max_score, row_id=row_id, rendered=rendered)
 
@@ -465,14 +465,14 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
         todo: queue.Queue[Task] = queue.Queue()
         for t in tasks:
             todo.put(t)
-        done: queue.Queue[Outcome] = queue.Queue()
+        done: queue.Queue[TaskOutcome] = queue.Queue()
         workers = [threading.Thread(target=_worker, args=(todo, done, stop, shared), name=f"grade-{i}", daemon=True)
                    for i in range(jobs)]
         tty = sys.stdout.isatty()
         progress = Progress(len(tasks), stream=sys.stdout, tty=tty, quiet=quiet)
         html_error: str | None = None
-        outcomes: list[Outcome] = []
-        pages: list[Outcome] = []  # whose feedback page to render once grading is over
+        outcomes: list[TaskOutcome] = []
+        pages: list[TaskOutcome] = []  # whose feedback page to render once grading is over
         interrupted = False
         try:
             for w in workers:
@@ -550,7 +550,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     return EXIT_OK
 
 
-def _render_pages(out_dir: Path, outcomes: Sequence[Outcome], renderer: HtmlRenderer, audience: str) -> str | None:
+def _render_pages(out_dir: Path, outcomes: Sequence[TaskOutcome], renderer: HtmlRenderer, audience: str) -> str | None:
     """The feedback page of each outcome, from the JSON just written (overrides applied);
     the first error, if a page could not be rendered."""
     error = None
@@ -565,7 +565,7 @@ def _render_pages(out_dir: Path, outcomes: Sequence[Outcome], renderer: HtmlRend
     return error
 
 
-def _worker(todo: "queue.Queue[Task]", done: "queue.Queue[Outcome]", stop: threading.Event, shared: _Shared) -> None:
+def _worker(todo: "queue.Queue[Task]", done: "queue.Queue[TaskOutcome]", stop: threading.Event, shared: _Shared) -> None:
     renderer = None  # the feedback pages are rendered after grading (see _run)
     while not stop.is_set():
         try:
@@ -575,13 +575,13 @@ def _worker(todo: "queue.Queue[Task]", done: "queue.Queue[Outcome]", stop: threa
         try:
             outcome = grade_task(task, shared, renderer)
         except BaseException as err:  # noqa: BLE001 - a grader bug: the main thread re-raises it
-            outcome = Outcome(task=task, kind="aborted", wall_s=0.0, error=err)
+            outcome = TaskOutcome(task=task, kind="aborted", wall_s=0.0, error=err)
         if stop.is_set():
             return
         done.put(outcome)
 
 
-def _store(gb: Gradebook, o: Outcome, *, assignment: str, rubric_hash: str, key: str, current: dict[str, int]) -> None:
+def _store(gb: Gradebook, o: TaskOutcome, *, assignment: str, rubric_hash: str, key: str, current: dict[str, int]) -> None:
     name = o.task.name
     if o.kind == "skipped":
         assert o.row_id is not None
@@ -601,7 +601,7 @@ def _store(gb: Gradebook, o: Outcome, *, assignment: str, rubric_hash: str, key:
                               failure=o.failure or "not graded")
 
 
-def _summary_json(outcomes: Sequence[Outcome], *, assignment: str, total: int, interrupted: bool) -> str:
+def _summary_json(outcomes: Sequence[TaskOutcome], *, assignment: str, total: int, interrupted: bool) -> str:
     subs = []
     for o in sorted(outcomes, key=lambda o: o.task.name):
         r = o.rendered

@@ -275,11 +275,11 @@ def compare_values(
     expected part is counted once, whether the student's value has it or not: a missing
     key, item or part is a failed part, so partial credit never exceeds what matched."""
     cmp = Comparison()
-    _walk(got, expected, tol, path, cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
+    _walk_values(got, expected, tol, path, cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
     return cmp
 
 
-def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squeeze: bool, nan_equal: bool,
+def _walk_values(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squeeze: bool, nan_equal: bool,
           name: str = "the value") -> None:
     where = f"{name}{path}" if path else f"{name}"
     if isinstance(exp, dict):
@@ -294,7 +294,7 @@ def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squ
             cmp.fail(f"{where}: unexpected keys {_keys(extra)}", len(extra))
         for k in exp:
             if k in got:
-                _walk(got[k], exp[k], tol, _path(path, k), cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
+                _walk_values(got[k], exp[k], tol, _path(path, k), cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
         return
     if _is_cases(exp):
         if not isinstance(got, list):
@@ -304,7 +304,7 @@ def _walk(got: Any, exp: Any, tol: Tolerance, path: str, cmp: Comparison, *, squ
             lost = sum(count_parts(e) for e in exp[len(got):])
             cmp.fail(f"{where}: expected {len(exp)} items, got {len(got)}", lost + max(len(got) - len(exp), 0))
         for i, (g, e) in enumerate(zip(got, exp)):
-            _walk(g, e, tol, _path(path, i), cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
+            _walk_values(g, e, tol, _path(path, i), cmp, squeeze=squeeze, nan_equal=nan_equal, name=name)
         return
     if is_label(exp):
         if not _same_label(got, exp):

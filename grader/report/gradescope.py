@@ -47,6 +47,7 @@ from grader.results import (
     Status,
     SubmissionResult,
     Visibility,
+    fmt_points,
     round_score,
 )
 
@@ -86,16 +87,12 @@ def _fence(text: str) -> str:
     return f"{fence}text\n{text}\n{fence}"
 
 
-def _points(x: float) -> str:
-    return f"{x:g}"
-
-
 def _test_output(c: CheckResult) -> str:
     if c.visibility == Visibility.HIDDEN:
         return HIDDEN_OUTPUT
     if c.status == Status.MANUAL:  # the message adds nothing to the verdict
         return f"**Pending**: {_VERDICT[c.status].lower()} ({_pending(c.max_score)}, not in this score yet)"
-    parts = [f"**{_VERDICT[c.status]}** ({_points(c.score)}/{_points(c.max_score)} points)"]
+    parts = [f"**{_VERDICT[c.status]}** ({fmt_points(c.score)}/{fmt_points(c.max_score)} points)"]
     if c.message.strip():
         parts.append(_fence(for_students(c.message.strip())))
     if c.hint and c.status != Status.PASS:
@@ -104,7 +101,7 @@ def _test_output(c: CheckResult) -> str:
 
 
 def _pending(points: float) -> str:
-    return f"worth {_points(points)} point{'' if points == 1 else 's'}"
+    return f"worth {fmt_points(points)} point{'' if points == 1 else 's'}"
 
 
 def _test(q: QuestionResult, c: CheckResult, hidden_visibility: HiddenVisibility) -> dict[str, Any]:
@@ -132,12 +129,12 @@ def _summary(result: SubmissionResult, checks: list[CheckResult], *, public_only
     graded = round_score(sum(c.max_score for c in checks if c.status != Status.MANUAL))
     score = round_score(sum(c.score for c in checks))
     what = "Public checks" if public_only else "Total"
-    lines = [f"**{what}: {_points(score)} / {_points(graded)}**"]
+    lines = [f"**{what}: {fmt_points(score)} / {fmt_points(graded)}**"]
     if public_only:
         lines.append("The hidden checks are graded when grades are published: this is not your grade yet.")
     if pending:
         points = round_score(sum(c.max_score for c in pending))
-        lines.append(f"{len(pending)} item(s) worth {_points(points)} point{'' if points == 1 else 's'} are pending "
+        lines.append(f"{len(pending)} item(s) worth {fmt_points(points)} point{'' if points == 1 else 's'} are pending "
                      "review by the course staff; their points are added when they are graded.")
     if result.warnings:
         lines.append("Warnings about the submission:")

@@ -27,6 +27,7 @@ from grader.results import (
     Status,
     SubmissionResult,
     Visibility,
+    fmt_points,
 )
 
 WITHHELD = "hidden check: details withheld"
@@ -73,7 +74,7 @@ def _case(assignment: str, q: QuestionResult, c: CheckResult) -> ET.Element:
     elif c.status == Status.MANUAL:
         ET.SubElement(case, "skipped", {"message": "left for manual review"})
     out = ET.SubElement(case, "system-out")
-    out.text = f"{c.score:g}/{c.max_score:g} points"
+    out.text = f"{fmt_points(c.score)}/{fmt_points(c.max_score)} points"
     return case
 
 
@@ -91,8 +92,8 @@ def _suite(assignment: str, q: QuestionResult) -> ET.Element:
     )
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", {"name": "title", "value": xml_safe(q.title)})
-    ET.SubElement(props, "property", {"name": "score", "value": f"{q.score:g}"})
-    ET.SubElement(props, "property", {"name": "max_score", "value": f"{q.max_score:g}"})
+    ET.SubElement(props, "property", {"name": "score", "value": fmt_points(q.score)})
+    ET.SubElement(props, "property", {"name": "max_score", "value": fmt_points(q.max_score)})
     for c in q.checks:
         suite.append(_case(assignment, q, c))
     return suite

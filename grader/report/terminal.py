@@ -18,7 +18,7 @@ import re
 from typing import Any, TextIO
 
 from grader.report.audience import for_students, student_notes
-from grader.results import Status, SubmissionResult
+from grader.results import Status, SubmissionResult, fmt_points
 
 __all__ = ["TerminalStream", "for_terminal", "render_markdown", "render_summary"]
 
@@ -85,7 +85,7 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
     fit each message on its line (None: never cut, as in a log or a pipe). `scope`: why the
     total is not the assignment's (public checks only), printed beside it."""
     said = for_students if audience == "student" else (lambda text: text)
-    total = f"total: {result.score:g} / {result.max_score:g}" + (f" ({scope})" if scope else "")
+    total = f"total: {fmt_points(result.score)} / {fmt_points(result.max_score)}" + (f" ({scope})" if scope else "")
     if quiet:
         return total
     who = for_terminal(result.student.get("id") or result.submission, newlines=False)
@@ -97,7 +97,7 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
         msg = _first_line(said(pick.message), None if width is None else width - idw - 24)
         if pick.visibility.value == "hidden" and pick.status != Status.PASS:
             msg = "(hidden check)"
-        lines.append(f"  {q.id:<{idw}}  {q.score:>5g}/{q.max_score:<4g} {_MARK[q.status]:<8} "
+        lines.append(f"  {q.id:<{idw}}  {fmt_points(q.score):>5}/{fmt_points(q.max_score):<4} {_MARK[q.status]:<8} "
                      + for_terminal(msg, newlines=False))
     lines.append("")
     for w in result.warnings:
@@ -130,7 +130,7 @@ def render_markdown(result: SubmissionResult, *, scope: str | None = None) -> st
         for c in q.checks:
             hidden = c.visibility.value == "hidden" and c.status != Status.PASS
             msg = "(hidden check)" if hidden else for_students(c.message)
-            lines.append(f"| {_md_cell(q.id)} | {_md_cell(c.id)} | {c.score:g} / {c.max_score:g} | "
+            lines.append(f"| {_md_cell(q.id)} | {_md_cell(c.id)} | {fmt_points(c.score)} / {fmt_points(c.max_score)} | "
                          f"{_MARK[c.status]} | {_md_cell(msg)} |")
     lines.append("")
     for w in result.warnings:
@@ -139,7 +139,7 @@ def render_markdown(result: SubmissionResult, *, scope: str | None = None) -> st
         lines.append(f"- note: {_md_cell(n)}")
     manual = [c for q in result.questions for c in q.checks if c.status == Status.MANUAL]
     if manual:
-        lines.append(f"- {len(manual)} item(s) worth {sum(c.max_score for c in manual):g} points are left for the "
+        lines.append(f"- {len(manual)} item(s) worth {fmt_points(sum(c.max_score for c in manual))} points are left for the "
                      "course staff to grade (not in the total yet)")
-    lines += ["", f"**total: {result.score:g} / {result.max_score:g}**" + (f" ({_md_cell(scope)})" if scope else ""), ""]
+    lines += ["", f"**total: {fmt_points(result.score)} / {fmt_points(result.max_score)}**" + (f" ({_md_cell(scope)})" if scope else ""), ""]
     return "\n".join(lines)

@@ -1,6 +1,9 @@
 """The grader's side of the sandbox: starting (and restarting) the zygote, staging a
 submission, sending requests, enforcing a last-resort deadline, and turning what comes
-back into `CallResult`s after validating every byte the child produced."""
+back into `CallResult`s after validating every byte the child produced.
+
+Beside it: ``_zygote`` (the processes and uids it holds), ``_runs`` (a run's bookkeeping
+and which files it stages), ``_frames`` (validating what a child sends back)."""
 
 from __future__ import annotations
 
@@ -20,14 +23,17 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from ._child import codec, nbprobes, seeding
 from ._child import notebook as nbfind
 from ._types import CallResult, Limits, ProbeCall, SandboxError
+from ._frames import _ChildView, _describe_death, decode_frame
+from ._runs import _Batch, _ModuleRun, _Prepared, _Staged, _submission_files, _Unit
+from ._zygote import _drain, _matplotlib_cache, _repo_root, _stop_all, _UidPool, _Zygote, _ZygoteLost
 
 log = logging.getLogger("grader.sandbox")
 
@@ -54,294 +60,9 @@ MAX_SUBMISSION_FILES = 10_000
 # and /sandbox on top of the submission's own): each inode costs the host ~1 KiB of kernel
 # memory that no size= or rlimit counts, so 4096 bound it to a few MiB per mount.
 TMPFS_INODES = 4096
-_CHILD_STATUSES = frozenset({"ok", "error", "memory", "missing", "bad_output"})
 _SETUP_SLACK_S = 60.0
-_DRAIN_S = 30.0
 _WARM = 2  # supervisors kept forked ahead of requests (the batch grader runs 2 at once)
 _PASS_ENV_CUDA = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME")
-
-
-def _matplotlib_cache(fallback: Path) -> str:
-    """Where the zygote's matplotlib keeps its font cache: a lasting folder of the grader's
-    user (building the cache takes seconds; it is read once, before any child exists)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "grader", "matplotlib")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError:
-        return str(fallback)
-    return folder
-
-
-class _ZygoteLost(Exception):
-    """The zygote died or did not start a supervisor for a request."""
-
-
-def _repo_root() -> Path | None:
-    root = Path(__file__).resolve().parents[2]
-    return root if (root / "pyproject.toml").is_file() and (root / "grader").is_dir() else None
-
-
-class _UidPool:
-    """Unprivileged uids for children, one per concurrent child: a random block per
-    Sandbox (so two graders on one machine are unlikely to share one), handed out round
-    robin; a uid whose child was not seen to end cleanly is never reused."""
-
-    SIZE = 1024
-
-    def __init__(self) -> None:
-        self.base = 2_000_000 + secrets.randbelow(60_000) * self.SIZE
-        self._next = 0
-        self._busy: set[int] = set()
-        self._bad: set[int] = set()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> int:
-        with self._lock:
-            for _ in range(self.SIZE):
-                uid = self.base + self._next
-                self._next = (self._next + 1) % self.SIZE
-                if uid not in self._busy and uid not in self._bad:
-                    self._busy.add(uid)
-                    return uid
-        raise SandboxError("no free sandbox uid")
-
-    def release(self, uid: int, *, reusable: bool) -> None:
-        with self._lock:
-            self._busy.discard(uid)
-            if not reusable:
-                self._bad.add(uid)
-
-    def __contains__(self, uid: int) -> bool:
-        return self.base <= uid < self.base + self.SIZE
-
-
-class _Zygote:
-    """One running zygote process and its control socket."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], control: socket.socket, ready: dict[str, Any]) -> None:
-        self.proc, self.control, self.ready = proc, control, ready
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self) -> None:
-        try:
-            self.control.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def _stop_all(holder: list[_Zygote | None], tmp: Path) -> None:
-    zygote = holder[0]
-    holder[0] = None
-    if zygote is not None:
-        zygote.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-@dataclass
-class _Prepared:
-    call: ProbeCall
-    limits: Limits
-    tree: Any
-    arrays: list[bytes]
-
-
-@dataclass
-class _Staged:
-    """What a run's staging copied: bytes, and inodes (files and folders) of the working
-    folder, which size the child's /sandbox tmpfs."""
-
-    bytes: int
-    inodes: int
-
-
-def _submission_files(source: Path, files: Sequence[str] | None) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """(path, relative parts) of the files to stage: those of `files` that are plain
-    relative paths inside `source` reached through no link, or every file under `source`
-    (links to folders not followed)."""
-    if files is None:
-        for dirpath, dirnames, filenames in os.walk(source):
-            rel = Path(dirpath).relative_to(source).parts
-            dirnames[:] = sorted(d for d in dirnames if stat.S_ISDIR(os.lstat(os.path.join(dirpath, d)).st_mode))
-            for name in sorted(filenames):
-                yield os.path.join(dirpath, name), (*rel, name)
-        return
-    root = os.path.realpath(source)
-    for name in files:
-        parts = tuple(p for p in str(name).split("/") if p not in ("", "."))
-        path = os.path.join(root, *parts)
-        # never staged: a path that leaves the folder, or one reached through a link
-        if not parts or ".." in parts or "\0" in str(name) or os.path.realpath(os.path.dirname(path)) != os.path.dirname(path):
-            continue
-        yield path, parts
-
-
-@dataclass
-class _Outcome:
-    results: dict[str, CallResult] = field(default_factory=dict)
-    import_failure: CallResult | None = None
-    died: bool = False
-    clean: bool = False
-    import_tail: str = ""  # what the import printed, shown with the first call
-
-    def complete(self, calls: int) -> bool:
-        return self.import_failure is not None or self.died or len(self.results) == calls
-
-
-@dataclass
-class _Unit:
-    """One module's calls still to run in a submission, and how often they killed a child."""
-
-    module: str
-    file: str
-    calls: list[_Prepared]
-    deaths: int = 0
-
-
-@dataclass
-class _Batch:
-    """What one child did for the modules it was given (one `_Outcome` per module)."""
-
-    outcomes: list[_Outcome]
-    stopped: int | None = None  # the module during which the child ended early
-    retired: bool = False  # it ended between two modules, by its own choice (nothing was lost)
-    clean: bool = False
-
-
-def _text(value: object, limit: int) -> str:
-    if type(value) is not str:
-        raise codec.CodecError("a text field that is not a string")
-    value = codec.clean_text(value)
-    return value if len(value) <= limit else value[:limit] + "..."
-
-
-def _lines(value: object, count: int, limit: int) -> tuple[str, ...]:
-    if type(value) is not list:
-        raise codec.CodecError("a list field that is not a list")
-    lines = [_text(v, limit) for v in value[:count]]
-    if len(value) > count:
-        lines.append(f"... {len(value) - count} more")
-    return tuple(lines)
-
-
-def decode_frame(head: bytes, blob: bytes, *, kind: str, call_id: str | None) -> dict[str, Any]:
-    """Validate one frame from the child (untrusted bytes) into plain fields; raises
-    CodecError for anything that is not exactly what a well-behaved child sends. What it
-    builds is bounded by the frame: the JSON part is at most `codec.MAX_TREE_BYTES`
-    (checked before parsing), and the arrays take at most the blob's bytes."""
-    if len(head) > codec.MAX_TREE_BYTES:
-        raise codec.CodecError(
-            f"a result whose structure takes {len(head):,} bytes, more than {codec.MAX_TREE_BYTES >> 20} MiB "
-            "(numbers should come back as arrays)"
-        )
-    header = codec.loads_json(head)
-    if type(header) is not dict:
-        raise codec.CodecError("a result header that is not a JSON object")
-    if header.get("kind") != kind or (call_id is not None and header.get("id") != call_id):
-        raise codec.CodecError(f"a result for another phase (expected the {kind} of {call_id or 'the module'})")
-    status = header.get("status")
-    if status not in _CHILD_STATUSES or (kind == "import" and status == "bad_output"):
-        raise codec.CodecError(f"an unknown status {status!r}")
-    out: dict[str, Any] = {
-        "status": status,
-        "message": _text(header.get("message", ""), 2000),
-        "traceback": _lines(header.get("traceback", []), 60, 300),
-        "notes": _lines(header.get("notes", []), 40, 300),
-        "limit": "memory_mb" if status == "memory" else None,
-        "value": None,
-    }
-    arrays = codec.split_blob(blob, header.get("arrays", []))
-    if status == "ok" and kind == "call":
-        out["value"] = codec.decode(header.get("value"), arrays)
-    elif arrays:
-        raise codec.CodecError("array data with a result that has no value")
-    return out
-
-
-
-class _ChildView:
-    """Rewrites what a child reported (messages, tracebacks, output) so that its folders
-    are named as the child sees them under full isolation (/sandbox, /support, /tmp), in
-    either mode. In basic mode they live under the grader's scratch folder
-    (`<tmp>/grader-sandbox-XXXX/run-YYYY/c0/work`): a path of the grading machine, random
-    on every run, which would make results differ from run to run and show a student
-    where the grader keeps its files. What is left of the scratch folder is named as such."""
-
-    def __init__(self, run_dir: Path, scratch: Path) -> None:
-        run = re.escape(str(run_dir))
-        self._rules = [
-            (re.compile(run + r"/stage/support(?![\w.-])"), "/support"),
-            (re.compile(run + r"/(?:stage|[\w-]+)/work(?![\w.-])"), "/sandbox"),
-            (re.compile(run + r"/[\w-]+/tmp(?![\w.-])"), "/tmp"),
-            (re.compile(re.escape(str(scratch)) + r"[^\s'\")\]]*"), "<sandbox scratch folder>"),
-        ]
-
-    def text(self, value: str) -> str:
-        for pattern, name in self._rules:
-            value = pattern.sub(name, value)
-        return value
-
-    def result(self, r: CallResult) -> CallResult:
-        return replace(r, message=self.text(r.message), traceback=tuple(self.text(t) for t in r.traceback),
-                       stdout_tail=self.text(r.stdout_tail), notes=tuple(self.text(n) for n in r.notes))
-
-
-def _describe_death(reason: str, detail: str, *, file: str, phase: int, limits: Limits) -> tuple[str, str, str | None]:
-    """(status, message, limit) for a child that the supervisor saw end or had to stop.
-    Import-time messages name the student's file; call messages speak of "the code"."""
-    importing = phase < 0
-    during = "while importing" if importing else "during this call"
-    subject = file if importing else "the code"
-    if reason == "timeout":
-        if importing:
-            return "timeout", f"{file} did not finish importing within {limits.wall_s:g} s", "wall_s"
-        return "timeout", f"did not finish within {limits.wall_s:g} s (wall-clock limit)", "wall_s"
-    if reason == "cpu":
-        return "timeout", f"{subject} used more than {limits.cpu_s:g} s of CPU time {during}", "cpu_s"
-    if reason == "output":
-        return "error", f"{subject} printed more than {int(detail):,} bytes {during}; stopped", "output_bytes"
-    if reason == "too_big":
-        return "bad_output", f"the result is larger than the limit of {limits.result_bytes:,} bytes", "result_bytes"
-    if reason == "bad_frame":
-        return "bad_output", f"{detail} {during}", None
-    if reason == "signal":
-        hint = " (out of memory, or the code killed itself)" if detail == "SIGKILL" else ""
-        return "crashed", f"the process running {file} was killed by {detail}{hint} {during}", None
-    if reason == "channel":
-        return "crashed", f"{subject} closed the sandbox's result channel {during}", None
-    if reason == "exit":
-        return "crashed", f"{subject} ended the process (exit status {detail}, e.g. os._exit) {during}", None
-    return "crashed", f"the sandbox stopped the process running {file} ({reason}) {during}", None
-
-
-def _drain(conn: socket.socket, supervisor: int, uids: _UidPool, uid: int | None) -> None:
-    """Wait (in a background thread) for a supervisor whose results are all in to say its
-    child is gone, then free the child's uid; a supervisor that never says so is killed
-    and its uid is never handed out again."""
-    clean = False
-    try:
-        conn.settimeout(_DRAIN_S)
-        while not clean:
-            message, _ = codec.recv_message(conn, max_bytes=1 << 30)
-            clean = message.get("t") == "end"
-    except socket.timeout:
-        try:
-            os.kill(supervisor, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    except (EOFError, OSError, ValueError):
-        pass
-    finally:
-        conn.close()
-        if uid is not None:
-            uids.release(uid, reusable=clean)
 
 
 class Sandbox:
@@ -767,8 +488,8 @@ class Sandbox:
                     self._restart(generation)
         message = f"the sandbox failed twice to run this call: {failure}"
         first = batch[0].calls[0].call.id
-        outcomes = [_Outcome(results={first: CallResult(first, "crashed", message=message)}, died=True)]
-        return _Batch(outcomes=outcomes + [_Outcome() for _ in batch[1:]], stopped=0)
+        outcomes = [_ModuleRun(results={first: CallResult(first, "crashed", message=message)}, died=True)]
+        return _Batch(outcomes=outcomes + [_ModuleRun() for _ in batch[1:]], stopped=0)
 
     def _plan(self, run_dir: Path, batch: list[_Unit], staged: _Staged, uid: int | None) -> tuple[dict[str, Any], list[bytes]]:
         first = batch[0].calls[0].limits  # every call of the batch shares its process limits
@@ -827,7 +548,7 @@ class Sandbox:
         uid = self._uids.acquire() if "uid" in self._ready["layers"] else None
         plan, attachments = self._plan(run_dir, batch, staged, uid)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        done = _Batch(outcomes=[_Outcome() for _ in batch])
+        done = _Batch(outcomes=[_ModuleRun() for _ in batch])
         handed_off = False
         try:
             with self._lock:
@@ -938,7 +659,7 @@ class Sandbox:
         attachments: list[bytes],
         file: str,
         batch: list[_Prepared],
-        outcome: _Outcome,
+        outcome: _ModuleRun,
         notes: tuple[str, ...],
     ) -> tuple[str, ...]:
         phase = int(message["phase"])
@@ -989,7 +710,7 @@ class Sandbox:
         )
         return notes
 
-    def _on_death(self, message: dict[str, Any], file: str, batch: list[_Prepared], outcome: _Outcome, notes: tuple[str, ...]) -> None:
+    def _on_death(self, message: dict[str, Any], file: str, batch: list[_Prepared], outcome: _ModuleRun, notes: tuple[str, ...]) -> None:
         if outcome.import_failure is not None:
             return
         phase = int(message.get("phase", -1))

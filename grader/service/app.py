@@ -202,7 +202,8 @@ def create_app(service: Service) -> FastAPI:
     bearer = HTTPBearer(auto_error=False)
     env = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    from grader.report.html import HtmlRenderer, fmt_number
+    from grader.report.format import fmt_number
+    from grader.report.html import HtmlRenderer
 
     env.filters["num"] = fmt_number
     renderer = HtmlRenderer()

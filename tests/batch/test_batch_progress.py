@@ -8,16 +8,16 @@ import re
 from pathlib import Path
 
 from grader.classmode.discover import Task
-from grader.classmode.run import Outcome, Progress, Rendered
+from grader.classmode.run import TaskOutcome, Progress, Rendered
 
 
-def _graded(name: str) -> Outcome:
+def _graded(name: str) -> TaskOutcome:
     r = Rendered(student=f"id-{name}", score=40.5, max_score=100, json_text="{}", html_text=None, warnings=())
-    return Outcome(task=Task(name=name, path=Path(name)), kind="graded", wall_s=0.25, rendered=r)
+    return TaskOutcome(task=Task(name=name, path=Path(name)), kind="graded", wall_s=0.25, rendered=r)
 
 
-def _failed(name: str) -> Outcome:
-    return Outcome(task=Task(name=name, path=Path(name + ".zip")), kind="failed", wall_s=0.01,
+def _failed(name: str) -> TaskOutcome:
+    return TaskOutcome(task=Task(name=name, path=Path(name + ".zip")), kind="failed", wall_s=0.01,
                    failure=f"{name}.zip: not a valid zip archive")
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.classmode.discover import Task
-from grader.classmode.run import Outcome, Progress, Rendered
+from grader.classmode.run import TaskOutcome, Progress, Rendered
 from grader.classmode.export import ExportRow, render_csv
 from grader.classmode.gradebook import OverrideRow
 from grader.report.terminal import TerminalStream, for_terminal, render_summary
@@ -64,9 +64,9 @@ def test_progress_lines_never_emit_a_raw_control_char(name, student, failure) ->
     stream = io.StringIO()
     p = Progress(3, stream=stream, tty=False, quiet=False)
     r = Rendered(student=student, score=1.0, max_score=2.0, json_text="{}", html_text=None, warnings=())
-    p.add(Outcome(task=Task(name=name, path=Path("x")), kind="graded", wall_s=0.1, rendered=r))
-    p.add(Outcome(task=Task(name=name, path=Path("x")), kind="failed", wall_s=0.1, failure=failure))
-    p.add(Outcome(task=Task(name=name, path=Path("x")), kind="graded", wall_s=0.1, rendered=r, failure=failure,
+    p.add(TaskOutcome(task=Task(name=name, path=Path("x")), kind="graded", wall_s=0.1, rendered=r))
+    p.add(TaskOutcome(task=Task(name=name, path=Path("x")), kind="failed", wall_s=0.1, failure=failure))
+    p.add(TaskOutcome(task=Task(name=name, path=Path("x")), kind="graded", wall_s=0.1, rendered=r, failure=failure,
                   not_submitted=failure))
     text = stream.getvalue()
     assert _clean(text), ascii(text)
@@ -76,7 +76,7 @@ def test_progress_lines_never_emit_a_raw_control_char(name, student, failure) ->
 def test_progress_redraw_keeps_its_own_control_sequence_through_the_terminal_stream() -> None:
     raw = io.StringIO()
     p = Progress(1, stream=TerminalStream(raw), tty=True, quiet=False)  # type: ignore[arg-type]
-    p.add(Outcome(task=Task(name="\x1b]0;x\x07", path=Path("x")), kind="failed", wall_s=0.1, failure="f"))
+    p.add(TaskOutcome(task=Task(name="\x1b]0;x\x07", path=Path("x")), kind="failed", wall_s=0.1, failure="f"))
     p.close()
     assert raw.getvalue().startswith("\r\x1b[2Kgrading 1/1")
 

@@ -18,7 +18,7 @@ import pytest
 from integration_support import EXAMPLE, HW1_RUBRIC, assert_gradescope_results, grade_cli
 
 from grader.engine import Grader
-from grader.kit import build_gradescope_package, gradescope_outline
+from grader.gradescope_package import build_gradescope_package, gradescope_outline
 from grader.rubric import Plan
 
 pytestmark = pytest.mark.slow  # end-to-end: builds the Gradescope zip and runs its scripts

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from grader.checks.base import CheckContext, Missing, Tolerance
 from grader.checks.form import Form, Spec, grade, problems_of
-from grader.kit import KitError, answer_form, kit_questions
+from grader.kit import answer_form, kit_questions
+from grader.packaging import KitError
 from grader.results import Status
 from grader.rubric import RubricError, load_plan
 from integration_support import HW1_RUBRIC

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from integration_support import EXAMPLE, grade_cli
 
-from grader.kit import SUPPORTED_PYTHONS
+from grader.packaging import SUPPORTED_PYTHONS
 
 
 def _interpreters() -> dict[str, Path]:

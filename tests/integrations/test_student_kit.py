@@ -29,7 +29,7 @@ from grader.cli import main
 from grader.engine import Grader, load_frozen_outputs, reference_outputs
 from grader.kit import NOTICE, kit_probe_keys
 from grader.results import Status, SubmissionResult
-from grader.rubric import Plan, PlannedCheck, load_plan
+from grader.rubric import Plan, PlannedCheck, load_plan, walk_checks
 from hw1_testing import HW1
 
 pytestmark = pytest.mark.slow  # end-to-end: builds the student kit and runs it as a student would
@@ -37,14 +37,8 @@ pytestmark = pytest.mark.slow  # end-to-end: builds the student kit and runs it 
 STUDENT_FILES = ["answers.yaml", "problem3.py", "lab1.py", "lab2.py", "lab3.py", "scaffold.py", "lab1.csv"]
 
 
-def _walk(checks: tuple[PlannedCheck, ...]) -> Iterator[PlannedCheck]:
-    for pc in checks:
-        yield pc
-        yield from _walk(pc.alternatives)
-
-
 def _checks(plan: Plan) -> list[PlannedCheck]:
-    return [pc for q in plan.questions for pc in _walk(q.checks)]
+    return [pc for q in plan.questions for pc in walk_checks(q.checks)]
 
 
 def _top(plan: Plan) -> list[PlannedCheck]:

@@ -10,12 +10,8 @@ import zipfile
 from pathlib import Path
 
 from grader.engine import Grader
-from grader.report.html import (
-    _class_page,
-    count_once,
-    render_class_report,
-    silent_zeros,
-)
+from grader.report.classstats import _class_page, count_once, silent_zeros
+from grader.report.html import render_class_report
 from grader.results import (
     CheckResult,
     QuestionResult,

@@ -9,7 +9,7 @@ import statistics
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.report.html import histogram, line_chart
+from grader.report.charts import histogram, line_chart
 from grader.results import CurvesView, Series
 
 

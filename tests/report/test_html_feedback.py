@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from grader.commands.grade import write_outputs
-from grader.report.html import HtmlRenderer, fmt_number, render_feedback
+from grader.report.format import fmt_number
+from grader.report.html import HtmlRenderer, render_feedback
 from grader.results import (
     CurvesView,
     MatrixView,

@@ -4,7 +4,8 @@ and lists right weights with a wrong truth table as what they are."""
 
 from __future__ import annotations
 
-from grader.report.html import render_class_report, render_feedback, wrong_answer
+from grader.report.classstats import wrong_answer
+from grader.report.html import render_class_report, render_feedback
 from grader.results import CheckResult, QuestionResult, Status, SubmissionResult
 
 DIAG = {"mistake": "half_mse", "explain": "this is the MSE with the 1/2 factor",

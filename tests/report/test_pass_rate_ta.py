@@ -5,7 +5,7 @@ manual item scored in review, an automatic check regraded on request) must not m
 from __future__ import annotations
 
 from grader.classmode.gradebook import OverrideRow
-from grader.report.html import _question_stats
+from grader.report.classstats import _question_stats
 from grader.results import (
     CheckResult,
     QuestionResult,

@@ -383,7 +383,7 @@ def test_any_failure_while_decoding_a_call_is_that_calls_bad_output(monkeypatch:
     """Whatever a decoder bug or a forged frame makes the decoder raise, it is the call's
     result, never an exception out of the sandbox (which failed the whole submission)."""
     from grader.sandbox import ProbeCall, Sandbox
-    from grader.sandbox._parent import _Outcome, _Prepared
+    from grader.sandbox._parent import _ModuleRun, _Prepared
     from grader.sandbox._types import Limits
 
     def boom(*args: object, **kwargs: object) -> None:
@@ -391,7 +391,7 @@ def test_any_failure_while_decoding_a_call_is_that_calls_bad_output(monkeypatch:
 
     monkeypatch.setattr("grader.sandbox._parent.decode_frame", boom)
     batch = [_Prepared(ProbeCall("c1", "lab1", "call"), Limits(), None, [])]
-    outcome = _Outcome()
+    outcome = _ModuleRun()
     Sandbox._on_frame(None, {"phase": 0, "out": ""}, [b"{}", b""], "lab1.py", batch, outcome, ())  # type: ignore[arg-type]
     result = outcome.results["c1"]
     assert result.status == "bad_output" and "could not be read (MemoryError)" in result.message

@@ -11,9 +11,9 @@ import json
 import pytest
 
 from grader.classmode.gradebook import OverrideRow, ResultRow
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status
+from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, fmt_points, question_status
 from grader.classmode.review import Effective, apply_overrides, evidence_digest
-from grader.classmode.export import export_rows, fmt_points, render_csv, render_jsonl
+from grader.classmode.export import export_rows, render_csv, render_jsonl
 
 
 def _check(cid: str, status: Status, score: float, max_score: float = 2.0, message: str = "m") -> CheckResult:
@@ -116,3 +116,52 @@ def test_csv_neutralises_formulas_but_not_negative_numbers() -> None:
                                          (1 / 3, "0.3333"), (1e-9, "0"), (1e6, "1000000")])
 def test_points_are_plain_decimals(x: float | None, text: str) -> None:
     assert fmt_points(x) == text
+
+
+# --------------------------------------------------------------------------- points in Gradescope's text
+
+
+def test_gradescope_text_states_the_score_it_reports() -> None:
+    """Gradescope's markdown says the points the JSON's `score` holds: 4 decimals, no
+    float notation (`:g` showed 133.3333 as "133.333" and 1,000,000 as "1e+06")."""
+    from grader.report.gradescope import to_gradescope
+
+    res = _result(_check("big", R, 133.3333, max_score=1_000_000.0))
+    doc = to_gradescope(res, execution_time=0.0)
+    assert doc["score"] == 133.3333
+    assert "**Total: 133.3333 / 1000000**" in doc["output"]
+    assert "(133.3333/1000000 points)" in doc["tests"][0]["output"]
+
+
+def test_terminal_and_markdown_state_the_score_the_json_holds() -> None:
+    from grader.report.terminal import render_markdown, render_summary
+
+    res = _result(_check("big", R, 133.3333, max_score=1_000_000.0), _check("essay", X, 0, max_score=0.1 + 0.2))
+    summary = render_summary(res)
+    assert summary.splitlines()[-1] == "total: 133.3333 / 1000000.3"
+    assert " 133.3333/1000000.3 " in summary  # the question's row
+    md = render_markdown(res)
+    assert "| 133.3333 / 1000000 |" in md and "worth 0.3 points" in md
+    assert "**total: 133.3333 / 1000000.3**" in md
+
+
+def test_junit_states_the_score_the_json_holds() -> None:
+    from grader.report.junit import to_junit
+
+    xml = to_junit(_result(_check("big", R, 133.3333, max_score=1_000_000.0)))
+    assert "133.3333/1000000 points" in xml
+    assert '<property name="score" value="133.3333" />' in xml
+    assert '<property name="max_score" value="1000000" />' in xml
+
+
+def test_html_pages_show_points_to_two_decimals_without_float_notation() -> None:
+    """The HTML pages round points to 2 decimals on purpose (a page is read, not summed),
+    but never lose digits to `:g` (12345.67 read "12345.7", 1000000 read "1e+06")."""
+    from grader.report.html import render_class_report, render_feedback
+
+    res = _result(_check("big", R, 12345.6667, max_score=1_000_000.0))
+    page = render_feedback(res)
+    assert "12345.67" in page and "1000000" in page
+    assert "12345.7 " not in page and "1e+06" not in page
+    report = render_class_report([res])
+    assert "12345.67" in report and "1e+06" not in report
