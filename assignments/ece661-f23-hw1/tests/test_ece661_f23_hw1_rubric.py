@@ -36,10 +36,11 @@ def plan():  # type: ignore[no-untyped-def]
 def test_points_follow_the_handouts_point_map(plan) -> None:  # type: ignore[no-untyped-def]
     got = {q.id: q.points for q in plan.rubric.questions}
     assert got == POINT_MAP
-    regular = sum(p for q, p in got.items() if not q.startswith("lab3."))
-    bonus = sum(p for q, p in got.items() if q.startswith("lab3."))
-    # 100 + 10 bonus; the engine has no cap, so the total is 110 and a TA caps it at 100
-    assert (regular, bonus, plan.rubric.total) == (100, 10, None)
+    bonus = {q.id for q in plan.rubric.questions if q.bonus}
+    assert bonus == {q for q in POINT_MAP if q.startswith("lab3.")}  # Lab 3 is the bonus
+    # 100 regular points plus 10 bonus points, the final score capped at 100
+    assert (plan.rubric.regular_total, plan.rubric.bonus_total, plan.rubric.total) == (100, 10, 100)
+    assert (plan.max_score, plan.cap) == (100, 100)
 
 
 def test_student_files_are_the_handouts_deliverables(plan) -> None:  # type: ignore[no-untyped-def]
