@@ -125,3 +125,14 @@ def test_any_value_names_the_closest_and_ignores_other_sizes() -> None:
     assert out.status == Status.FAIL and "no variable holds W*" in out.message
     out = any_value.grade(_value_spec(), _value_ctx({"other": [1.0]}, {"w": [1.0, 1.0, -2.0]}))
     assert out.status == Status.ERROR and "instructor" in out.message
+
+
+def test_gradescope_setup_counts_lab3_as_bonus_under_the_cap(plan) -> None:  # type: ignore[no-untyped-def]
+    from grader.kit import REVIEWED_KINDS, gradescope_outline
+
+    outline = gradescope_outline(plan)
+    auto = [(q.bonus, c.points) for q in plan.rubric.questions for c in q.checks if c.kind not in REVIEWED_KINDS]
+    assert outline.autograder_points == sum(p for b, p in auto if not b)
+    assert outline.bonus_points == sum(p for b, p in auto if b) > 0 and outline.cap == 100
+    text = outline.text("ece661-f23-hw1", total_before_release="shown", released=False)
+    assert "capped at **100**" in text and "`lab3.c.analysis (bonus)`" in text
