@@ -193,3 +193,17 @@ def test_the_cap_applies_after_a_ta_override() -> None:
     assert out.cap_note == "capped at 100: 104 earned"
     lower, _ = apply_overrides(r, [o, dataclasses.replace(o, id=2, score=2)])  # the newest wins: under the cap
     assert (lower.score, lower.earned) == (97, 97) and lower.cap_note is None
+
+
+def test_the_students_view_before_release_counts_bonus_under_the_cap() -> None:
+    from grader.results import Visibility
+    from grader.service.core import student_view
+
+    hidden = CheckResult(id="h", status=Status.PASS, score=50, max_score=50, message="m", visibility=Visibility.HIDDEN)
+    q1 = QuestionResult(id="q1", title="Q1", score=95, max_score=100, status=Status.PARTIAL,
+                        checks=[_check("c", Status.PARTIAL, 45, 50), hidden])
+    questions = [q1, _q("lab3", 8, 10, bonus=True)]
+    r = SubmissionResult(assignment="a1", submission="s1", max_score=100, questions=questions, **tally(questions, cap=100))
+    view = student_view(r)
+    assert (view.score, view.max_score, view.earned, view.cap) == (53, 50, 53, 100)
+    assert [q.bonus for q in view.questions] == [False, True]
