@@ -32,7 +32,8 @@ from grader.checks.base import (
     outcome,
     plain,
 )
-from grader.results import CheckResult, QuestionResult, Status, SubmissionResult, question_status, round_score
+from grader.results import (CheckResult, QuestionResult, Status, SubmissionResult, question_status, round_score,
+                            tally)
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles, walk_checks
 from grader.submission import Submission, open_submission
 from grader.numeric.tolerances import default_tolerance
@@ -549,7 +550,7 @@ class Grader:
             score = round_score(sum(c.score for c in results))
             counted = [c for c in results if c.max_score > 0] or results
             questions.append(QuestionResult(id=q.id, title=q.title, score=score, max_score=q.points,
-                                            status=question_status(counted), checks=results))
+                                            status=question_status(counted), checks=results, bonus=q.bonus))
         warnings = list(answers.warnings)
         named = answers.data.get("assignment") if isinstance(answers.data, dict) else None
         if named is not None and str(named).strip() != plan.rubric.assignment:  # a class folder may hold a stray one
@@ -565,7 +566,7 @@ class Grader:
             assignment=plan.rubric.assignment,
             submission=sub.name,
             student=student,
-            score=round_score(sum(q.score for q in questions)),
+            **tally(questions, cap=plan.cap),
             max_score=round_score(plan.max_score),
             questions=questions,
             warnings=warnings,

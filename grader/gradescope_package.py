@@ -25,6 +25,7 @@ from grader.packaging import (
     installed_torch_version,
 )
 from grader.rubric import Plan
+from grader.results import fmt_points
 
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -37,11 +38,17 @@ class GradescopeOutline:
 
     autograder_points: float
     manual: tuple[tuple[str, str, float], ...]  # (Gradescope number, "<question>.<check>", points)
+    bonus_points: float = 0.0  # the automatic checks' points of bonus questions (not in autograder_points)
+    cap: float | None = None  # the rubric's cap (`Rubric.score_cap`)
 
     def text(self, assignment: str, *, total_before_release: str, released: bool) -> str:
         lines = [f"# Gradescope setup for {assignment}", "",
                  (f"- Autograder points: **{self.autograder_points:g}** (the automatic checks; results.json shows "
                   "manual items as pending tests worth 0 of 0 points).")]
+        if self.cap is not None:
+            lines.append(f"- Bonus: the automatic checks of bonus questions add up to {fmt_points(self.bonus_points)} more "
+                         f"points; results.json's score counts them and is capped at **{fmt_points(self.cap)}** (its "
+                         "max_score), and its summary says when the cap took points off.")
         if self.manual:
             lines.append(f"- Add one manual-grading question per item below ({sum(p for _, _, p in self.manual):g} "
                          "points): TAs score them in Gradescope and Gradescope adds them to the autograder's score.")
@@ -59,10 +66,11 @@ class GradescopeOutline:
 def gradescope_outline(plan: Plan) -> GradescopeOutline:
     from grader.report.gradescope import question_number
 
-    manual = tuple((question_number(q.id), f"{q.id}.{pc.spec.id}", float(pc.spec.points))
+    manual = tuple((question_number(q.id), f"{q.id}.{pc.spec.id}" + (" (bonus)" if q.bonus else ""), float(pc.spec.points))
                    for q in plan.questions for pc in q.checks if pc.spec.kind in REVIEWED_KINDS)
-    auto = sum(pc.spec.points for q in plan.questions for pc in q.checks if pc.spec.kind not in REVIEWED_KINDS)
-    return GradescopeOutline(autograder_points=round(float(auto), 4), manual=manual)
+    auto = [(q.bonus, pc.spec.points) for q in plan.questions for pc in q.checks if pc.spec.kind not in REVIEWED_KINDS]
+    return GradescopeOutline(autograder_points=round(float(sum(p for b, p in auto if not b)), 4), manual=manual,
+                             bonus_points=round(float(sum(p for b, p in auto if b)), 4), cap=plan.cap)
 
 
 def build_gradescope_package(plan: Plan, rubric_file: Path, out: Path, *, wheels: Path | None = None,

@@ -160,8 +160,9 @@ def kit_questions(plan: Plan) -> tuple[list[dict[str, Any]], list[str]]:
     for q in plan.public_only().questions:
         checks = [doc for pc in q.checks if (doc := _kit_check(pc, left_out)) is not None]
         if checks:
+            bonus = {"bonus": True} if q.bonus else {}  # its points count on top of the kit's total
             questions.append({"id": q.id, "title": q.title, "points": round(sum(c["points"] for c in checks), 6),
-                              "checks": checks})
+                              **bonus, "checks": checks})
     return questions, left_out
 
 
@@ -467,6 +468,24 @@ def code_contract(plan: Plan) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- student kit
 
 
+def notebook_rows(plan: Plan) -> str:
+    """README rows for the student modules graded by running a notebook (the rubric's
+    `notebooks`). No stub is made for them: the reference of such a module is a script
+    (importing it runs it), and what is graded is what the whole notebook, run top to
+    bottom, leaves defined and draws. Each row says which file to hand in (its names and
+    the other names accepted) and which questions it answers."""
+    rows: list[str] = []
+    for module, mode in plan.rubric.notebooks.items():
+        questions = [q.id for q in plan.questions
+                     if any(pc.spec.code_target and pc.spec.code_target[0] == module for pc in walk_checks(q.checks))]
+        if not questions:
+            continue
+        other = f"; also accepted: {', '.join(f'`{p}`' for p in mode.files)}" if mode.files else ""
+        rows.append(f"| `{module}.ipynb` or `{module}.py`{other} | your notebook (or script), run top to bottom "
+                    f"like Run All; what it defines and draws is checked for {', '.join(questions)} |\n")
+    return "".join(rows)
+
+
 def staff_graded(plan: Plan) -> tuple[list[str], list[str]]:
     """(README bullets, README table rows): the items the course staff grade by hand (free
     text, figures; `REVIEWED_KINDS`), from the rubric, and for each figure the file it is
@@ -479,7 +498,11 @@ def staff_graded(plan: Plan) -> tuple[list[str], list[str]]:
             if spec.kind not in REVIEWED_KINDS:
                 continue
             pts = f"{spec.points:g} point{'' if spec.points == 1 else 's'}"
-            if spec.kind == "figure":
+            if spec.kind == "figure" and spec.code_target:  # drawn by the student's notebook, not a file of its own
+                module = spec.code_target[0]
+                kind = "notebook (or script)" if module in plan.rubric.notebooks else "code"
+                bullets.append(f"- {q.title} ({q.id}): a figure, {pts}: the one your `{module}` {kind} draws.")
+            elif spec.kind == "figure":
                 prefix, exts = getattr(spec, "prefix", ""), getattr(spec, "extensions", ())
                 names = " or ".join(f"`{prefix}*.{ext}`" for ext in exts)
                 bullets.append(f"- {q.title} ({q.id}): a figure, {pts}: save it in this folder as {names}.")
@@ -543,17 +566,19 @@ def build_student_kit(plan: Plan, out: Path, *, device: str = "cpu") -> BuiltKit
     write("answers.yaml", answers_template(plan))
     contract = code_contract(plan)
     for module, names in contract.items():
-        write(f"{module}.py", stub_source(plan, module, names))
+        if module not in plan.rubric.notebooks:  # a notebook is run as a whole: nothing to stub (notebook_rows)
+            write(f"{module}.py", stub_source(plan, module, names))
     torch_version = installed_torch_version()
     write(".github/workflows/grade.yml", render_template("grade.yml", ASSIGNMENT=a, PYTHON_VERSION=PYTHON_VERSION,
                                                           TORCH_VERSION=torch_version))
     write(".gitignore", render_template("gitignore"))
-    rows = "".join(f"| `{m}.py` | write {', '.join(f'`{n}`' for n in names)} |\n" for m, names in contract.items())
+    rows = "".join(f"| `{m}.py` | write {', '.join(f'`{n}`' for n in names)} |\n" for m, names in contract.items()
+                   if m not in plan.rubric.notebooks) + notebook_rows(plan)
     _, left_out = kit_questions(plan)
     left = ("these public checks are graded there only: " + ", ".join(left_out) + ".") if left_out \
         else "every public check has a public version here."
     staff, figures = staff_graded(plan)
-    kit_total = sum(q["points"] for q in kit_questions(plan)[0])
+    kit_total = sum(q["points"] for q in kit_questions(plan)[0] if not q.get("bonus"))  # bonus points count on top
     write("README.md", render_template("README.md", TITLE=plan.rubric.title, ASSIGNMENT=a, STUB_ROWS=rows, NOTICE=NOTICE.capitalize(),
                                        LEFT_OUT=left, STAFF_ITEMS="\n".join(staff) or "- nothing in this assignment.",
                                        FIGURE_ROWS="".join(figures), KIT_TOTAL=f"{kit_total:g}",

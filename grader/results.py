@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Sequence, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
@@ -414,6 +414,17 @@ class QuestionResult(_Frozen):
     max_score: float
     status: Status
     checks: list[CheckResult]
+    # A bonus question's points are not part of the assignment's `max_score` (the rubric's
+    # `bonus: true`); its score still counts, up to the result's cap. Left out of the JSON
+    # when false, so results of rubrics without bonus keep their bytes.
+    bonus: bool = False
+
+    @model_serializer(mode="wrap")
+    def _omit_not_bonus(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("bonus"):
+            data.pop("bonus", None)
+        return data
 
 
 class SubmissionResult(_Frozen):
@@ -431,8 +442,39 @@ class SubmissionResult(_Frozen):
     # (grader.report.audience); omitted from the JSON when empty.
     staff_notes: list[str] = Field(default_factory=list)
     timings: dict[str, float] | None = None
+    # Set where the rubric has bonus questions or a cap (`Rubric.score_cap`): `earned` is
+    # every question's points added up, bonus included, and `score` is that capped at
+    # `cap`. Both are left out of the JSON when unset (rubrics without bonus keep their bytes).
+    cap: float | None = None
+    earned: float | None = None
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _omit_uncapped(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("cap", "earned"):
+                if data.get(key) is None:
+                    data.pop(key, None)
+        return data
+
+    @property
+    def capped(self) -> bool:
+        """True when the cap took points off (more was earned than the cap allows)."""
+        return self.cap is not None and self.earned is not None and self.earned > self.score
+
+    @property
+    def cap_note(self) -> str | None:
+        """The cap in plain words ("capped at 100: 103 earned") when it took points off."""
+        if not self.capped or self.cap is None or self.earned is None:
+            return None
+        return f"capped at {self.cap:g}: {self.earned:g} earned"
+
+    def with_questions(self, questions: list[QuestionResult]) -> "SubmissionResult":
+        """This result with `questions` in place of its own and the total counted again
+        under the same cap (after a TA's scores, or with hidden checks left out)."""
+        return self.model_copy(update={"questions": questions, **tally(questions, cap=self.cap)})
 
     @field_validator("warnings", "notes", "staff_notes", mode="before")
     @classmethod
@@ -474,6 +516,17 @@ def fmt_points(x: float | None) -> str:
         return ""
     text = f"{round(x + 0.0, 4):.4f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def tally(questions: Sequence[QuestionResult], *, cap: float | None) -> dict[str, Any]:
+    """The result's `score` (and, under a cap, `cap` and `earned`) from its questions: the
+    one place the total is counted. Every question counts, bonus included; with a `cap`
+    the score is at most the cap, and `earned` keeps what was earned before it. Without
+    a cap the only key is `score` (results of rubrics without bonus are unchanged)."""
+    earned = round_score(sum(q.score for q in questions))
+    if cap is None:
+        return {"score": earned}
+    return {"score": round_score(min(earned, cap)), "cap": round_score(cap), "earned": earned}
 
 
 def question_status(checks: list[CheckResult]) -> Status:

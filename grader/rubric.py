@@ -197,6 +197,8 @@ class Question(BaseModel):
     points: float = Field(ge=0, description="what the question is worth: its checks' points add up to it")
     checks: list[AnyCheck] = Field(min_length=1, description="the checks that grade it (a `kind` each)")
     writeup: QuestionWriteup | None = Field(None, description="how this question shows in a write-up (headings, statement, choices)")
+    bonus: bool = Field(False, description="a bonus question: its points are not part of the rubric's `total`; what a "
+                        "student earns on it counts, up to the rubric's `cap`")
 
     @model_validator(mode="after")
     def _points_add_up(self) -> "Question":
@@ -248,6 +250,8 @@ class Rubric(BaseModel):
     seed: int = Field(0, ge=0, lt=2**32, description="seeds random, numpy's global RNG and torch before each probe call, on both sides: "
                       "a submission whose code draws unseeded random numbers gets the same result on every run, in any class order")
     total: float | None = Field(None, description="the assignment's total: the questions' points must add up to it")
+    cap: float | None = Field(None, gt=0, description="the most a submission can score, bonus included (default: the "
+                              "total, where there are bonus questions); between the total and the total plus the bonus points")
     answer_keys: list[str] = Field(default_factory=list, description="answers-file keys accepted though no check reads them")
     gradescope: GradescopeSettings = Field(GradescopeSettings(), description="what Gradescope's results.json shows "
                                            "students before grades are published")
@@ -303,11 +307,36 @@ class Rubric(BaseModel):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"question ids repeat: {dup}")
+        bonus = [q.id for q in self.questions if q.bonus]
         if self.total is not None:
-            s = round(sum(q.points for q in self.questions), 6)
+            s = self.regular_total
             if abs(s - self.total) > 1e-6:
-                raise ValueError(f"the questions' points add up to {s:g}, but total is {self.total:g}")
+                counted = f" (bonus questions {', '.join(bonus)} not counted)" if bonus else ""
+                raise ValueError(f"the questions' points add up to {s:g}{counted}, but total is {self.total:g}")
+        if self.cap is not None:
+            low, high = self.regular_total, round(self.regular_total + self.bonus_total, 6)
+            if not low - 1e-6 <= self.cap <= high + 1e-6:
+                raise ValueError(f"cap {self.cap:g} is outside {low:g} (the total) to {high:g} (the total plus the "
+                                 "bonus points)")
         return self
+
+    @property
+    def regular_total(self) -> float:
+        """The points of the questions that are not bonus: what a result is out of."""
+        return round(sum(q.points for q in self.questions if not q.bonus), 6)
+
+    @property
+    def bonus_total(self) -> float:
+        """The points of the bonus questions."""
+        return round(sum(q.points for q in self.questions if q.bonus), 6)
+
+    @property
+    def score_cap(self) -> float | None:
+        """The most a submission scores: `cap`, else the total where there are bonus
+        questions; None (no cap) for a rubric without either."""
+        if self.cap is not None:
+            return self.cap
+        return self.regular_total if any(q.bonus for q in self.questions) else None
 
 
 @functools.cache
@@ -555,6 +584,7 @@ class PlannedQuestion:
     title: str
     points: float
     checks: tuple[PlannedCheck, ...]
+    bonus: bool = False
 
 
 @dataclass(frozen=True)
@@ -587,7 +617,13 @@ class Plan:
 
     @property
     def max_score(self) -> float:
-        return sum(q.points for q in self.questions)
+        """What a result is out of: the points of the questions that are not bonus."""
+        return sum(q.points for q in self.questions if not q.bonus)
+
+    @property
+    def cap(self) -> float | None:
+        """The most a result scores, bonus included (`Rubric.score_cap`); None: no cap."""
+        return self.rubric.score_cap
 
     def public_only(self, *, student_side: bool = False) -> "Plan":
         """The plan without hidden checks (what a student can run); questions left with no
@@ -604,7 +640,8 @@ class Plan:
         for q in self.questions:
             checks = tuple(c for c in q.checks if runnable(c))
             if checks:
-                questions.append(PlannedQuestion(id=q.id, title=q.title, points=sum(c.spec.points for c in checks), checks=checks))
+                questions.append(PlannedQuestion(id=q.id, title=q.title, points=sum(c.spec.points for c in checks),
+                                                 checks=checks, bonus=q.bonus))
         used = {c.probe_key for q in questions for pc in q.checks for c in (pc, *pc.alternatives) if c.probe_key}
         return dataclasses.replace(self, questions=tuple(questions), probe_keys=tuple(k for k in self.probe_keys if k in used))
 
@@ -761,7 +798,7 @@ def compile_rubric(rubric: Rubric, *, rubric_path: str, rubric_bytes: bytes, bas
     for qi, q in enumerate(rubric.questions):
         checks = tuple(plan_check(q.id, c, f"{at(['questions', qi, 'checks', ci])} questions[{qi}] ({q.id}) check {c.id}",
                                   ["questions", qi, "checks", ci]) for ci, c in enumerate(q.checks))
-        questions.append(PlannedQuestion(id=q.id, title=q.title, points=q.points, checks=checks))
+        questions.append(PlannedQuestion(id=q.id, title=q.title, points=q.points, checks=checks, bonus=q.bonus))
     for key, where in public.items():  # the kit's expected outputs must not be grading outputs
         if key in keys:
             problems.append(f"{where}: `public_args` {key.args_json} are inputs that grading uses too "

@@ -74,6 +74,9 @@ class ExportRow:
     questions: dict[str, float]  # question id -> points (empty when it failed)
     reason: str
     overrides: tuple[dict[str, Any], ...]
+    # Under a cap (bonus questions): the cap and the points earned before it; None otherwise
+    cap: float | None = None
+    earned: float | None = None
 
 
 def export_rows(items: Sequence[Effective], *, assignment: str, max_score: float | None) -> list[ExportRow]:
@@ -100,10 +103,12 @@ def export_rows(items: Sequence[Effective], *, assignment: str, max_score: float
         if e.row.failure:  # graded as not submitted (empty or unreadable): 0, and why
             status = STATUS_NOT_SUBMITTED
             reasons.insert(0, e.row.failure)
+        if r.cap_note:
+            reasons.append(r.cap_note)
         rows.append(ExportRow(student=e.student, name=r.student.get("name", "").strip(), submission=e.row.submission,
                               assignment=assignment, status=status,
                               score=r.score, max_score=r.max_score, questions={q.id: q.score for q in r.questions},
-                              reason="; ".join(reasons), overrides=ovr))
+                              reason="; ".join(reasons), overrides=ovr, cap=r.cap, earned=r.earned))
     return rows
 
 
@@ -151,6 +156,8 @@ def render_jsonl(rows: Sequence[ExportRow], *, question_ids: Sequence[str]) -> s
                "status": r.status, "score": r.score, "max_score": r.max_score,
                "questions": {q: r.questions[q] for q in question_ids if q in r.questions},
                "reason": r.reason, "overrides": list(r.overrides)}
+        if r.cap is not None:  # only under a cap: the lines of other assignments keep their bytes
+            obj.update(cap=r.cap, earned=r.earned)
         lines.append(json.dumps(obj, sort_keys=True, ensure_ascii=False, allow_nan=False))
     return "".join(line + "\n" for line in lines)
 

@@ -170,8 +170,7 @@ def apply_overrides(result: SubmissionResult, overrides: Sequence[OverrideRow]) 
         questions.append(q)
     for cid, o in by_check.items():
         warnings.append(f"{result.submission}: the override of {cid} (by {o.by}) names no check of this result; not applied")
-    total = round_score(sum(q.score for q in questions))
-    return result.model_copy(update={"questions": questions, "score": total}), warnings
+    return result.with_questions(questions), warnings  # counted again: the cap applies after a TA's scores
 
 
 def _suspend_check(c: CheckResult, o: OverrideRow) -> CheckResult:

@@ -139,6 +139,7 @@ class QuestionCard:
     status: dict[str, str]
     checks: list[CheckCard]
     pending: float  # points waiting for manual review
+    bonus: bool = False  # its points are beyond the assignment's total
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ class FeedbackPage:
     manual: list[ManualCard]
     warnings: list[str]
     notes: list[str]
+    cap_note: str | None = None  # "capped at 100: 103 earned" where the cap took points off
 
 
 def _source_label(source: str | None) -> str | None:
@@ -295,7 +297,7 @@ def _feedback_page(result: SubmissionResult, *, audience: Audience) -> FeedbackP
         pending = sum(c.max_score for c in q.checks if c.status == Status.MANUAL)
         questions.append(QuestionCard(id=q.id, anchor=_anchor("q", q.id), title=q.title, score=q.score,
                                       max_score=q.max_score, fraction=_fraction(q.score, q.max_score),
-                                      status=_status_info(q.status), checks=cards, pending=pending))
+                                      status=_status_info(q.status), checks=cards, pending=pending, bonus=q.bonus))
     sid, name = result.student.get("id"), result.student.get("name")
     who = name or sid or result.submission
     order = [Status.PASS, Status.PARTIAL, Status.FAIL, Status.ERROR, Status.MISSING, Status.MANUAL]
@@ -319,6 +321,7 @@ def _feedback_page(result: SubmissionResult, *, audience: Audience) -> FeedbackP
         manual=manual,
         warnings=list(result.warnings) if audience == "instructor" else [for_students(w) for w in result.warnings],
         notes=[*result.notes, *result.staff_notes] if audience == "instructor" else student_notes(result),
+        cap_note=result.cap_note,
     )
 
 

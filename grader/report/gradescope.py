@@ -116,6 +116,9 @@ def _test(q: QuestionResult, c: CheckResult, hidden_visibility: HiddenVisibility
         "visibility": hidden_visibility if c.visibility == Visibility.HIDDEN else "visible",
         "tags": [q.id],
     }
+    if q.bonus:  # its points count up to the cap, beyond the assignment's total
+        test["name"] = f"{q.title} (bonus) [{c.id}]"
+        test["tags"].append("bonus")
     if pending:
         test["tags"] += ["manual", "pending"]
         test["extra_data"] = {"pending_points": c.max_score}
@@ -126,10 +129,16 @@ def _test(q: QuestionResult, c: CheckResult, hidden_visibility: HiddenVisibility
 
 def _summary(result: SubmissionResult, checks: list[CheckResult], *, public_only: bool) -> str:
     pending = [c for c in checks if c.status == Status.MANUAL]
-    graded = round_score(sum(c.max_score for c in checks if c.status != Status.MANUAL))
+    bonus = {id(c) for q in result.questions if q.bonus for c in q.checks}  # out of the total, not in what it is out of
+    graded = round_score(sum(c.max_score for c in checks if c.status != Status.MANUAL and id(c) not in bonus))
     score = round_score(sum(c.score for c in checks))
     what = "Public checks" if public_only else "Total"
-    lines = [f"**{what}: {fmt_points(score)} / {fmt_points(graded)}**"]
+    if result.cap is not None:  # bonus points count up to the cap
+        capped = round_score(min(score, result.cap))
+        lines = [f"**{what}: {fmt_points(capped)} / {fmt_points(graded)}**"
+                 + (f" (capped at {fmt_points(result.cap)}: {fmt_points(score)} earned)" if capped < score else "")]
+    else:
+        lines = [f"**{what}: {fmt_points(score)} / {fmt_points(graded)}**"]
     if public_only:
         lines.append("The hidden checks are graded when grades are published: this is not your grade yet.")
     if pending:
@@ -144,6 +153,12 @@ def _summary(result: SubmissionResult, checks: list[CheckResult], *, public_only
         lines.append("Notes from the grader:")
         lines.append(_fence("\n".join(notes)))
     return "\n\n".join(lines)
+
+
+def _public_score(result: SubmissionResult, checks: list[CheckResult]) -> float:
+    """The public checks' points, capped like the total."""
+    score = round_score(sum(c.score for c in checks))
+    return round_score(min(score, result.cap)) if result.cap is not None else score
 
 
 def to_gradescope(
@@ -166,13 +181,15 @@ def to_gradescope(
              if not (public_only and c.visibility == Visibility.HIDDEN)]
     checks = [c for _, c in pairs]
     doc: dict[str, Any] = {
-        "score": round_score(sum(c.score for c in checks)) if public_only else result.score,
+        "score": _public_score(result, checks) if public_only else result.score,
         "execution_time": round(max(float(execution_time), 0.0), 3),
         "output": _summary(result, checks, public_only=public_only),
         "output_format": "md",
         "stdout_visibility": "hidden",
         "tests": [_test(q, c, hidden_visibility) for q, c in pairs],
     }
+    if result.cap is not None:  # the most a submission scores, bonus included, is what the score is out of
+        doc["max_score"] = result.cap
     if has_hidden and total_before_release == "hidden" and not released:
         doc["visibility"] = hidden_visibility  # the score too; each public test says "visible" itself
     return doc

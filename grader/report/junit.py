@@ -8,7 +8,9 @@ One `<testsuite>` per question (name = question id), one `<testcase>` per check
 - is missing has `<failure type="missing">` whose message starts with "not submitted";
 - is left for manual review has `<skipped>`.
 A hidden check's message is withheld (the verdict and points stay). Points are in each
-suite's `<properties>` (score, max_score) and in each case's `<system-out>`.
+suite's `<properties>` (score, max_score; `bonus` for a bonus question) and in each case's
+`<system-out>`. Under a cap (bonus questions), a comment first in the document gives the
+total and what the cap took off.
 
 The document is built with ElementTree, which escapes `<`, `&` and quotes; characters
 XML 1.0 cannot hold at all (most control characters, which a student's output may
@@ -92,8 +94,10 @@ def _suite(assignment: str, q: QuestionResult) -> ET.Element:
     )
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", {"name": "title", "value": xml_safe(q.title)})
-    ET.SubElement(props, "property", {"name": "score", "value": fmt_points(q.score)})
-    ET.SubElement(props, "property", {"name": "max_score", "value": fmt_points(q.max_score)})
+    ET.SubElement(props, "property", {"name": "score", "value": f"{fmt_points(q.score)}"})
+    ET.SubElement(props, "property", {"name": "max_score", "value": f"{fmt_points(q.max_score)}"})
+    if q.bonus:  # its points are not part of the assignment's total
+        ET.SubElement(props, "property", {"name": "bonus", "value": "true"})
     for c in q.checks:
         suite.append(_case(assignment, q, c))
     return suite
@@ -112,6 +116,9 @@ def to_junit(result: SubmissionResult) -> str:
             "skipped": str(sum(int(s.get("skipped", "0")) for s in suites)),
         },
     )
+    if result.cap is not None:  # JUnit has no place for a total: a comment says what the cap made of it
+        root.append(ET.Comment(xml_safe(f" total: {result.score:g} / {result.max_score:g}"
+                                        + (f" ({result.cap_note})" if result.cap_note else "") + " ").replace("--", "- -")))
     root.extend(suites)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

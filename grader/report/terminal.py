@@ -85,7 +85,7 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
     fit each message on its line (None: never cut, as in a log or a pipe). `scope`: why the
     total is not the assignment's (public checks only), printed beside it."""
     said = for_students if audience == "student" else (lambda text: text)
-    total = f"total: {fmt_points(result.score)} / {fmt_points(result.max_score)}" + (f" ({scope})" if scope else "")
+    total = f"total: {fmt_points(result.score)} / {fmt_points(result.max_score)}" + _aside(scope, result.cap_note)
     if quiet:
         return total
     who = for_terminal(result.student.get("id") or result.submission, newlines=False)
@@ -98,7 +98,7 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
         if pick.visibility.value == "hidden" and pick.status != Status.PASS:
             msg = "(hidden check)"
         lines.append(f"  {q.id:<{idw}}  {fmt_points(q.score):>5}/{fmt_points(q.max_score):<4} {_MARK[q.status]:<8} "
-                     + for_terminal(msg, newlines=False))
+                     + ("(bonus) " if q.bonus else "") + for_terminal(msg, newlines=False))
     lines.append("")
     for w in result.warnings:
         lines.append("warning: " + for_terminal(said(w), newlines=False))
@@ -110,6 +110,12 @@ def render_summary(result: SubmissionResult, *, quiet: bool = False, width: int 
         lines.append(f"{manual} item(s) left for manual review (not included in the total yet)")
     lines.append(total)
     return "\n".join(lines)
+
+
+def _aside(*parts: str | None) -> str:
+    """ " (a; b)" for the parts given (why the total is not the assignment's, the cap), else ""."""
+    given = [p for p in parts if p]
+    return f" ({'; '.join(given)})" if given else ""
 
 
 def _md_cell(text: str) -> str:
@@ -130,7 +136,7 @@ def render_markdown(result: SubmissionResult, *, scope: str | None = None) -> st
         for c in q.checks:
             hidden = c.visibility.value == "hidden" and c.status != Status.PASS
             msg = "(hidden check)" if hidden else for_students(c.message)
-            lines.append(f"| {_md_cell(q.id)} | {_md_cell(c.id)} | {fmt_points(c.score)} / {fmt_points(c.max_score)} | "
+            lines.append(f"| {_md_cell(q.id)}{' (bonus)' if q.bonus else ''} | {_md_cell(c.id)} | {fmt_points(c.score)} / {fmt_points(c.max_score)} | "
                          f"{_MARK[c.status]} | {_md_cell(msg)} |")
     lines.append("")
     for w in result.warnings:
@@ -141,5 +147,6 @@ def render_markdown(result: SubmissionResult, *, scope: str | None = None) -> st
     if manual:
         lines.append(f"- {len(manual)} item(s) worth {fmt_points(sum(c.max_score for c in manual))} points are left for the "
                      "course staff to grade (not in the total yet)")
-    lines += ["", f"**total: {fmt_points(result.score)} / {fmt_points(result.max_score)}**" + (f" ({_md_cell(scope)})" if scope else ""), ""]
+    lines += ["", f"**total: {fmt_points(result.score)} / {fmt_points(result.max_score)}**"
+              + _aside(_md_cell(scope) if scope else None, result.cap_note), ""]
     return "\n".join(lines)

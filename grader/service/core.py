@@ -96,11 +96,9 @@ def student_view(result: SubmissionResult) -> SubmissionResult:
         counted = [c for c in checks if c.max_score > 0] or checks
         questions.append(QuestionResult(id=q.id, title=q.title, score=round_score(sum(c.score for c in checks)),
                                         max_score=round_score(sum(c.max_score for c in checks)),
-                                        status=question_status(counted), checks=checks))
-    return result.model_copy(update={
-        "questions": questions,
-        "score": round_score(sum(q.score for q in questions)),
-        "max_score": round_score(sum(q.max_score for q in questions)),
+                                        status=question_status(counted), checks=checks, bonus=q.bonus))
+    return result.with_questions(questions).model_copy(update={
+        "max_score": round_score(sum(q.max_score for q in questions if not q.bonus)),
         "notes": [PUBLIC_NOTICE],
     })
 

@@ -93,3 +93,33 @@ def test_macs_zeroing_sign_zero_and_plotly(results: dict[str, SubmissionResult])
     assert _check(r, "lab1.a", "code").status != "pass" and _check(r, "lab1.a", "w_star").status == "pass"
     assert _check(r, "lab1.b", "mse_plot").status == "missing"  # HW1_LMS.py (found by the rubric's file patterns) stopped at `import plotly`
     assert "HW1_LMS.py:7: ModuleNotFoundError: the course environment has no `plotly`; ask your instructor" in r.notes
+
+
+def test_results_are_out_of_100_with_lab3_as_bonus(results: dict[str, SubmissionResult]) -> None:
+    r = results["example"]
+    assert (r.max_score, r.cap) == (100, 100)
+    assert {q.id for q in r.questions if q.bonus} == {"lab3.a", "lab3.b", "lab3.c"}
+    assert r.earned == r.score == 83 and r.cap_note is None  # under the cap: the bonus counts in full
+
+
+def test_full_marks_after_review_are_capped_at_100(results: dict[str, SubmissionResult]) -> None:
+    """A TA gives every pending item of the complete example its points: 110 earned (100 +
+    the 10 bonus points), 100 scored, and every output says why."""
+    import dataclasses
+
+    from grader.classmode.gradebook import OverrideRow
+    from grader.classmode.review import apply_overrides
+    from grader.report.gradescope import to_gradescope
+    from grader.report.terminal import render_summary
+
+    r = results["example"]
+    base = OverrideRow(id=0, assignment="ece661-f23-hw1", student="s", submission=None, check_id="", score=0,
+                       comment="", by="ta", at="2026-01-01T00:00:00+00:00")
+    pending = [dataclasses.replace(base, id=i + 1, check_id=f"{q.id}.{c.id}", score=c.max_score)
+               for i, (q, c) in enumerate((q, c) for q in r.questions for c in q.checks if c.status == "manual")]
+    out, warnings = apply_overrides(r, pending)
+    assert warnings == []
+    assert (out.score, out.earned, out.max_score) == (100, 110, 100)
+    assert render_summary(out, quiet=True) == "total: 100 / 100 (capped at 100: 110 earned)"
+    doc = to_gradescope(out, execution_time=1.0)
+    assert (doc["score"], doc["max_score"]) == (100, 100)

@@ -36,10 +36,11 @@ def plan():  # type: ignore[no-untyped-def]
 def test_points_follow_the_handouts_point_map(plan) -> None:  # type: ignore[no-untyped-def]
     got = {q.id: q.points for q in plan.rubric.questions}
     assert got == POINT_MAP
-    regular = sum(p for q, p in got.items() if not q.startswith("lab3."))
-    bonus = sum(p for q, p in got.items() if q.startswith("lab3."))
-    # 100 + 10 bonus; the engine has no cap, so the total is 110 and a TA caps it at 100
-    assert (regular, bonus, plan.rubric.total) == (100, 10, None)
+    bonus = {q.id for q in plan.rubric.questions if q.bonus}
+    assert bonus == {q for q in POINT_MAP if q.startswith("lab3.")}  # Lab 3 is the bonus
+    # 100 regular points plus 10 bonus points, the final score capped at 100
+    assert (plan.rubric.regular_total, plan.rubric.bonus_total, plan.rubric.total) == (100, 10, 100)
+    assert (plan.max_score, plan.cap) == (100, 100)
 
 
 def test_student_files_are_the_handouts_deliverables(plan) -> None:  # type: ignore[no-untyped-def]
@@ -124,3 +125,14 @@ def test_any_value_names_the_closest_and_ignores_other_sizes() -> None:
     assert out.status == Status.FAIL and "no variable holds W*" in out.message
     out = any_value.grade(_value_spec(), _value_ctx({"other": [1.0]}, {"w": [1.0, 1.0, -2.0]}))
     assert out.status == Status.ERROR and "instructor" in out.message
+
+
+def test_gradescope_setup_counts_lab3_as_bonus_under_the_cap(plan) -> None:  # type: ignore[no-untyped-def]
+    from grader.kit import REVIEWED_KINDS, gradescope_outline
+
+    outline = gradescope_outline(plan)
+    auto = [(q.bonus, c.points) for q in plan.rubric.questions for c in q.checks if c.kind not in REVIEWED_KINDS]
+    assert outline.autograder_points == sum(p for b, p in auto if not b)
+    assert outline.bonus_points == sum(p for b, p in auto if b) > 0 and outline.cap == 100
+    text = outline.text("ece661-f23-hw1", total_before_release="shown", released=False)
+    assert "capped at **100**" in text and "`lab3.c.analysis (bonus)`" in text
