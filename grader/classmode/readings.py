@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.checks import REGISTRY
 from grader.checks.base import CheckContext, Tolerance
 from grader.docio import DocumentError, load_document
 from grader.classmode.gradebook import Gradebook, GradebookError
@@ -73,7 +72,7 @@ def grade_reading(plan: Plan, check_id: str, reading: dict[str, Any], value: Any
            else default_tolerance("float64", "cpu"))
     ctx = CheckContext(answer=value, answer_line=None, answers_file=report, answers_error=None,
                        expected=getattr(spec, "expected", None), actual=None, tolerance=tol)
-    res = REGISTRY[str(getattr(spec, "kind", ""))].grade(spec, ctx)
+    res = plan.kinds[str(getattr(spec, "kind", ""))].grade(spec, ctx)  # the pack's kinds too
     fraction = min(max(res.fraction, 0.0), 1.0)
     return round_score(top.spec.points * fraction), f"{res.status.value}: {res.message}"
 

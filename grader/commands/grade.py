@@ -93,7 +93,7 @@ def rubric_path(args: argparse.Namespace) -> Path:
             return found[0]
     if path is not None and (getattr(args, "out", None) is not None or is_class_folder(path)):
         if assignment is None:
-            assignment = _class_assignment(path, out=getattr(args, "out", None))
+            assignment = _graded_for(getattr(args, "out", None)) or _class_assignment(path, out=getattr(args, "out", None))
         return choose_rubric(assignment=assignment, rubric=None, submission=None)
     try:
         return choose_rubric(assignment=assignment, rubric=None, submission=path)
@@ -102,6 +102,19 @@ def rubric_path(args: argparse.Namespace) -> Path:
             held = ", ".join(sorted(p.stem for p in kit.iterdir() if p.suffix in (".yaml", ".yml"))) or "no rubric"
             raise PackError(f"{err}; the kit's {kit} holds: {held}") from None
         raise
+
+
+def _graded_for(out: Path | None) -> str | None:
+    """A results folder graded before: the assignment its gradebook was graded for."""
+    from grader.classmode.gradebook import Gradebook, GradebookError
+
+    if out is None or not (out / "gradebook.sqlite").is_file():
+        return None
+    try:
+        with Gradebook.open(out, create=False, exclusive=False) as gb:
+            return gb.meta("assignment")
+    except GradebookError:
+        return None  # class mode says what is wrong with it
 
 
 CLASS_SAMPLE = 30  # submissions of a class read for the assignment they name
@@ -115,6 +128,8 @@ def _class_assignment(path: Path, *, out: Path | None) -> str | None:
     from grader.packs import PackError, declared_assignment
 
     tasks, _ = discover(path, out_dir=out if out is not None else path / ".results")
+    if not tasks:  # said before the assignment question: there is nothing to grade
+        raise UsageError(f"{path}: no submissions (folders or archives) in it")
     named: set[str] = set()
     for task in tasks[:CLASS_SAMPLE]:
         try:

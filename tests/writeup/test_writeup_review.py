@@ -43,7 +43,7 @@ def test_a_guess_waits_for_a_ta_who_confirms_or_corrects_it(tmp_path: Path, caps
     subs, out = tmp_path / "subs", tmp_path / "out"
     (subs / "ann").mkdir(parents=True)
     (subs / "ann" / "report.md").write_text(REPORT)
-    assert _cli([subs, "--out", out, "--quiet"], capsys)[0] == 0
+    assert _cli([subs, "--assignment", "hw1", "--out", out, "--quiet"], capsys)[0] == 0
     c = _checks(out, "ann")
     # two choices named (OR, AND): not scored; an unlabeled list of three numbers: not scored
     for cid in ("problem2.q2_1.function", "problem2.q2_2.weights"):

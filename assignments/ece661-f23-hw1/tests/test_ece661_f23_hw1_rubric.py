@@ -128,7 +128,8 @@ def test_any_value_names_the_closest_and_ignores_other_sizes() -> None:
 
 
 def test_gradescope_setup_counts_lab3_as_bonus_under_the_cap(plan) -> None:  # type: ignore[no-untyped-def]
-    from grader.kit import REVIEWED_KINDS, gradescope_outline
+    from grader.gradescope_package import gradescope_outline
+    from grader.kit import REVIEWED_KINDS
 
     outline = gradescope_outline(plan)
     auto = [(q.bonus, c.points) for q in plan.rubric.questions for c in q.checks if c.kind not in REVIEWED_KINDS]
