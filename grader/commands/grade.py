@@ -93,7 +93,9 @@ def rubric_path(args: argparse.Namespace) -> Path:
             return found[0]
     if path is not None and (getattr(args, "out", None) is not None or is_class_folder(path)):
         if assignment is None:
-            assignment = _graded_for(getattr(args, "out", None)) or _class_assignment(path, out=getattr(args, "out", None))
+            # what the submissions name first (a results folder of another assignment is then refused
+            # by class mode, never mixed); else what the results folder was graded for (a re-run)
+            assignment = _class_assignment(path, out=getattr(args, "out", None)) or _graded_for(getattr(args, "out", None))
         return choose_rubric(assignment=assignment, rubric=None, submission=None)
     try:
         return choose_rubric(assignment=assignment, rubric=None, submission=path)
