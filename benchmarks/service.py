@@ -134,12 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     out = work / "service-results"
     roster = work / "roster.csv"
     roster.write_text("id\n" + "".join(f"{name}\n" for name, _, _ in uploads), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "grader", "serve", "tokens", "--out", str(out), "--roster", str(roster)],
+    done = subprocess.run([sys.executable, "-m", "grader", "serve", "tokens", "--assignment", "hw1", "--out", str(out), "--roster", str(roster)],
                           cwd=REPO, env=ENV, capture_output=True, text=True, check=True)
     tokens = {line.split(",")[0]: line.split(",")[2] for line in done.stdout.splitlines()[1:]}
     port = _free_port()
     t_start = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--out", str(out), "--port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--assignment", "hw1", "--out", str(out), "--port", str(port),
                                "--jobs", str(args.jobs)], cwd=REPO, env=ENV, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
