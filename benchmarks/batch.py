@@ -451,8 +451,11 @@ def main(argv: list[str] | None = None) -> int:
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench-batch-"))
     base.mkdir(parents=True, exist_ok=True)
     if args.environment:
-        rubric = base / "hw1-environment.yaml"
-        rubric.write_text((REPO / "rubrics" / "hw1.yaml").read_text() + SCIENTIFIC)
+        pack = base / "hw1-environment"  # a copy of the HW1 pack (its rubric's paths are relative to it)
+        shutil.copytree(REPO / "assignments" / "hw1", pack, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("examples", "tests", "__pycache__"))
+        rubric = pack / "rubric.yaml"
+        rubric.write_text((REPO / "assignments" / "hw1" / "rubric.yaml").read_text() + SCIENTIFIC)
         RUBRIC_ARGS[:] = ["--rubric", str(rubric)]
     try:
         made = make_class(base / "class", args.n)
