@@ -185,15 +185,23 @@ def forget(folder: Path) -> None:
 ASSIGNMENT_KEY = "assignment"  # the answers file's key naming the assignment it answers
 
 
+def kit_rubrics(folder: Path) -> list[Path]:
+    """The rubric files of a student kit in `folder` (its rubrics/*.yaml, sorted); none
+    when it has no rubrics/ folder."""
+    kit = folder / "rubrics"
+    if not kit.is_dir():
+        return []
+    return sorted(p for p in kit.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
 def installed(roots: list[Path] | None = None) -> dict[str, Path]:
     """Every assignment one can grade here, name -> rubric file: a student kit's
     rubrics/<name>.yaml in the working directory first (the kit the student is in), then
     the packs of `search_roots()`."""
     found: dict[str, Path] = {}
-    kit = Path.cwd() / "rubrics"
-    if roots is None and kit.is_dir():
-        for p in sorted(kit.iterdir()):
-            if p.suffix in (".yaml", ".yml") and p.is_file() and NAME_RE.fullmatch(p.stem):
+    if roots is None:
+        for p in kit_rubrics(Path.cwd()):
+            if NAME_RE.fullmatch(p.stem):
                 found.setdefault(p.stem, p)
     for name, pack in discover(roots).items():
         found.setdefault(name, pack.rubric_path)

@@ -80,17 +80,16 @@ def rubric_path(args: argparse.Namespace) -> Path:
     names it); else grader.packs.choose_rubric: --assignment, the assignment the
     submission's answers file names, or the only one installed."""
     from grader.classmode.discover import is_class_folder
-    from grader.packs import PackError, choose_rubric
+    from grader.packs import PackError, choose_rubric, kit_rubrics
 
     if args.rubric:
         return Path(args.rubric)
     path = Path(args.path) if getattr(args, "path", None) is not None else None
     assignment = getattr(args, "assignment", None)
     kit = path / "rubrics" if path is not None and path.is_dir() else None
-    if kit is not None and kit.is_dir():
-        found = sorted(p for p in kit.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-        if len(found) == 1 and assignment in (None, found[0].stem):
-            return found[0]
+    found = kit_rubrics(path) if kit is not None and path is not None else []
+    if len(found) == 1 and assignment in (None, found[0].stem):
+        return found[0]
     if path is not None and (getattr(args, "out", None) is not None or is_class_folder(path)):
         if assignment is None:
             # what the submissions name first (a results folder of another assignment is then refused
@@ -101,7 +100,7 @@ def rubric_path(args: argparse.Namespace) -> Path:
         return choose_rubric(assignment=assignment, rubric=None, submission=path)
     except PackError as err:
         if kit is not None and kit.is_dir():  # a student kit: say what it holds too
-            held = ", ".join(sorted(p.stem for p in kit.iterdir() if p.suffix in (".yaml", ".yml"))) or "no rubric"
+            held = ", ".join(p.stem for p in found) or "no rubric"
             raise PackError(f"{err}; the kit's {kit} holds: {held}") from None
         raise
 
