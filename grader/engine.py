@@ -453,6 +453,26 @@ def _discard_prestarted() -> None:
             starting["box"].close()
 
 
+@dataclass(frozen=True)
+class Stopped:
+    """A call stopped by class mode's first-try wall-clock limit (`first_try` seconds)
+    before the rubric's own (`full`): the submission is graded again with the full limit."""
+
+    module: str
+    probe: str
+    first_try: float
+    full: float
+
+
+def first_try_limit(limits: SandboxLimits) -> float:
+    """Class mode's first-try wall-clock limit per call: the rubric's `first_try_s`, else a
+    fifth of its `wall_s` but at least 2 s; never more than `wall_s`. A call the rubric
+    allows 10 s is stopped after 2 s on the first try (a student's endless loop costs the
+    class 2 s, not 10), and its submission is graded again with the full 10 s later."""
+    wanted = limits.first_try_s if limits.first_try_s is not None else max(2.0, limits.wall_s / 5)
+    return min(wanted, limits.wall_s)
+
+
 @dataclass
 class Grader:
     """A plan bound to a device, a sandbox and the reference outputs (computed once)."""
@@ -537,11 +557,22 @@ class Grader:
             return self.grade(sub, timings=timings)
 
     def grade(self, sub: Submission, *, timings: bool = False) -> SubmissionResult:
+        """Grade one submission with the rubric's full limits."""
+        return self.grade_first_try(sub, first_try=None, timings=timings)[0]
+
+    def grade_first_try(self, sub: Submission, *, first_try: float | None,
+                        timings: bool = False) -> tuple[SubmissionResult, tuple[Stopped, ...]]:
+        """Grade one submission, every call's wall-clock limit cut to `first_try` seconds
+        (class mode's first try; None: the rubric's limits). Also returns the calls that
+        were stopped by that shorter limit: when there are some, the result is not final
+        (the submission must be graded again with the full limits); when there are none,
+        the result is exactly what `grade` gives."""
         t0 = time.perf_counter()
         plan = self.plan
         answers, sub = load_answers_or_writeup(sub, plan=plan)  # a report (.pdf/.md/.txt) where no answers file
         t_answers = time.perf_counter()
-        probe_out: dict[Any, ProbeOutput] = dict(self._run_code(sub))
+        code_out, stopped = self._run_code(sub, first_try)
+        probe_out: dict[Any, ProbeOutput] = dict(code_out)
         probe_out.update(derive_student(plan, self.oracles, probe_out))
         t_code = time.perf_counter()
         questions = []
@@ -574,12 +605,23 @@ class Grader:
             staff_notes=list(self.staff_notes),
             timings={"answers_s": t_answers - t0, "code_s": t_code - t_answers, "checks_s": t_end - t_code,
                      "total_s": t_end - t0} if timings else None,
-        )
+        ), stopped
 
-    def _run_code(self, sub: Submission) -> dict[ProbeKey, ProbeOutput]:
+    def _call_limits(self, key: ProbeKey, first_try: float | None) -> tuple[Limits | None, bool]:
+        """The limits of one call, and whether `first_try` shortened its wall-clock limit."""
+        limits = self.call_limits[key]
+        if first_try is None:
+            return limits, False
+        full = limits if limits is not None else sandbox_limits(self.plan.rubric.limits)
+        if first_try >= full.wall_s:
+            return limits, False
+        return dataclasses.replace(full, wall_s=first_try), True
+
+    def _run_code(self, sub: Submission, first_try: float | None = None) -> tuple[dict[ProbeKey, ProbeOutput], tuple[Stopped, ...]]:
         out: dict[ProbeKey, ProbeOutput] = {}
         calls = []
         by_id: dict[str, ProbeKey] = {}
+        shortened: set[str] = set()
         for key in self.plan.probe_keys:
             fname = module_file(sub.files, key.module, self.plan.rubric.notebooks)
             if fname is None:
@@ -590,9 +632,13 @@ class Grader:
                 continue
             from grader.sandbox import ProbeCall
 
+            limits, cut = self._call_limits(key, first_try)
+            if cut:
+                shortened.add(key.id)
             calls.append(ProbeCall(id=key.id, module=key.module, probe=key.probe, args=key.args,
-                                   limits=self.call_limits[key], seed=self.plan.rubric.seed))
+                                   limits=limits, seed=self.plan.rubric.seed))
             by_id[key.id] = key
+        stopped: list[Stopped] = []
         if calls and self.sandbox is not None:  # calls are made only with a sandbox
             # the first call of every probe goes first: if a function hangs, its later
             # calls are skipped by the sandbox, and the others have run already
@@ -622,7 +668,10 @@ class Grader:
                 if r.traceback and r.status != "ok":
                     msg = f"{msg} ({r.traceback[-1]})" if r.traceback[-1] not in msg else msg
                 out[key] = ProbeOutput(status=r.status, value=r.value, message=msg, details=details)
-        return out
+                if cid in shortened and r.status == "timeout" and r.limit == "wall_s":
+                    stopped.append(Stopped(module=key.module, probe=key.probe, first_try=first_try or 0.0,
+                                           full=(self.call_limits[key] or sandbox_limits(self.plan.rubric.limits)).wall_s))
+        return out, tuple(stopped)
 
     def _code_notes(self, probe_out: dict[Any, ProbeOutput]) -> list[str]:
         seen: list[str] = []
@@ -810,7 +859,7 @@ def sandbox_limits(base: SandboxLimits, over: dict[str, float] | None = None) ->
     """The sandbox's Limits from the rubric's, with per-check overrides of known fields."""
     from grader.sandbox import Limits
 
-    values = {k: (over or {}).get(k, v) for k, v in base.model_dump().items()}
+    values = {k: (over or {}).get(k, v) for k, v in base.model_dump(exclude={"first_try_s"}).items()}
     return Limits(**{k: int(v) if k in _INT_LIMITS else v for k, v in values.items()})
 
 

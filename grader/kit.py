@@ -200,7 +200,7 @@ def kit_rubric(plan: Plan) -> dict[str, Any]:
     if pack_kinds:  # the pack's own kinds, shipped in <assignment>/kinds/
         doc["kinds"] = pack_kinds
     doc["support_files"] = {name: name for name in r.support_files}
-    doc["limits"] = r.limits.model_dump(mode="json")
+    doc["limits"] = r.limits.model_dump(mode="json", exclude={"first_try_s"})  # a kit grades one submission: full limits
     if r.environment is not None:  # the students' environment and notebook mode run in the kit alike
         doc["environment"] = r.environment.model_dump(mode="json", exclude_none=True)
     if r.notebooks:

@@ -79,6 +79,10 @@ class SandboxLimits(BaseModel):
     nproc: int = Field(_LIMITS.nproc, ge=1, le=4096, description="processes and threads the student's code may have")
     nofile: int = Field(_LIMITS.nofile, ge=16, le=4096, description="files the student's code may have open")
     output_bytes: int = Field(_LIMITS.output_bytes, ge=1000, le=10_000_000, description="stdout/stderr kept (shown truncated)")
+    first_try_s: float | None = Field(
+        None, gt=0, le=600, description="class mode only: the wall-clock seconds a call gets on its first try; a "
+        "submission with a call still running then is provisional and is graded again with the full wall_s by the "
+        "next run of the same command. Default: wall_s / 5, at least 2 s (never more than wall_s)")
 
 
 # What the zygote imports for every child when a rubric lists these packages and says

@@ -21,8 +21,10 @@ CSV columns, in this order::
   import never turns a grading failure into a zero); ``Max Points``: the rubric's total.
 - ``Status``: ``graded``; ``needs review`` (manual items not scored yet: they count 0 in
   Total until a TA scores them with ``grade review``); ``not submitted`` (an empty or
-  unreadable submission: every question 0, the reason in Reason; TA overrides apply); or
-  ``failed`` (an internal error: empty scores).
+  unreadable submission: every question 0, the reason in Reason; TA overrides apply);
+  ``provisional`` (a call was still running after class mode's first try: the scores are
+  those of the first try, not final; the next run grades it with the rubric's full limits);
+  or ``failed`` (an internal error: empty scores).
 - ``Reason``: why grading failed, and warnings such as a student id claimed twice.
 
 Formula injection: a text cell (name, id, submission, reason) that starts with ``=``,
@@ -50,7 +52,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from grader.atomic import write_text_atomic
-from grader.classmode.gradebook import Gradebook
+from grader.classmode.gradebook import PROVISIONAL, Gradebook
 from grader.results import Status, fmt_points
 from grader.classmode.review import Effective, duplicate_students, effective_results
 
@@ -60,6 +62,7 @@ STATUS_GRADED = "graded"
 STATUS_REVIEW = "needs review"
 STATUS_FAILED = "failed"
 STATUS_NOT_SUBMITTED = "not submitted"
+STATUS_PROVISIONAL = "provisional"
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,10 @@ def export_rows(items: Sequence[Effective], *, assignment: str, max_score: float
         r = e.result
         pending = any(c.status == Status.MANUAL for q in r.questions for c in q.checks)
         status = STATUS_REVIEW if pending else STATUS_GRADED
-        if e.row.failure:  # graded as not submitted (empty or unreadable): 0, and why
+        if e.row.failure and e.row.failure.startswith(PROVISIONAL):  # first try: a call stopped early
+            status = STATUS_PROVISIONAL
+            reasons.insert(0, e.row.failure[len(PROVISIONAL):])
+        elif e.row.failure:  # graded as not submitted (empty or unreadable): 0, and why
             status = STATUS_NOT_SUBMITTED
             reasons.insert(0, e.row.failure)
         if r.cap_note:

@@ -83,6 +83,11 @@ CREATE INDEX overrides_by_student ON overrides (assignment, student);
 _TABLES = frozenset({"meta", "results", "current", "overrides"})
 
 
+# The `failure` of a graded row whose result is not final: a call was stopped by class
+# mode's shorter first-try limit; the next run grades the submission with the full limits.
+PROVISIONAL = "provisional: "
+
+
 class GradebookError(Exception):
     """A gradebook that cannot be used as asked (corrupt, foreign, other version, in use)."""
 
@@ -212,11 +217,24 @@ class Gradebook:
     # ------------------------------------------------------------------ results
 
     def graded_results(self, assignment: str, grading_key: str) -> dict[tuple[str, str], tuple[int, str]]:
-        """(submission, content hash) -> (row id, result JSON) of every graded content under this key."""
+        """(submission, content hash) -> (row id, result JSON) of every content graded for
+        good under this key (a provisional result is graded again: see `provisional_results`)."""
         rows = self._conn.execute(
             "SELECT submission, content_hash, id, result_json FROM results "
-            "WHERE assignment = ? AND grading_key = ? AND outcome = 'graded'", (assignment, grading_key))
+            "WHERE assignment = ? AND grading_key = ? AND outcome = 'graded' "
+            "AND (failure IS NULL OR substr(failure, 1, ?) != ?)",
+            (assignment, grading_key, len(PROVISIONAL), PROVISIONAL))
         return {(r[0], r[1]): (int(r[2]), str(r[3])) for r in rows}
+
+    def provisional_results(self, assignment: str, grading_key: str) -> set[tuple[str, str]]:
+        """(submission, content hash) of every result graded on class mode's first try with
+        a call stopped early (its `failure` starts with PROVISIONAL): the next run grades
+        these again, with the rubric's full limits."""
+        rows = self._conn.execute(
+            "SELECT submission, content_hash FROM results WHERE assignment = ? AND grading_key = ? "
+            "AND outcome = 'graded' AND substr(failure, 1, ?) = ?",
+            (assignment, grading_key, len(PROVISIONAL), PROVISIONAL))
+        return {(str(r[0]), str(r[1])) for r in rows}
 
     def current_ids(self, assignment: str) -> dict[str, int]:
         """submission -> id of its current row."""

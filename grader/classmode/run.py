@@ -31,6 +31,13 @@ children, which is where the cores go; one process keeps one copy of torch, of t
 reference outputs and of the zygote. The main thread alone writes the gradebook: one
 transaction per submission as soon as it is done, then its files.
 
+First try: every call gets the rubric's ``limits.first_try_s`` of wall-clock time (see
+``grader.engine.first_try_limit``) instead of its full ``wall_s``, so that a student's
+endless loop holds a worker for seconds, not for the whole limit. A submission with a call
+still running then is recorded as graded but provisional (``failure`` starting with
+``PROVISIONAL``; Status ``provisional`` in grades.csv; a warning in its result) and the next
+run grades it again with the full limits (``--full-limits``: full limits from the start).
+
 A submission that cannot be opened (corrupt archive, unsafe or empty) is graded as not
 submitted: every check 0 and ``missing``, "not submitted: <reason>", so it has its row
 with 0 in grades.csv (Status ``not submitted``) and a TA can still score it in review. One
@@ -39,7 +46,7 @@ way the batch goes on, and both are tried again on every run.
 
 Exit status: 0 when every submission was graded (whatever the scores); 4
 (``EXIT_UNGRADED``) when the batch completed but some submission could not be graded (not
-submitted: empty or unreadable; or failed), so that CI notices; 2 for usage errors
+submitted: empty or unreadable; or failed) or has a provisional result, so that CI notices; 2 for usage errors
 (including a gradebook that cannot be used, or one that belongs to another assignment or
 submissions folder); 130 when interrupted. Ctrl-C stops at once: what was recorded stays, the
 submissions in flight are dropped (and graded by the next run), the class files are
@@ -68,7 +75,7 @@ from grader.digest import KeyDigest
 from grader.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNGRADED, EXIT_USAGE
 from grader.report.terminal import for_terminal
 from grader.classmode.discover import Task, discover
-from grader.classmode.gradebook import Gradebook, GradebookError, OverrideRow, sha256_file
+from grader.classmode.gradebook import PROVISIONAL, Gradebook, GradebookError, OverrideRow, sha256_file
 from grader.results import SubmissionResult
 from grader.classmode.progress import Progress
 from grader.classmode.publish import (
@@ -85,7 +92,7 @@ from grader.classmode.publish import (
 from grader.rubric import Plan
 
 if TYPE_CHECKING:
-    from grader.engine import Grader
+    from grader.engine import Grader, Stopped
     from grader.report.html import HtmlRenderer
 
 __all__ = ["TaskOutcome", "grading_key", "run_batch"]
@@ -139,6 +146,7 @@ class TaskOutcome:
     traceback: str | None = None
     error: BaseException | None = None
     not_submitted: str | None = None  # graded as "not submitted" (every check 0) for this reason
+    provisional: str | None = None  # graded on the first try with a call stopped early: why it is graded again
 
 
 def not_submitted_result(plan: Plan, name: str, reason: str) -> SubmissionResult:
@@ -216,6 +224,8 @@ class _Shared:
     audience: str
     html: bool
     late: Any = None  # grader.late.LateBook, when a late policy applies
+    first_try: float | None = None  # each call's wall-clock limit on the first try (None: the rubric's)
+    retry: frozenset[tuple[str, str]] = frozenset()  # (submission, content hash) provisional before: full limits now
 
 
 def _raw_hash(path: Path) -> str:
@@ -230,6 +240,7 @@ def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Ta
     from grader.submission import SubmissionError, content_hash, open_submission
 
     t0 = time.perf_counter()
+    provisional: str | None = None
 
     def failed(reason: str, kind: Literal["rejected", "error"], chash: str, tb: str | None = None) -> TaskOutcome:
         if kind == "rejected":  # nothing gradable in it: every question 0, "not submitted", with the reason
@@ -272,7 +283,11 @@ def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Ta
             t_wait = time.perf_counter()
             grader = shared.grader.get()
             t0 += time.perf_counter() - t_wait  # the run's one-off start-up is not this submission's time
-            result = grader.grade(sub, timings=shared.timings)
+            first_try = None if (task.name, chash) in shared.retry else shared.first_try
+            result, stopped = grader.grade_first_try(sub, first_try=first_try, timings=shared.timings)
+            if stopped:
+                provisional = provisional_reason(stopped)
+                result = result.model_copy(update={"warnings": [provisional_warning(stopped), *result.warnings]})
             raw = result.to_json()
             kind = "graded"
         rendered = render_submission(result, raw, name=task.name, overrides=shared.overrides, renderer=renderer,
@@ -287,7 +302,22 @@ def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Ta
         sub.close()
     return TaskOutcome(task=task, kind=kind, wall_s=time.perf_counter() - t0, content_hash=chash,
                    result_json=raw if kind == "graded" else None, student=rendered.student, score=result.score,
-                   max_score=result.max_score, row_id=row_id, rendered=rendered)
+                   max_score=result.max_score, row_id=row_id, rendered=rendered, provisional=provisional)
+
+
+def provisional_reason(stopped: Sequence[Stopped]) -> str:
+    """For the staff (grades.csv, the gradebook): why a result is not final."""
+    s = stopped[0]
+    more = f" (and {len(stopped) - 1} more call(s))" if len(stopped) > 1 else ""
+    return (f"{PROVISIONAL}{s.probe} on {s.module} was still running after the first try's {s.first_try:g} s{more}; "
+            f"the next run of the same command grades it again with the full {s.full:g} s")
+
+
+def provisional_warning(stopped: Sequence[Stopped]) -> str:
+    """For the student, in plain words: this result is not the final one."""
+    s = stopped[0]
+    return (f"these results are not final: your {s.probe} in {s.module} was still running after {s.first_try:g} s, "
+            f"so it will be run again with the full {s.full:g} s allowed before your grade is final")
 
 
 # --------------------------------------------------------------------------- the run
@@ -458,9 +488,13 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation, many=True))
     stop = threading.Event()
     try:
+        from grader.engine import first_try_limit
+
         shared = _Shared(grader=grader, plan=plan, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
                          force=bool(getattr(args, "force", False)), timings=timings, audience=audience,
-                         html=renderer_probe is not None, late=late)
+                         html=renderer_probe is not None, late=late,
+                         first_try=None if getattr(args, "full_limits", False) else first_try_limit(plan.rubric.limits),
+                         retry=frozenset(gb.provisional_results(assignment, key)))
         current = gb.current_ids(assignment)
         todo: queue.Queue[Task] = queue.Queue()
         for t in tasks:
@@ -522,6 +556,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
         print(f"warning: HTML pages were not written ({html_error}); the JSON results and grades.csv are complete",
               file=sys.stderr)
     unread = [o for o in outcomes if o.not_submitted is not None]
+    provisional = [o for o in outcomes if o.provisional is not None]
     graded = sum(o.kind == "graded" and o.not_submitted is None for o in outcomes)
     skipped = sum(o.kind == "skipped" for o in outcomes)
     failed = [o for o in outcomes if o.kind == "failed"]
@@ -530,6 +565,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     rate = len(outcomes) / elapsed if elapsed > 0 else 0.0
     summary = (f"{graded} graded, {skipped} unchanged, "
                + (f"{len(unread)} not submitted (empty or unreadable), " if unread else "")
+               + (f"{len(provisional)} provisional (graded again by the next run), " if provisional else "")
                + f"{len(failed)} failed of {len(tasks)} in {elapsed:.1f} s "
                f"({rate:.1f}/s); results in {out_dir}/ (grades.csv"
                + (", report.html)" if renderer_probe is not None else ")"))
@@ -542,12 +578,20 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
         for o in sorted(failed + unread, key=lambda o: o.task.name):
             how = "scored 0 as not submitted: " if o.not_submitted is not None else ""
             print(f"  {for_terminal(o.task.name, newlines=False)}: {how}{for_terminal(o.failure, newlines=False)}")
+    if provisional and not quiet:
+        print(f"{len(provisional)} submission(s) had a call still running after the first try "
+              f"({shared.first_try:g} s per call; the rubric allows more): their results are provisional "
+              "(Status 'provisional' in grades.csv). Run the same command again to grade them with the full limits:")
+        for o in sorted(provisional, key=lambda o: o.task.name):
+            print(f"  {for_terminal(o.task.name, newlines=False)}: {for_terminal(o.provisional or '', newlines=False)}")
     print(f"done: {summary}")
+    if provisional:
+        print(f"exit status {EXIT_UNGRADED}: {len(provisional)} result(s) are provisional: run the same command again "
+              "to grade them with the rubric's full limits", file=sys.stderr)
     if failed or unread:
         print(f"exit status {EXIT_UNGRADED}: {len(failed) + len(unread)} submission(s) could not be graded "
               "(see above, and the Status and Reason columns of grades.csv)", file=sys.stderr)
-        return EXIT_UNGRADED
-    return EXIT_OK
+    return EXIT_UNGRADED if failed or unread or provisional else EXIT_OK
 
 
 def _render_pages(out_dir: Path, outcomes: Sequence[TaskOutcome], renderer: HtmlRenderer, audience: str) -> str | None:
@@ -594,7 +638,7 @@ def _store(gb: Gradebook, o: TaskOutcome, *, assignment: str, rubric_hash: str, 
         current[name] = gb.record(assignment=assignment, student=o.student, submission=name,
                                   content_hash=o.content_hash, rubric_hash=rubric_hash, grading_key=key,
                                   source=str(o.task.path), wall_s=o.wall_s, result_json=o.result_json,
-                                  score=o.score, max_score=o.max_score, failure=o.not_submitted)
+                                  score=o.score, max_score=o.max_score, failure=o.not_submitted or o.provisional)
         return
     current[name] = gb.record(assignment=assignment, student=name, submission=name, content_hash=o.content_hash,
                               rubric_hash=rubric_hash, grading_key=key, source=str(o.task.path), wall_s=o.wall_s,

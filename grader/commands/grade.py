@@ -57,6 +57,10 @@ def _grade_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", type=Path, metavar="DIR", help="results folder: per-submission JSON/HTML, gradebook, report")
     batch.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: number of cores)")
     batch.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    batch.add_argument("--full-limits", action="store_true",
+                       help="give every call the rubric's full wall-clock limit at once (default: a first try of "
+                            "limits.first_try_s, and a submission with a call still running then is graded again "
+                            "with the full limit by the next run)")
     batch.add_argument("--late", type=Path, metavar="FILE",
                        help="course file with a `late:` policy (deadline, grace_minutes, per_day, cap, extensions); "
                             "wins over the rubric's")
