@@ -37,6 +37,7 @@ from grader.results import (CheckResult, QuestionResult, Status, SubmissionResul
 from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimits, load_oracles, walk_checks
 from grader.submission import Submission, open_submission
 from grader.numeric.tolerances import default_tolerance
+from grader.oraclememo import OracleMemo
 from grader.validate import output_problems
 from grader.writeup.loader import load_answers_or_writeup
 from grader.writeup.reading import waiting_outcome
@@ -337,10 +338,11 @@ def derive_reference(plan: Plan, oracles: ModuleType | None, ref: dict[ProbeKey,
     return out
 
 
-def derive_student(plan: Plan, oracles: ModuleType | None, probe_out: dict[ProbeKey, ProbeOutput]) -> dict[OracleKey, ProbeOutput]:
+def derive_student(plan: Plan, oracles: ModuleType | None, probe_out: dict[ProbeKey, ProbeOutput],
+                   memo: OracleMemo | None = None) -> dict[OracleKey, ProbeOutput]:
     """The student's probe outputs as each oracle derives them, in this process. A failed
     call stays failed; an output the oracle rejects (ValueError) fails the checks reading it,
-    with the oracle's message."""
+    with the oracle's message. `memo`: the class's remembered results (grader.oraclememo)."""
     out: dict[OracleKey, ProbeOutput] = {}
     for key, name in oracle_keys(plan):
         po = probe_out.get(key)
@@ -351,7 +353,9 @@ def derive_student(plan: Plan, oracles: ModuleType | None, probe_out: dict[Probe
                                            f"(its oracle {name} is not part of this rubric)")
         else:
             try:
-                out[(key, name)] = ProbeOutput(status="ok", value=getattr(oracles, name)(po.value, key.args), details=po.details)
+                oracle = getattr(oracles, name)
+                value = oracle(po.value, key.args) if memo is None else memo.call(name, key.id, oracle, po.value, key.args)
+                out[(key, name)] = ProbeOutput(status="ok", value=value, details=po.details)
             except ValueError as err:
                 out[(key, name)] = ProbeOutput(status="rejected", message=str(err)[:2000], details=po.details)
             except Exception as err:  # noqa: BLE001 - odd student output must not lose the submission
@@ -486,6 +490,7 @@ class Grader:
     oracles: ModuleType | None = None
     mistakes: dict[Any, Any] = field(default_factory=dict)  # per check path: (use, mistake, value it gives)
     call_limits: dict[ProbeKey, Limits | None] = field(init=False)  # per probe call, worked out once
+    oracle_memo: OracleMemo = field(default_factory=OracleMemo)  # oracles' results by input, for the class
 
     def __post_init__(self) -> None:
         self.call_limits = {key: call_limits(self.plan, key) for key in self.plan.probe_keys}
@@ -573,7 +578,7 @@ class Grader:
         t_answers = time.perf_counter()
         code_out, stopped = self._run_code(sub, first_try)
         probe_out: dict[Any, ProbeOutput] = dict(code_out)
-        probe_out.update(derive_student(plan, self.oracles, probe_out))
+        probe_out.update(derive_student(plan, self.oracles, probe_out, self.oracle_memo))
         t_code = time.perf_counter()
         questions = []
         for q in plan.questions:

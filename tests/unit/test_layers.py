@@ -19,7 +19,7 @@ GRADER = Path(__file__).resolve().parents[2] / "grader"
 LAYERS: list[tuple[str, ...]] = [
     # plain data and rules that know nothing of rubrics, students or processes
     ("grader", "grader.exits", "grader.atomic", "grader.digest", "grader.results", "grader.device", "grader.docio", "grader.numeric",
-     "grader.mathexpr", "grader.diagnose", "grader.packaging"),
+     "grader.mathexpr", "grader.diagnose", "grader.packaging", "grader.oraclememo"),
     # what comes in (submissions, answers), where student code runs, the check kinds
     ("grader.submission", "grader.answers", "grader.sandbox", "grader.checks", "grader.packs", "grader.late"),
     # the rubric (validated, compiled to a plan); reading write-ups into answers
