@@ -428,6 +428,39 @@ def naive_baseline(sample: list[Made], *, timeout_s: float) -> tuple[list[float]
 # --------------------------------------------------------------------------- main
 
 
+def bookkeeping_costs(results: Path, n: int = 100) -> tuple[float, float, float]:
+    """What the grader process spends per submission on its records, measured here on the
+    run's own results (median of `n`): encoding a result as JSON (``to_json``), parsing it
+    back (``from_json``, what a feedback page is rendered from) and one gradebook write
+    (``Gradebook.record``: one SQLite transaction) into a scratch gradebook. Seconds."""
+    sys.path.insert(0, str(REPO))
+    from grader.classmode.gradebook import Gradebook
+    from grader.results import SubmissionResult
+
+    raws = [p.read_text(encoding="utf-8") for p in sorted(results.glob("*.json"))[:n]]
+    results_ = [SubmissionResult.from_json(r) for r in raws]
+
+    def timed(f: object) -> float:
+        times = []
+        for i, r in enumerate(results_):
+            t0 = time.perf_counter()
+            f(i, r)  # type: ignore[operator]
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    enc = timed(lambda i, r: r.to_json())
+    dec = timed(lambda i, r: SubmissionResult.from_json(raws[i]))
+    with tempfile.TemporaryDirectory() as scratch:
+        gb = Gradebook.open(Path(scratch), create=True, exclusive=True)
+        try:
+            rec = timed(lambda i, r: gb.record(assignment="bench", student=f"s{i}", submission=f"sub{i}",
+                                               content_hash="h", rubric_hash="r", grading_key="k", source="x",
+                                               wall_s=0.1, result_json=raws[i], score=r.score, max_score=r.max_score))
+        finally:
+            gb.close()
+    return enc, dec, rec
+
+
 def count(made: list[Made]) -> dict[str, int]:
     """How many submissions of each kind."""
     return {k: sum(m.kind == k for m in made) for k in KINDS if any(m.kind == k for m in made)}
@@ -476,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
         naive_a, cpu_a = naive_baseline(sample[:half], timeout_s=120)
         main_run = run_batch(base / "class", base / "results", jobs=args.jobs, label="batch", kinds=count(made))
         naive_b, cpu_b = naive_baseline(sample[half:], timeout_s=120)
+        books = bookkeeping_costs(base / "results")
         naive = naive_a + naive_b
         naive_cpu = (cpu_a * len(naive_a) + cpu_b * len(naive_b)) / len(naive)
         t_run = run_batch(base / "class_timeouts", base / "results_timeouts", jobs=args.jobs,
@@ -516,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
           f"({naive_cpu / main_run.cpu_per_sub:.1f}x in CPU per submission); naive = one fresh python per submission "
           f"importing torch and running the probes only, one at a time, measured on {len(naive)} submissions and "
           f"extrapolated to {args.n}")
+    print(f"the grader's records per submission (median, measured on this run's results): JSON encode "
+          f"{books[0] * 1e3:.1f} ms, JSON parse {books[1] * 1e3:.1f} ms, one gradebook write (SQLite) {books[2] * 1e3:.1f} ms")
     print(f"2% timeouts: {t_run.rate / main_run.rate:.0%} of the clean run's rate (target >= 80%); the "
           f"{t_run.provisional} provisional result(s) were graded again with the full limits by running the same "
           f"command again: {retry.wall_s:.1f} s wall, {retry.cpu_s:.1f} CPU s, {retry.provisional} still provisional")
