@@ -25,11 +25,14 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
+import numpy as np
+
 from . import (
     codec,
     environment,
     landlock,
     nbprobes,
+    peek,
     pinning,
     seccomp,
     seeding,
@@ -385,33 +388,17 @@ RETIRE_REASONS = ("tampered", "no way to see changes to the libraries", "library
 # the zygote, shared by every child): a module that changes one of them (replaces
 # F.cross_entropy, torch.Tensor.backward, ...) ends its child before the next module.
 _LIBRARY_DICTS: list[dict[str, Any]] = []
-_LIBRARY_TAGS: list[int] = []  # their version tags then
-_LIBRARY_ITEMS: list[tuple[tuple[str, Any], ...]] = []  # and their contents then
+_LIBRARY_ITEMS: list[tuple[tuple[str, Any], ...]] = []  # their contents then
+# Their version tags (PEP 509), read in one gather that touches none of them (a child that
+# looped over 4800 zygote dicts wrote each one's reference count: a copied page apiece),
+# and the tags then. None where tags cannot be read (CPython 3.13, ...).
+_LIBRARY_READER: peek.Words | None = None
+_LIBRARY_TAGS: np.ndarray[Any, np.dtype[np.uint64]] = np.zeros(0, np.uint64)
 # What normal use of a library changes in it, which no module's result depends on: a
 # counter of hook handles. A new attribute holding a submodule (imported on first use)
 # is allowed too.
 _COUNTERS = frozenset({"next_id"})
-_TAG_OFFSET = 24  # PyDictObject: refcount, type, ma_used, then ma_version_tag (CPython 3.11/3.12, 64-bit)
-
-
-def _version_tag(d: dict[str, Any]) -> int:
-    """The dict's version tag, which CPython changes on every change of the dict (PEP 509)."""
-    import ctypes
-
-    return ctypes.c_uint64.from_address(id(d) + _TAG_OFFSET).value
-
-
-def _tags_work() -> bool:
-    import ctypes
-
-    if sys.implementation.name != "cpython" or sys.version_info[:2] not in ((3, 11), (3, 12)) or ctypes.sizeof(ctypes.c_void_p) != 8:
-        return False
-    probe: dict[str, Any] = {}
-    before = _version_tag(probe)
-    probe["x"] = 1
-    middle = _version_tag(probe)
-    probe["x"] = 2
-    return before != middle != _version_tag(probe)
+_CHECK_ROUNDS = 3
 
 
 def remember_library_state() -> None:
@@ -419,10 +406,11 @@ def remember_library_state() -> None:
     cannot be read, nothing is watched and every module gets its own child (as before)."""
     import gc
 
+    global _LIBRARY_READER, _LIBRARY_TAGS
     _LIBRARY_DICTS.clear()
-    _LIBRARY_TAGS.clear()
     _LIBRARY_ITEMS.clear()
-    if not _tags_work():
+    _LIBRARY_READER, _LIBRARY_TAGS = None, np.zeros(0, np.uint64)
+    if not peek.tags_work():
         return
     seen: set[int] = set()
     for module in list(sys.modules.values()):
@@ -438,7 +426,8 @@ def remember_library_state() -> None:
                     if inner and id(inner[0]) not in seen:
                         seen.add(id(inner[0]))
                         _LIBRARY_DICTS.append(inner[0])
-    _LIBRARY_TAGS.extend(_version_tag(d) for d in _LIBRARY_DICTS)
+    _LIBRARY_READER = peek.dict_tags(_LIBRARY_DICTS)
+    _LIBRARY_TAGS = _LIBRARY_READER.read()
     _LIBRARY_ITEMS.extend(tuple(d.items()) for d in _LIBRARY_DICTS)
 
 
@@ -503,19 +492,19 @@ class _State:
         self.modules = set(sys.modules)
         self.rlimits = {r: resource.getrlimit(r) for r in _RLIMITS}
         self.handlers = {s: signal.getsignal(s) for s in _SIGNALS}
-        self.tags = [_version_tag(d) for d in _LIBRARY_DICTS] if _LIBRARY_DICTS else None
+        self.tags = _LIBRARY_READER.read() if _LIBRARY_READER is not None else None
         # what this child's own set-up changed (sys.stdout, ...) is the starting point
-        self.items = {i: tuple(_LIBRARY_DICTS[i].items()) for i, (t, t0) in enumerate(zip(self.tags or (), _LIBRARY_TAGS)) if t != t0}
+        changed = [] if self.tags is None else np.flatnonzero(self.tags != _LIBRARY_TAGS).tolist()
+        self.items = {i: tuple(_LIBRARY_DICTS[i].items()) for i in changed}
         self.settings = _global_settings()
 
     def unclean(self) -> str | None:
         import threading
 
-        if self.tags is None:
+        if self.tags is None or _LIBRARY_READER is None:
             return "no way to see changes to the libraries"
-        for i, (d, t) in enumerate(zip(_LIBRARY_DICTS, self.tags)):
-            if _version_tag(d) != t and not _harmless(self.items.get(i, _LIBRARY_ITEMS[i]), d):
-                return "library changed"
+        if not self._libraries_intact(_LIBRARY_READER, self.tags):
+            return "library changed"
         if _global_settings() != self.settings:
             return "library settings"
         if threading.active_count() > 1:
@@ -538,6 +527,23 @@ class _State:
         except OSError:
             return "processes"
         return None
+
+    def _libraries_intact(self, reader: peek.Words, tags: np.ndarray[Any, np.dtype[np.uint64]]) -> bool:
+        """Whether every library dict whose tag moved since this state was taken changed
+        only harmlessly. The tags are read again after each round of checks, to catch a
+        change made while a check ran (`_harmless` asks `isinstance`, which can run code
+        of an object's class); what still moves after a few rounds is not harmless."""
+        seen = tags
+        for _ in range(_CHECK_ROUNDS):
+            now = reader.read()
+            moved = np.flatnonzero(now != seen).tolist()
+            if not moved:
+                return True
+            for i in moved:
+                if not _harmless(self.items.get(i, _LIBRARY_ITEMS[i]), _LIBRARY_DICTS[i]):
+                    return False
+            seen = now
+        return False
 
     def restore(self) -> None:
         """Undo what the previous module changed for everyone: its imported modules (the
