@@ -595,7 +595,7 @@ def serve_plan(
             start, count = call["attach"]
             group_args.append(codec.decode(call["args"], attachments[start : start + count]))
         arguments.append(group_args)
-    seed = seeding.seeder()  # taken before the student's code can rebind what it calls
+    seed = seeding.seeder(plan["device"])  # taken before the student's code can rebind what it calls
     state = _State(where)
     for number, (group, group_args) in enumerate(zip(groups, arguments)):
         if number:
