@@ -8,6 +8,7 @@ the state or the pins are taken."""
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib.util
 import pathlib
 import sys
@@ -105,9 +106,15 @@ def _old_verdict(state: worker._State) -> bool:
 def library_state() -> Iterator[Callable[[], worker._State]]:
     if not LAYOUT:
         pytest.skip("version tags are CPython 3.11/3.12")
-    worker.remember_library_state()
-    yield lambda: worker._State(worker.Layout("/nonexistent", "/nonexistent", "/nonexistent"))
-    worker.remember_library_state()
+    # no collection meanwhile: a library's gc callback that keeps statistics in its own
+    # globals (hypothesis's, in this test process) is a library change
+    gc.disable()
+    try:
+        worker.remember_library_state()
+        yield lambda: worker._State(worker.Layout("/nonexistent", "/nonexistent", "/nonexistent"))
+    finally:
+        gc.enable()
+        worker.remember_library_state()
 
 
 class _Submodule(types.ModuleType):
@@ -351,3 +358,59 @@ def test_a_change_between_the_tag_and_the_names_is_the_starting_point(monkeypatc
     assert pins.tampered() == pins.tampered(fast=False) == []
     namespace["_added_later"] = 1
     assert pins.tampered() == pins.tampered(fast=False) == ["probes._added_later"]
+
+
+# -- pins built once in the zygote (pinning.Pins.unchanged)
+
+
+def test_pins_built_earlier_are_used_only_while_nothing_they_were_built_from_changed(pins: pinning.Pins) -> None:
+    """The zygote builds the pins once; a child uses them only when building them again
+    would give the same pins: the same modules, and nothing read in building them moved."""
+    if not LAYOUT:
+        pytest.skip("no fast path: every child builds its own pins")
+    probes, support, trusted = pins._given
+    assert pins.unchanged(probes, support, trusted)
+    saved = sys.stdout
+    sys.stdout = sys.stderr  # what a child's own set-up changes, which the probes do not read
+    try:
+        assert pins.unchanged(probes, support, trusted)
+    finally:
+        sys.stdout = saved
+    assert not pins.unchanged(types.ModuleType("other"), support, trusted)
+    assert not pins.unchanged(probes, {}, trusted)
+    from grader.sandbox import probekit
+
+    assert not pins.unchanged(probes, support, {"probekit": probekit})
+    for change, dict_moved in (
+        (lambda: _replace(support["scaffold"], "EXTRA", 1), True),  # the support module itself (its copy is what is watched)
+        (lambda: _replace(pins.globals, "_shape", len), True),
+        (lambda: _replace(nn.Module, "register_forward_hook", lambda *a, **k: None), True),
+        (lambda: _set_code(pins.globals["as_array"], (lambda value, *, func, expect, where="": value).__code__), False),
+    ):
+        undo = change()
+        try:
+            assert not pins.unchanged(probes, support, trusted)
+        finally:
+            undo()
+        # a dict changed and put back keeps a moved tag (not as built, to be safe); a
+        # function's code put back is exactly as built
+        assert pins.unchanged(probes, support, trusted) is not dict_moved
+        pins = pinning.Pins(probes, support, trusted)
+        assert pins.unchanged(probes, support, trusted)
+    pins.watch("context", {})
+    assert not pins.unchanged(probes, support, trusted)
+
+
+def test_a_child_uses_the_zygotes_pins_only_while_they_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    probes, scaffold = _probes()
+    worker.prepare_pins(probes, {"scaffold": scaffold}, [])
+    try:
+        built = worker._PINS
+        assert (built is not None) is LAYOUT
+        if built is not None:
+            assert built.unchanged(probes, {"scaffold": scaffold}, {})
+        monkeypatch.setattr(peek, "fast", lambda: False)
+        worker.prepare_pins(probes, {"scaffold": scaffold}, [])
+        assert worker._PINS is None
+    finally:
+        worker._PINS = None

@@ -146,6 +146,12 @@ class Pins:
         support_modules: Mapping[str, types.ModuleType],
         trusted: Mapping[str, types.ModuleType] | None = None,
     ) -> None:
+        # What this was built from, to tell later whether building it again would give the
+        # same (`unchanged`): the given modules, and the tags of the support modules'
+        # dicts, read before anything else is (every other dict read here is watched).
+        self._given = (probes, dict(support_modules), dict(trusted or {}))
+        self._inputs = peek.dict_tags([vars(m) for m in support_modules.values()]) if peek.fast() else None
+        self._input_tags = self._inputs.read() if self._inputs is not None else None
         module_dict = probes.__dict__
         raw_builtins = module_dict.get("__builtins__", builtins)
         private_builtins = dict(raw_builtins if isinstance(raw_builtins, dict) else vars(raw_builtins))
@@ -202,7 +208,7 @@ class Pins:
         # of the libraries (torch, numpy, ...): the names the probes' code uses
         watched += [_Watched(getattr(m, "__name__", "module"), vars(m), used) for m in modules.values()]
         watched += [_Watched(f"{c.__module__}.{c.__qualname__}", vars(c), in_classes) for c in classes.values()]
-        self._watched = tuple(watched)
+        self._watched = self._built = tuple(watched)  # `_built`: as built, before any `watch`
         functions = {id(f): f for w in watched for _, f in w.pristine if isinstance(f, types.FunctionType)}
         # The fast path's view of the functions (see the module docstring): the words that
         # hold each one's code, defaults and keyword defaults, with what they held when
@@ -257,6 +263,28 @@ class Pins:
         longer hands to any probe: the next module gets a fresh one)."""
         self._watched = tuple(w for w in self._watched if w.label != label or w.only is not None)
         self._index()
+
+    def unchanged(
+        self,
+        probes: types.ModuleType,
+        support_modules: Mapping[str, types.ModuleType],
+        trusted: Mapping[str, types.ModuleType] | None = None,
+    ) -> bool:
+        """Whether pins built now from these modules would be these pins: the same modules,
+        and not one word the fast path reads has moved (no watched namespace, function or
+        support module changed) since they were built. False where nothing can be read.
+
+        This lets the zygote build the pins once, for every child: a child's own set-up
+        runs only trusted code, which changes no class's bases and no function's module,
+        the two things read in building that no tag or word covers."""
+        if self._reader is None or self._inputs is None or self._input_tags is None or self._watched is not self._built:
+            return False
+        given_probes, given_support, given_trusted = self._given
+        same = (given_probes is probes and given_support.keys() == support_modules.keys()
+                and all(given_support[k] is m for k, m in support_modules.items())
+                and given_trusted.keys() == (trusted or {}).keys()
+                and all(given_trusted[k] is m for k, m in (trusted or {}).items()))
+        return same and bool((self._reader.read() == self._expected).all()) and bool((self._inputs.read() == self._input_tags).all())
 
     def function(self, name: str) -> Any:
         """The probe `name`, bound to the private globals."""

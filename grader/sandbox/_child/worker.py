@@ -62,8 +62,9 @@ DEV_INODES = 256  # a few device nodes and links
 
 def _memory_now() -> tuple[int, int]:
     """(address space, data segment) of this process in bytes, from /proc/self/statm
-    (much cheaper to read than /proc/self/status)."""
-    with open("/proc/self/statm", encoding="ascii") as fh:
+    (much cheaper to read than /proc/self/status). Read as bytes: a text codec imported
+    here would be the one module a child imports before its state is taken."""
+    with open("/proc/self/statm", "rb") as fh:
         fields = fh.read().split()
     page = os.sysconf("SC_PAGE_SIZE")
     return int(fields[0]) * page, int(fields[5]) * page
@@ -412,6 +413,7 @@ def remember_library_state() -> None:
     _LIBRARY_READER, _LIBRARY_TAGS = None, np.zeros(0, np.uint64)
     if not peek.tags_work():
         return
+    _global_settings()  # what it imports on first use (torch.utils._device), once for every child
     seen: set[int] = set()
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
@@ -429,6 +431,57 @@ def remember_library_state() -> None:
     _LIBRARY_READER = peek.dict_tags(_LIBRARY_DICTS)
     _LIBRARY_TAGS = _LIBRARY_READER.read()
     _LIBRARY_ITEMS.extend(tuple(d.items()) for d in _LIBRARY_DICTS)
+
+
+# The probes' pins as the zygote built them, before any request (None until then, or
+# where they could not be built there): a child whose own set-up changed nothing they
+# were built from uses them instead of building its own, which touched (and so copied)
+# a thousand of the zygote's pages in every child.
+_PINS: pinning.Pins | None = None
+
+
+def prepare_pins(probes: types.ModuleType, support_modules: Mapping[str, types.ModuleType], trusted_names: Sequence[str]) -> None:
+    """In the zygote, once the probes are loaded: build the pins every child starts from
+    (where the fast path can tell whether they still hold; a failure here is left for
+    each child to meet, as before)."""
+    global _PINS
+    _PINS = None
+    if not peek.fast():
+        return
+    try:
+        _PINS = pinning.Pins(probes, support_modules, _trusted(trusted_names))
+    except Exception:  # noqa: BLE001 - the child builds them itself and reports what fails
+        _PINS = None
+
+
+def _trusted(names: Sequence[str] | Mapping[str, Any]) -> dict[str, types.ModuleType]:
+    return {name: sys.modules[name] for name in names if name in sys.modules}
+
+
+# The names in sys.modules once the zygote has loaded everything, and the tag of
+# sys.modules read just before (see remember_modules).
+_ZYGOTE_MODULES: frozenset[str] = frozenset()
+_ZYGOTE_MODULES_TAG: tuple[dict[str, Any], int] | None = None
+
+
+def remember_modules() -> None:
+    """In the zygote, as the last step before it serves: the names in sys.modules, which
+    every child starts with unless its own set-up imports more."""
+    global _ZYGOTE_MODULES, _ZYGOTE_MODULES_TAG
+    _ZYGOTE_MODULES, _ZYGOTE_MODULES_TAG = frozenset(), None
+    if peek.tags_work():
+        tag = peek.word(id(sys.modules) + peek.TAG_OFFSET)  # before the names are read
+        _ZYGOTE_MODULES, _ZYGOTE_MODULES_TAG = frozenset(sys.modules), (sys.modules, tag)
+
+
+def _modules_now() -> frozenset[str] | set[str]:
+    """The names in sys.modules: the zygote's set where sys.modules has not changed since
+    (building a set of them touched the name of every module, a page copied apiece)."""
+    if _ZYGOTE_MODULES_TAG is not None:
+        modules, tag = _ZYGOTE_MODULES_TAG
+        if sys.modules is modules and peek.word(id(modules) + peek.TAG_OFFSET) == tag:
+            return _ZYGOTE_MODULES
+    return set(sys.modules)
 
 
 def _harmless(before: tuple[tuple[str, Any], ...], now: dict[str, Any]) -> bool:
@@ -489,7 +542,7 @@ class _State:
         self.meta_path = list(sys.meta_path)
         self.path_hooks = list(sys.path_hooks)
         self.streams = (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__)
-        self.modules = set(sys.modules)
+        self.modules = _modules_now()
         self.rlimits = {r: resource.getrlimit(r) for r in _RLIMITS}
         self.handlers = {s: signal.getsignal(s) for s in _SIGNALS}
         self.tags = _LIBRARY_READER.read() if _LIBRARY_READER is not None else None
@@ -550,9 +603,9 @@ class _State:
         next module imports its own, fresh), the environment, the working folder, the
         import path and the standard streams."""
         work = self.where.work.rstrip("/") + "/"
-        for name, module in list(sys.modules.items()):
-            if name in self.modules:
-                continue
+        # by name first: a module that was there before is not looked at (touching each
+        # module object copied hundreds of the zygote's pages in every child)
+        for name, module in [(name, sys.modules[name]) for name in sys.modules if name not in self.modules]:
             file = getattr(module, "__file__", None)
             # the student's own files, and modules made by hand; a library's submodule
             # imported on the way stays (importing it again would make new classes)
@@ -584,8 +637,8 @@ def serve_plan(
     groups = groups_of(plan)
     # Resolve everything trusted before the student's code can touch it: the probes run
     # with a private copy of their globals and the support modules as they are now.
-    trusted = {name: sys.modules[name] for name in plan.get("trusted_modules", {}) if name in sys.modules}
-    pins = pinning.Pins(probes, support_modules, trusted)
+    trusted = _trusted(plan.get("trusted_modules", {}))
+    pins = _PINS if _PINS is not None and _PINS.unchanged(probes, support_modules, trusted) else pinning.Pins(probes, support_modules, trusted)
     tampered = pins.tampered
     functions = {c["probe"]: nbprobes.BUILTIN.get(c["probe"]) or pins.function(c["probe"]) for g in groups for c in g["calls"]}
     arguments = []
