@@ -584,8 +584,9 @@ class _State:
     def _libraries_intact(self, reader: peek.Words, tags: np.ndarray[Any, np.dtype[np.uint64]]) -> bool:
         """Whether every library dict whose tag moved since this state was taken changed
         only harmlessly. The tags are read again after each round of checks, to catch a
-        change made while a check ran (`_harmless` asks `isinstance`, which can run code
-        of an object's class); what still moves after a few rounds is not harmless."""
+        change made while a check ran (`_harmless` hashes a new key and asks `isinstance`
+        of a new value, either of which can run code of the object's class); what still
+        moves after a few rounds is not harmless."""
         seen = tags
         for _ in range(_CHECK_ROUNDS):
             now = reader.read()
