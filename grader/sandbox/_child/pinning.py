@@ -254,15 +254,17 @@ class Pins:
         self._expected = np.array(expected + self._function_expected, dtype=np.uint64)
 
     def watch(self, label: str, namespace: Mapping[str, Any]) -> None:
-        """Also watch `namespace` (every name), e.g. the probe context the child builds."""
+        """Also watch `namespace` (every name), e.g. the probe context the child builds.
+        (What the fast path reads is worked out again at the next `tampered`: a module's
+        context is watched in three steps.)"""
         self._watched = (*self._watched, _Watched(label, namespace))
-        self._index()
+        self._reader = None
 
     def forget(self, label: str) -> None:
         """Stop watching what was watched under `label` (a probe context the child no
         longer hands to any probe: the next module gets a fresh one)."""
         self._watched = tuple(w for w in self._watched if w.label != label or w.only is not None)
-        self._index()
+        self._reader = None
 
     def unchanged(
         self,
@@ -296,6 +298,8 @@ class Pins:
         same answer: `fast=False` is there for the tests that say so)."""
         moved: list[bool] | None = None
         functions_moved = True
+        if fast and self._reader is None:
+            self._index()
         if fast and self._reader is not None:
             flags = (self._reader.read() != self._expected).tolist()
             moved = flags
