@@ -382,12 +382,12 @@ def test_pins_built_earlier_are_used_only_while_nothing_they_were_built_from_cha
 
     assert not pins.unchanged(probes, support, {"probekit": probekit})
     for change, dict_moved in (
-        (lambda: _replace(support["scaffold"], "EXTRA", 1), True),  # the support module itself (its copy is what is watched)
-        (lambda: _replace(pins.globals, "_shape", len), True),
-        (lambda: _replace(nn.Module, "register_forward_hook", lambda *a, **k: None), True),
-        (lambda: _set_code(pins.globals["as_array"], (lambda value, *, func, expect, where="": value).__code__), False),
+        (lambda p: _replace(support["scaffold"], "EXTRA", 1), True),  # the support module itself (its copy is what is watched)
+        (lambda p: _replace(p.globals, "_shape", len), True),
+        (lambda p: _replace(nn.Module, "register_forward_hook", lambda *a, **k: None), True),
+        (lambda p: _set_code(p.globals["as_array"], (lambda value, *, func, expect, where="": value).__code__), False),
     ):
-        undo = change()
+        undo = change(pins)
         try:
             assert not pins.unchanged(probes, support, trusted)
         finally:
