@@ -25,11 +25,14 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
+import numpy as np
+
 from . import (
     codec,
     environment,
     landlock,
     nbprobes,
+    peek,
     pinning,
     seccomp,
     seeding,
@@ -59,8 +62,9 @@ DEV_INODES = 256  # a few device nodes and links
 
 def _memory_now() -> tuple[int, int]:
     """(address space, data segment) of this process in bytes, from /proc/self/statm
-    (much cheaper to read than /proc/self/status)."""
-    with open("/proc/self/statm", encoding="ascii") as fh:
+    (much cheaper to read than /proc/self/status). Read as bytes: a text codec imported
+    here would be the one module a child imports before its state is taken."""
+    with open("/proc/self/statm", "rb") as fh:
         fields = fh.read().split()
     page = os.sysconf("SC_PAGE_SIZE")
     return int(fields[0]) * page, int(fields[5]) * page
@@ -385,33 +389,17 @@ RETIRE_REASONS = ("tampered", "no way to see changes to the libraries", "library
 # the zygote, shared by every child): a module that changes one of them (replaces
 # F.cross_entropy, torch.Tensor.backward, ...) ends its child before the next module.
 _LIBRARY_DICTS: list[dict[str, Any]] = []
-_LIBRARY_TAGS: list[int] = []  # their version tags then
-_LIBRARY_ITEMS: list[tuple[tuple[str, Any], ...]] = []  # and their contents then
+_LIBRARY_ITEMS: list[tuple[tuple[str, Any], ...]] = []  # their contents then
+# Their version tags (PEP 509), read in one gather that touches none of them (a child that
+# looped over 4800 zygote dicts wrote each one's reference count: a copied page apiece),
+# and the tags then. None where tags cannot be read (CPython 3.13, ...).
+_LIBRARY_READER: peek.Words | None = None
+_LIBRARY_TAGS: np.ndarray[Any, np.dtype[np.uint64]] = np.zeros(0, np.uint64)
 # What normal use of a library changes in it, which no module's result depends on: a
 # counter of hook handles. A new attribute holding a submodule (imported on first use)
 # is allowed too.
 _COUNTERS = frozenset({"next_id"})
-_TAG_OFFSET = 24  # PyDictObject: refcount, type, ma_used, then ma_version_tag (CPython 3.11/3.12, 64-bit)
-
-
-def _version_tag(d: dict[str, Any]) -> int:
-    """The dict's version tag, which CPython changes on every change of the dict (PEP 509)."""
-    import ctypes
-
-    return ctypes.c_uint64.from_address(id(d) + _TAG_OFFSET).value
-
-
-def _tags_work() -> bool:
-    import ctypes
-
-    if sys.implementation.name != "cpython" or sys.version_info[:2] not in ((3, 11), (3, 12)) or ctypes.sizeof(ctypes.c_void_p) != 8:
-        return False
-    probe: dict[str, Any] = {}
-    before = _version_tag(probe)
-    probe["x"] = 1
-    middle = _version_tag(probe)
-    probe["x"] = 2
-    return before != middle != _version_tag(probe)
+_CHECK_ROUNDS = 3
 
 
 def remember_library_state() -> None:
@@ -419,11 +407,13 @@ def remember_library_state() -> None:
     cannot be read, nothing is watched and every module gets its own child (as before)."""
     import gc
 
+    global _LIBRARY_READER, _LIBRARY_TAGS
     _LIBRARY_DICTS.clear()
-    _LIBRARY_TAGS.clear()
     _LIBRARY_ITEMS.clear()
-    if not _tags_work():
+    _LIBRARY_READER, _LIBRARY_TAGS = None, np.zeros(0, np.uint64)
+    if not peek.tags_work():
         return
+    _global_settings()  # what it imports on first use (torch.utils._device), once for every child
     seen: set[int] = set()
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
@@ -438,8 +428,60 @@ def remember_library_state() -> None:
                     if inner and id(inner[0]) not in seen:
                         seen.add(id(inner[0]))
                         _LIBRARY_DICTS.append(inner[0])
-    _LIBRARY_TAGS.extend(_version_tag(d) for d in _LIBRARY_DICTS)
+    _LIBRARY_READER = peek.dict_tags(_LIBRARY_DICTS)
+    _LIBRARY_TAGS = _LIBRARY_READER.read()
     _LIBRARY_ITEMS.extend(tuple(d.items()) for d in _LIBRARY_DICTS)
+
+
+# The probes' pins as the zygote built them, before any request (None until then, or
+# where they could not be built there): a child whose own set-up changed nothing they
+# were built from uses them instead of building its own, which touched (and so copied)
+# a thousand of the zygote's pages in every child.
+_PINS: pinning.Pins | None = None
+
+
+def prepare_pins(probes: types.ModuleType, support_modules: Mapping[str, types.ModuleType], trusted_names: Sequence[str]) -> None:
+    """In the zygote, once the probes are loaded: build the pins every child starts from
+    (where the fast path can tell whether they still hold; a failure here is left for
+    each child to meet, as before)."""
+    global _PINS
+    _PINS = None
+    if not peek.fast():
+        return
+    try:
+        _PINS = pinning.Pins(probes, support_modules, _trusted(trusted_names))
+    except Exception:  # noqa: BLE001 - the child builds them itself and reports what fails
+        _PINS = None
+
+
+def _trusted(names: Sequence[str] | Mapping[str, Any]) -> dict[str, types.ModuleType]:
+    return {name: sys.modules[name] for name in names if name in sys.modules}
+
+
+# The names in sys.modules once the zygote has loaded everything, and the tag of
+# sys.modules read just before (see remember_modules).
+_ZYGOTE_MODULES: frozenset[str] = frozenset()
+_ZYGOTE_MODULES_TAG: tuple[dict[str, Any], int] | None = None
+
+
+def remember_modules() -> None:
+    """In the zygote, as the last step before it serves: the names in sys.modules, which
+    every child starts with unless its own set-up imports more."""
+    global _ZYGOTE_MODULES, _ZYGOTE_MODULES_TAG
+    _ZYGOTE_MODULES, _ZYGOTE_MODULES_TAG = frozenset(), None
+    if peek.tags_work():
+        tag = peek.word(id(sys.modules) + peek.TAG_OFFSET)  # before the names are read
+        _ZYGOTE_MODULES, _ZYGOTE_MODULES_TAG = frozenset(sys.modules), (sys.modules, tag)
+
+
+def _modules_now() -> frozenset[str] | set[str]:
+    """The names in sys.modules: the zygote's set where sys.modules has not changed since
+    (building a set of them touched the name of every module, a page copied apiece)."""
+    if _ZYGOTE_MODULES_TAG is not None:
+        modules, tag = _ZYGOTE_MODULES_TAG
+        if sys.modules is modules and peek.word(id(modules) + peek.TAG_OFFSET) == tag:
+            return _ZYGOTE_MODULES
+    return set(sys.modules)
 
 
 def _harmless(before: tuple[tuple[str, Any], ...], now: dict[str, Any]) -> bool:
@@ -500,22 +542,22 @@ class _State:
         self.meta_path = list(sys.meta_path)
         self.path_hooks = list(sys.path_hooks)
         self.streams = (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__)
-        self.modules = set(sys.modules)
+        self.modules = _modules_now()
         self.rlimits = {r: resource.getrlimit(r) for r in _RLIMITS}
         self.handlers = {s: signal.getsignal(s) for s in _SIGNALS}
-        self.tags = [_version_tag(d) for d in _LIBRARY_DICTS] if _LIBRARY_DICTS else None
+        self.tags = _LIBRARY_READER.read() if _LIBRARY_READER is not None else None
         # what this child's own set-up changed (sys.stdout, ...) is the starting point
-        self.items = {i: tuple(_LIBRARY_DICTS[i].items()) for i, (t, t0) in enumerate(zip(self.tags or (), _LIBRARY_TAGS)) if t != t0}
+        changed = [] if self.tags is None else np.flatnonzero(self.tags != _LIBRARY_TAGS).tolist()
+        self.items = {i: tuple(_LIBRARY_DICTS[i].items()) for i in changed}
         self.settings = _global_settings()
 
     def unclean(self) -> str | None:
         import threading
 
-        if self.tags is None:
+        if self.tags is None or _LIBRARY_READER is None:
             return "no way to see changes to the libraries"
-        for i, (d, t) in enumerate(zip(_LIBRARY_DICTS, self.tags)):
-            if _version_tag(d) != t and not _harmless(self.items.get(i, _LIBRARY_ITEMS[i]), d):
-                return "library changed"
+        if not self._libraries_intact(_LIBRARY_READER, self.tags):
+            return "library changed"
         if _global_settings() != self.settings:
             return "library settings"
         if threading.active_count() > 1:
@@ -539,14 +581,32 @@ class _State:
             return "processes"
         return None
 
+    def _libraries_intact(self, reader: peek.Words, tags: np.ndarray[Any, np.dtype[np.uint64]]) -> bool:
+        """Whether every library dict whose tag moved since this state was taken changed
+        only harmlessly. The tags are read again after each round of checks, to catch a
+        change made while a check ran (`_harmless` hashes a new key and asks `isinstance`
+        of a new value, either of which can run code of the object's class); what still
+        moves after a few rounds is not harmless."""
+        seen = tags
+        for _ in range(_CHECK_ROUNDS):
+            now = reader.read()
+            moved = np.flatnonzero(now != seen).tolist()
+            if not moved:
+                return True
+            for i in moved:
+                if not _harmless(self.items.get(i, _LIBRARY_ITEMS[i]), _LIBRARY_DICTS[i]):
+                    return False
+            seen = now
+        return False
+
     def restore(self) -> None:
         """Undo what the previous module changed for everyone: its imported modules (the
         next module imports its own, fresh), the environment, the working folder, the
         import path and the standard streams."""
         work = self.where.work.rstrip("/") + "/"
-        for name, module in list(sys.modules.items()):
-            if name in self.modules:
-                continue
+        # by name first: a module that was there before is not looked at (touching each
+        # module object copied hundreds of the zygote's pages in every child)
+        for name, module in [(name, sys.modules[name]) for name in sys.modules if name not in self.modules]:
             file = getattr(module, "__file__", None)
             # the student's own files, and modules made by hand; a library's submodule
             # imported on the way stays (importing it again would make new classes)
@@ -578,8 +638,8 @@ def serve_plan(
     groups = groups_of(plan)
     # Resolve everything trusted before the student's code can touch it: the probes run
     # with a private copy of their globals and the support modules as they are now.
-    trusted = {name: sys.modules[name] for name in plan.get("trusted_modules", {}) if name in sys.modules}
-    pins = pinning.Pins(probes, support_modules, trusted)
+    trusted = _trusted(plan.get("trusted_modules", {}))
+    pins = _PINS if _PINS is not None and _PINS.unchanged(probes, support_modules, trusted) else pinning.Pins(probes, support_modules, trusted)
     tampered = pins.tampered
     functions = {c["probe"]: nbprobes.BUILTIN.get(c["probe"]) or pins.function(c["probe"]) for g in groups for c in g["calls"]}
     arguments = []
@@ -589,7 +649,7 @@ def serve_plan(
             start, count = call["attach"]
             group_args.append(codec.decode(call["args"], attachments[start : start + count]))
         arguments.append(group_args)
-    seed = seeding.seeder()  # taken before the student's code can rebind what it calls
+    seed = seeding.seeder(plan["device"])  # taken before the student's code can rebind what it calls
     state = _State(where)
     for number, (group, group_args) in enumerate(zip(groups, arguments)):
         if number:

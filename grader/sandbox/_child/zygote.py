@@ -85,8 +85,8 @@ def collapse_memory() -> None:
         madvise = libc.madvise
         madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
         madvise.restype = ctypes.c_int
-        with open("/proc/self/maps", encoding="ascii") as fh:
-            lines = fh.readlines()
+        with open("/proc/self/maps", "rb") as fh:  # bytes: importing a text codec now would change the libraries snapshotted just before
+            lines = fh.read().decode("latin-1").splitlines()
     except (OSError, AttributeError):
         return
     for line in lines:
@@ -246,6 +246,7 @@ class Zygote:
             self.support_modules[name] = _load_by_path(name, path)
         self.probes = _load_by_path("_grader_probes", self.config["probes_file"])
         worker.remember_library_state()
+        worker.prepare_pins(self.probes, self.support_modules, list(self.config.get("trusted_modules", {})))
         if self.config.get("collapse", True):
             collapse_memory()
         self.base = {
@@ -257,6 +258,7 @@ class Zygote:
             "notebooks": dict(self.config.get("notebooks") or {}),
             **view_paths(self.config),
         }
+        worker.remember_modules()
 
     def spawn(self, config: Mapping[str, Any], control: socket.socket | None) -> tuple[int, socket.socket]:
         """Fork a supervisor, which forks and prepares its child, then waits for the
