@@ -42,6 +42,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# How a student's constructor is seeded: `torch.manual_seed`, or, where this torch build
+# has no accelerator at all (no CUDA/ROCm, XPU, MTIA, MPS or custom backend compiled in),
+# the CPU generator alone, directly: the same state, without the Python stack that
+# torch.manual_seed records for each accelerator not started yet (it reads the source of
+# every frame: most of the cost of seeding in a fresh sandbox child). Worked out once, here.
+try:
+    _CPU_ONLY = (torch.version.cuda is None and torch.version.hip is None and not torch.xpu._is_compiled()
+                 and not torch.mtia.is_available() and not torch.backends.mps.is_built()
+                 and not hasattr(torch, torch._C._get_privateuse1_backend_name()))
+except Exception:  # a build without these probes: seed everything, as torch does
+    _CPU_ONLY = False
+_SEED_TORCH = torch.default_generator.manual_seed if _CPU_ONLY else torch.manual_seed
+
 # The probe functions of this module (the names rubrics refer to). `dataset`,
 # `build_model`, `batch_inputs` and `as_array` are helpers, not probes.
 PROBES: tuple[str, ...] = (
@@ -288,7 +301,7 @@ def lms(ctx: ProbeContext, *, dataset: str | Mapping[str, Any] = "course", lr: f
 def _seeded_instance(factory: Callable[[], Any], seed: int, *, what: str) -> nn.Module:
     """Call `factory()` with the global torch RNG seeded (restored afterwards)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        _SEED_TORCH(seed)
         model = factory()
     if not isinstance(model, nn.Module):
         raise TypeError(f"{what} built {_describe(model)}, expected an nn.Module")

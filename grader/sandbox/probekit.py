@@ -57,6 +57,22 @@ NAME = "probekit"  # the name probes import this module by, on both sides
 _manual_seed = torch.manual_seed
 _seed_generator = torch.Generator.manual_seed
 _fork_rng = torch.random.fork_rng
+_seed_cpu = torch.default_generator.manual_seed
+
+
+# Whether this torch build can seed nothing but the CPU: no CUDA/ROCm, XPU, MTIA or MPS
+# compiled in, no custom backend. `torch.manual_seed` also queues a seed for each
+# accelerator not initialised yet, recording the Python stack each time (it reads the
+# source of every frame: most of the cost of seeding in a fresh sandbox child); in such a
+# build no queued seed can ever apply, so seeding the CPU generator alone leaves exactly
+# the state `torch.manual_seed` leaves. (Worked out here, at the top level, not in a
+# function: the pins would watch every torch name a function of this module spells.)
+try:
+    _CPU_ONLY = (torch.version.cuda is None and torch.version.hip is None and not torch.xpu._is_compiled()
+                 and not torch.mtia.is_available() and not torch.backends.mps.is_built()
+                 and not hasattr(torch, torch._C._get_privateuse1_backend_name()))
+except Exception:  # noqa: BLE001 - a build without these probes: seed everything, as torch does
+    _CPU_ONLY = False
 
 __all__ = [
     "NAME",
@@ -74,6 +90,7 @@ __all__ = [
     "optional_array",
     "parts",
     "randn",
+    "seed_torch",
     "read_names",
     "seeded_instance",
     "to_plain",
@@ -282,6 +299,15 @@ def generator(seed: int) -> torch.Generator:
     return gen
 
 
+def seed_torch(seed: int) -> None:
+    """Seed torch's global generators as `torch.manual_seed(seed)` does, the CPU's alone
+    (directly) where the build has nothing else to seed (see `_CPU_ONLY`)."""
+    if _CPU_ONLY:
+        _seed_cpu(int(seed))
+    else:
+        _manual_seed(int(seed))
+
+
 def randn(shape: Iterable[int], seed: int | torch.Generator, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """A standard normal tensor on the CPU drawn from `seed` (a seed, or a generator to
     draw several tensors in a row): the same numbers on both sides."""
@@ -294,7 +320,7 @@ def seeded_instance(factory: Callable[..., Any], seed: int, *args: Any, what: st
     afterwards): a model built by the student's constructor gets the same initial weights
     on every run. TypeError when the result is not an nn.Module, naming `what`."""
     with _fork_rng(devices=[]):
-        _manual_seed(int(seed))
+        seed_torch(seed)
         model = factory(*args, **kwargs)
     if not isinstance(model, nn.Module):
         raise TypeError(f"{what} built {describe(model)}, expected an nn.Module")
