@@ -1,6 +1,7 @@
 """What a cold `grade` does first (issue 20.3: a cold start close to a bare torch import):
 reading a rubric imports no torch (a pack's `import probekit` is resolved when a module
-asks for it)."""
+asks for it), and the command line ends its process without the interpreter's teardown,
+once the exit handlers have run and the output is flushed."""
 
 from __future__ import annotations
 
@@ -49,3 +50,49 @@ def test_a_pack_module_imports_probekit_as_the_graders_own(tmp_path: Path) -> No
     """, str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_the_command_line_ends_its_process_after_the_exit_handlers() -> None:
+    out = _python("""
+        import atexit, sys
+        atexit.register(print, "exit handler ran")
+        sys.argv[1:] = ["schema", "--assignment", "hw1"]
+        from grader.cli import main
+        main()
+        print("main returned")
+    """)
+    assert out.returncode == 0, out.stderr
+    assert "main returned" not in out.stdout
+    assert out.stdout.rstrip().endswith("exit handler ran")  # after the whole schema, flushed
+    assert '"$schema"' in out.stdout or '"title"' in out.stdout
+
+
+def test_the_exit_code_is_kept() -> None:
+    out = _python("""
+        import sys
+        sys.argv[1:] = ["no/such/submission"]
+        from grader.cli import main
+        main()
+    """)
+    assert out.returncode == 2 and "no such file or directory" in out.stderr
+
+
+def test_a_running_thread_gets_the_normal_exit() -> None:
+    out = _python("""
+        import sys, threading, time
+        threading.Thread(target=time.sleep, args=(5,)).start()  # still running when main is done
+        sys.argv[1:] = ["schema", "--assignment", "hw1"]
+        from grader.cli import main
+        print("main returned", main())
+    """)
+    assert out.returncode == 0, out.stderr
+    assert "main returned 0" in out.stdout
+
+
+def test_main_with_arguments_returns() -> None:
+    out = _python("""
+        from grader.cli import main
+        print("main returned", main(["schema", "--assignment", "hw1"]))
+    """)
+    assert out.returncode == 0, out.stderr
+    assert "main returned 0" in out.stdout
