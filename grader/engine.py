@@ -583,6 +583,12 @@ def _discard_prestarted() -> None:
             starting["box"].close()
 
 
+def _discard_prespawned() -> None:
+    from grader.sandbox import discard_prespawned
+
+    discard_prespawned()
+
+
 @dataclass
 class Grader:
     """A plan bound to a device, a sandbox and the reference outputs (computed once)."""
@@ -618,12 +624,15 @@ class Grader:
             thread, starting = (_PRESTARTED.pop(key) if key in _PRESTARTED else None) or _start_sandbox(
                 plan.probes_file, plan.support_files, device, isolation, limits, many, environment)
         _discard_prestarted()
+        if thread is None:
+            _discard_prespawned()  # a zygote started ahead (`grade` on one submission) that no sandbox needs
         try:
             oracles = plan_oracles(plan)
             ref, mistakes = trusted_side(plan, device, oracles)
         except BaseException:
             if thread is not None:
                 thread.join()
+                _discard_prespawned()
                 if starting.get("box") is not None:
                     starting["box"].close()
             raise
@@ -631,6 +640,7 @@ class Grader:
         notes: list[str] = [plan.rubric.notice] if plan.rubric.notice else []  # a student kit's: not a grade
         if thread is not None:
             thread.join()
+            _discard_prespawned()  # the sandbox took over the one for its device, if any: another is of no use
             if "error" in starting:
                 raise starting["error"]
             sandbox = starting["box"]
