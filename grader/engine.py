@@ -238,7 +238,7 @@ def trusted_side(plan: Plan, device: str, oracles: ModuleType | None, *,
     key = _cache_key(plan, device) if cache else None
     ref: dict[Any, Any] = dict(_reference_outputs(plan, device, key))
     path = _cache_file("derived", key)
-    cached = _read_derived(path, plan) if path is not None else None
+    cached = _read_derived(path, plan, oracles) if path is not None else None
     if cached is not None:
         derived, values = cached
     else:
@@ -288,9 +288,11 @@ def _store_derived(path: Path, derived: dict[Any, Any], mistakes: dict[Any, Any]
         pass
 
 
-def _read_derived(path: Path, plan: Plan) -> tuple[dict[Any, Any], dict[tuple[Any, ...], Any]] | None:
-    """The cached derived values (exactly those `oracle_keys` names) and the mistakes'
-    values by (check path, use); None when there is no such file or it cannot be read."""
+def _read_derived(path: Path, plan: Plan,
+                  oracles: ModuleType | None) -> tuple[dict[Any, Any], dict[tuple[Any, ...], Any]] | None:
+    """The cached derived values (exactly those `derive_reference` gives: one per
+    `oracle_keys` entry, none without an oracles module) and the mistakes' values by
+    (check path, use); None when there is no such file or it cannot be read."""
     try:
         if not path.is_file():
             return None
@@ -305,7 +307,7 @@ def _read_derived(path: Path, plan: Plan) -> tuple[dict[Any, Any], dict[tuple[An
                 values[(tuple(fields["check"]), fields["use"])] = value
     except Exception:  # noqa: BLE001 - unreadable or corrupt, whatever the error: computed again, and rewritten
         return None
-    wanted = [k for k in oracle_keys(plan) if k[0] in plan.probe_keys]
+    wanted = [k for k in oracle_keys(plan) if k[0] in plan.probe_keys] if oracles is not None else []
     if set(derived) != set(wanted):
         return None
     return {k: derived[k] for k in wanted}, values
