@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable
 
-from grader.answers import Answers
+from grader.answers import Answers, load_answers
 from grader.checks.base import (
     CheckContext,
     CheckOutcome,
@@ -38,7 +38,6 @@ from grader.rubric import Plan, PlannedCheck, ProbeKey, RubricError, SandboxLimi
 from grader.submission import Submission, open_submission
 from grader.numeric.tolerances import default_tolerance
 from grader.validate import output_problems
-from grader.writeup.loader import load_answers_or_writeup
 from grader.writeup.reading import waiting_outcome
 
 if TYPE_CHECKING:
@@ -676,7 +675,7 @@ class Grader:
     def grade(self, sub: Submission, *, timings: bool = False) -> SubmissionResult:
         t0 = time.perf_counter()
         plan = self.plan
-        answers, sub = load_answers_or_writeup(sub, plan=plan)  # a report (.pdf/.md/.txt) where no answers file
+        answers, sub = _answers_of(sub, plan)  # a report (.pdf/.md/.txt) where no answers file
         t_answers = time.perf_counter()
         probe_out: dict[Any, ProbeOutput] = dict(self._run_code(sub))
         probe_out.update(derive_student(plan, self.oracles, probe_out))
@@ -871,6 +870,19 @@ class Grader:
         if res.status not in (Status.FAIL, Status.PARTIAL) or pc.spec.expected_from == "answer":
             return res
         return diagnosed(pc.spec, ctx, res, self.mistakes.get(path, ()), grade)
+
+
+def _answers_of(sub: Submission, plan: Plan) -> tuple[Answers, Submission]:
+    """`grader.writeup.loader.load_answers_or_writeup`, whose write-up reader (its parser,
+    extractors and limits: 0.05-0.1 s of a cold `grade`'s imports) is imported only for a
+    submission without an answers file: one with an answers file (read or not) is graded
+    from it, as that function's first rule says."""
+    answers = load_answers(sub, known_paths=plan.known_paths)
+    if answers.data is not None or answers.error is not None:
+        return answers, sub
+    from grader.writeup.loader import load_answers_or_writeup
+
+    return load_answers_or_writeup(sub, plan=plan)
 
 
 def diagnosed(spec: Any, ctx: CheckContext, res: CheckOutcome, known: Any,

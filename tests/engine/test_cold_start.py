@@ -96,3 +96,19 @@ def test_main_with_arguments_returns() -> None:
     """)
     assert out.returncode == 0, out.stderr
     assert "main returned 0" in out.stdout
+
+
+def test_a_submission_with_an_answers_file_is_graded_without_the_writeup_reader() -> None:
+    out = _python("""
+        import sys
+        from pathlib import Path
+        from grader.engine import Grader
+        from grader.rubric import load_plan
+        from hw1_testing import EXAMPLE, RUBRIC
+        with Grader.create(load_plan(RUBRIC), device="cpu", with_sandbox=False) as g:
+            result = g.grade_path(EXAMPLE)
+        assert result.score > 0
+        print(sorted(m for m in ("grader.writeup.loader", "grader.writeup.extract") if m in sys.modules))
+    """)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
