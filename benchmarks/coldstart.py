@@ -52,6 +52,9 @@ def main() -> None:
     load1 = os.getloadavg()[0]
     med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; n = {args.n}; load average {load0:.1f} -> {load1:.1f}")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not (REPO / "grader" / "__pycache__").is_dir():
+        print("PYTHONDONTWRITEBYTECODE is set and grader/ has no __pycache__: each grade compiles the grader's "
+              "modules from source (the torch import reads its installed bytecode)")
     print(f"{'':42}{'wall s (median)':>16}{'CPU s (median)':>16}")
     print(f"{'python -c import numpy, torch':42}{med(torch_s, 0):>16.2f}{med(torch_s, 1):>16.2f}")
     print(f"{'grade assignments/hw1/examples/example (cache hit)':42}{med(grade_s, 0):>16.2f}{med(grade_s, 1):>16.2f}")

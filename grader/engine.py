@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable
 
-from grader.answers import Answers
+from grader.answers import Answers, load_answers
 from grader.checks.base import (
     CheckContext,
     CheckOutcome,
@@ -39,7 +39,6 @@ from grader.submission import Submission, open_submission
 from grader.numeric.tolerances import default_tolerance
 from grader.oraclememo import OracleMemo
 from grader.validate import output_problems
-from grader.writeup.loader import load_answers_or_writeup
 from grader.writeup.reading import waiting_outcome
 
 if TYPE_CHECKING:
@@ -186,16 +185,34 @@ def reference_outputs(plan: Plan, device: str, *, cache: bool = True) -> dict[Pr
     Outputs are cached on disk (`cache_dir()`), keyed by `reference_key`: a miss computes
     them, a cache file that cannot be read is ignored (and replaced), and outputs that
     cannot be frozen (not plain data and numeric arrays) are simply not cached."""
+    return _reference_outputs(plan, device, _cache_key(plan, device) if cache else None)
+
+
+def _cache_key(plan: Plan, device: str) -> str | None:
+    """`reference_key`, or None where nothing is cached (no cache folder; a student kit's
+    frozen outputs; no probe call) or the key cannot be computed."""
+    if plan.frozen_file is not None or not plan.probe_keys:
+        return None
+    try:
+        return reference_key(plan, device) if cache_dir() is not None else None
+    except Exception:  # noqa: BLE001 - an unreadable file in the pack: no cache, the real path reports it
+        return None
+
+
+def _cache_file(kind: str, key: str | None) -> Path | None:
+    folder = cache_dir() if key is not None else None
+    return folder / f"{kind}-{key}.npz" if folder is not None else None
+
+
+def _reference_outputs(plan: Plan, device: str, key: str | None) -> dict[ProbeKey, Any]:
     if not plan.probe_keys:
         return {}
     if plan.frozen_file is not None:
         return load_frozen_outputs(plan.frozen_file, plan.probe_keys, rubric_path=plan.rubric_path)
-    path = None
-    if cache:
+    path = _cache_file("reference", key)
+    if path is not None:
         try:
-            folder = cache_dir()
-            path = folder / f"reference-{reference_key(plan, device)}.npz" if folder is not None else None
-            if path is not None and path.is_file():
+            if path.is_file():
                 return load_frozen_outputs(path, plan.probe_keys, rubric_path=plan.rubric_path)
         except Exception:  # noqa: BLE001 - unreadable or corrupt, whatever the error: computed again below, and rewritten
             pass
@@ -203,6 +220,120 @@ def reference_outputs(plan: Plan, device: str, *, cache: bool = True) -> dict[Pr
     if path is not None:
         _store_cache(out, path, plan.probe_keys)
     return out
+
+
+def trusted_side(plan: Plan, device: str, oracles: ModuleType | None, *,
+                 cache: bool = True) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """Everything the grader's side computes before any student's code runs: the reference
+    outputs (by ProbeKey) with what the oracles derive from them (by (ProbeKey, oracle)),
+    checked for the instructor's mistakes (RubricError), and the known mistakes' values
+    per check (`plan_mistakes`).
+
+    The derived values and the mistakes' values are cached beside the reference outputs
+    (`derived-<key>.npz`, the same `reference_key`: it covers the oracles, the mistakes and
+    the rubric's checks): the mistakes' variants run the reference's models again, which
+    costs a cold `grade` 0.1 s on an idle machine and over 1 s on a busy one. A cache file
+    is used only whole (every value the plan needs), read back exactly as it was computed
+    (else it is not written), and ignored when it cannot be read."""
+    key = _cache_key(plan, device) if cache else None
+    ref: dict[Any, Any] = dict(_reference_outputs(plan, device, key))
+    path = _cache_file("derived", key)
+    cached = _read_derived(path, plan, oracles) if path is not None else None
+    if cached is not None:
+        derived, values = cached
+    else:
+        derived = derive_reference(plan, oracles, ref)
+    ref.update(derived)
+    problems = output_problems(plan, ref)  # the instructor's mistakes the outputs show, before any student's code runs
+    if problems:
+        raise RubricError(problems)
+    if cached is not None:
+        mistakes = _mistakes_from(plan, values)
+        if mistakes is not None:
+            return ref, mistakes
+    mistakes = plan_mistakes(plan, device, oracles, ref)
+    if path is not None:
+        _store_derived(path, derived, mistakes)
+    return ref, mistakes
+
+
+def _derived_entries(derived: dict[Any, Any], mistakes: dict[Any, Any]) -> list[tuple[dict[str, Any], Any]]:
+    """The derived values and the mistakes' values as frozen entries (fields, value)."""
+    entries: list[tuple[dict[str, Any], Any]] = [
+        ({"module": k.module, "probe": k.probe, "args": k.args, "oracle": oracle}, v) for (k, oracle), v in derived.items()]
+    for path, found in mistakes.items():
+        entries += [({"check": list(path), "use": i}, value) for i, (_, _, value) in enumerate(found)]
+    return entries
+
+
+def _store_derived(path: Path, derived: dict[Any, Any], mistakes: dict[Any, Any]) -> None:
+    """As `_store_cache`, for `trusted_side`'s cache file."""
+    import tempfile
+
+    try:
+        entries = _derived_entries(derived, mistakes)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            _freeze_entries(entries, Path(tmp), sort_keys=False)
+            back = _thaw_entries(Path(tmp))
+            if len(back) == len(entries) and all(
+                    fa == fb and _same(va, vb) for (fa, va), (fb, vb) in zip(entries, back)):
+                os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except (OSError, TypeError, ValueError, RubricError):
+        pass
+
+
+def _read_derived(path: Path, plan: Plan,
+                  oracles: ModuleType | None) -> tuple[dict[Any, Any], dict[tuple[Any, ...], Any]] | None:
+    """The cached derived values (exactly those `derive_reference` gives: one per
+    `oracle_keys` entry, none without an oracles module) and the mistakes' values by
+    (check path, use); None when there is no such file or it cannot be read."""
+    try:
+        if not path.is_file():
+            return None
+        derived: dict[Any, Any] = {}
+        values: dict[tuple[Any, ...], Any] = {}
+        for fields, value in _thaw_entries(path):
+            if "oracle" in fields:
+                key = ProbeKey(module=fields["module"], probe=fields["probe"],
+                               args_json=json.dumps(fields["args"], sort_keys=True, separators=(",", ":")))
+                derived[(key, fields["oracle"])] = value
+            else:
+                values[(tuple(fields["check"]), fields["use"])] = value
+    except Exception:  # noqa: BLE001 - unreadable or corrupt, whatever the error: computed again, and rewritten
+        return None
+    wanted = [k for k in oracle_keys(plan) if k[0] in plan.probe_keys] if oracles is not None else []
+    if set(derived) != set(wanted):
+        return None
+    return {k: derived[k] for k in wanted}, values
+
+
+def _mistakes_from(plan: Plan, values: dict[tuple[Any, ...], Any]) -> dict[Any, Any] | None:
+    """`plan_mistakes`'s result from cached values (the mistakes file imported and checked
+    as it would be); None when a value is missing."""
+    from grader.mistakes import check_paths, load_mistakes
+
+    if plan.frozen_file is not None or plan.rubric.reference is None:
+        return {}
+    table = load_mistakes(plan)
+    if not table:
+        return {} if not values else None
+    out: dict[Any, Any] = {}
+    for path, pc in check_paths(plan):
+        if not pc.spec.mistakes:
+            continue
+        found = []
+        for i, use in enumerate(pc.spec.mistakes):
+            if (path, i) not in values:
+                return None
+            found.append((use, table[use.name], values[(path, i)]))
+        out[path] = found
+    return out if len(values) == sum(len(f) for f in out.values()) else None
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -457,6 +588,12 @@ def _discard_prestarted() -> None:
             starting["box"].close()
 
 
+def _discard_prespawned() -> None:
+    from grader.sandbox import discard_prespawned
+
+    discard_prespawned()
+
+
 @dataclass(frozen=True)
 class Stopped:
     """A call stopped by class mode's first-try wall-clock limit (`first_try` seconds)
@@ -513,17 +650,15 @@ class Grader:
             thread, starting = (_PRESTARTED.pop(key) if key in _PRESTARTED else None) or _start_sandbox(
                 plan.probes_file, plan.support_files, device, isolation, limits, many, environment)
         _discard_prestarted()
+        if thread is None:
+            _discard_prespawned()  # a zygote started ahead (`grade` on one submission) that no sandbox needs
         try:
-            ref: dict[Any, Any] = dict(reference_outputs(plan, device))
             oracles = plan_oracles(plan)
-            ref.update(derive_reference(plan, oracles, ref))
-            problems = output_problems(plan, ref)  # the instructor's mistakes the outputs show, before any student's code runs
-            if problems:
-                raise RubricError(problems)
-            mistakes = plan_mistakes(plan, device, oracles, ref)
+            ref, mistakes = trusted_side(plan, device, oracles)
         except BaseException:
             if thread is not None:
                 thread.join()
+                _discard_prespawned()
                 if starting.get("box") is not None:
                     starting["box"].close()
             raise
@@ -531,6 +666,7 @@ class Grader:
         notes: list[str] = [plan.rubric.notice] if plan.rubric.notice else []  # a student kit's: not a grade
         if thread is not None:
             thread.join()
+            _discard_prespawned()  # the sandbox took over the one for its device, if any: another is of no use
             if "error" in starting:
                 raise starting["error"]
             sandbox = starting["box"]
@@ -574,7 +710,7 @@ class Grader:
         the result is exactly what `grade` gives."""
         t0 = time.perf_counter()
         plan = self.plan
-        answers, sub = load_answers_or_writeup(sub, plan=plan)  # a report (.pdf/.md/.txt) where no answers file
+        answers, sub = _answers_of(sub, plan)  # a report (.pdf/.md/.txt) where no answers file
         t_answers = time.perf_counter()
         code_out, stopped = self._run_code(sub, first_try)
         probe_out: dict[Any, ProbeOutput] = dict(code_out)
@@ -790,6 +926,19 @@ class Grader:
         return diagnosed(pc.spec, ctx, res, self.mistakes.get(path, ()), grade)
 
 
+def _answers_of(sub: Submission, plan: Plan) -> tuple[Answers, Submission]:
+    """`grader.writeup.loader.load_answers_or_writeup`, whose write-up reader (its parser,
+    extractors and limits: 0.05-0.1 s of a cold `grade`'s imports) is imported only for a
+    submission without an answers file: one with an answers file (read or not) is graded
+    from it, as that function's first rule says."""
+    answers = load_answers(sub, known_paths=plan.known_paths)
+    if answers.data is not None or answers.error is not None:
+        return answers, sub
+    from grader.writeup.loader import load_answers_or_writeup
+
+    return load_answers_or_writeup(sub, plan=plan)
+
+
 def diagnosed(spec: Any, ctx: CheckContext, res: CheckOutcome, known: Any,
               grade: Callable[..., CheckOutcome]) -> CheckOutcome:
     """A failing verdict with its diagnosis: the known mistake the student's output matches
@@ -928,6 +1077,12 @@ FROZEN_SCHEMA = "grader.frozen/v1"
 def freeze_outputs(outputs: dict[ProbeKey, Any], path: Path, *, sort_keys: bool = True) -> None:
     """Write probe outputs (plain data and numeric numpy arrays) to `path`; with
     sort_keys=False, dicts keep their order (the reference cache)."""
+    _freeze_entries([({"module": k.module, "probe": k.probe, "args": k.args}, v) for k, v in outputs.items()], path,
+                    sort_keys=sort_keys)
+
+
+def _freeze_entries(entries: list[tuple[dict[str, Any], Any]], path: Path, *, sort_keys: bool) -> None:
+    """`freeze_outputs` for any entries: each is its index fields (plain JSON) and a value."""
     import math
     import zipfile
 
@@ -956,13 +1111,36 @@ def freeze_outputs(outputs: dict[ProbeKey, Any], path: Path, *, sort_keys: bool 
             return v
         raise TypeError(f"cannot freeze a {type(v).__name__}")
 
-    index = {"schema": FROZEN_SCHEMA,
-             "outputs": [{"module": k.module, "probe": k.probe, "args": k.args, "value": encode(v)} for k, v in outputs.items()]}
-    entries = {"index": np.frombuffer(json.dumps(index, sort_keys=sort_keys, allow_nan=False).encode("utf-8"), dtype=np.uint8), **arrays}
+    index = {"schema": FROZEN_SCHEMA, "outputs": [{**fields, "value": encode(v)} for fields, v in entries]}
+    files = {"index": np.frombuffer(json.dumps(index, sort_keys=sort_keys, allow_nan=False).encode("utf-8"), dtype=np.uint8), **arrays}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, arr in entries.items():
+        for name, arr in files.items():
             with zf.open(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as fh:
                 np.lib.format.write_array(fh, arr, allow_pickle=False)
+
+
+def _thaw_entries(path: Path) -> list[tuple[dict[str, Any], Any]]:
+    """What `_freeze_entries` wrote: (index fields, value) in order; ValueError, KeyError,
+    OSError... when the file cannot be read."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as z:
+        index = json.loads(bytes(z["index"]).decode("utf-8"))
+        if index.get("schema") != FROZEN_SCHEMA:
+            raise ValueError(f"not a {FROZEN_SCHEMA} file")
+
+        def decode(v: Any) -> Any:
+            if isinstance(v, dict):
+                if set(v) == {"$array"}:
+                    return np.array(z[v["$array"]], copy=True)
+                if set(v) == {"$float"}:
+                    return float(v["$float"])
+                return {k: decode(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [decode(x) for x in v]
+            return v
+
+        return [({k: x for k, x in o.items() if k != "value"}, decode(o["value"])) for o in index["outputs"]]
 
 
 def load_frozen_outputs(path: Path, keys: tuple[ProbeKey, ...], *, rubric_path: str = "") -> dict[ProbeKey, Any]:

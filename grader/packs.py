@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.abc
 import importlib.machinery
 import os
 import re
@@ -31,6 +32,7 @@ import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PACKS_ENV = "GRADER_ASSIGNMENTS"  # extra folders of packs, os.pathsep-separated, searched first
 PACKS_FOLDER = "assignments"
@@ -142,14 +144,44 @@ def pack_of(path: Path) -> Pack | None:
     return None
 
 
+class _ProbekitFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`import probekit` (what a pack's probes, reference or kinds write) gives
+    `grader.sandbox.probekit`, imported then, not before: it imports torch (over a second),
+    which reading a rubric (its kinds) does not need. `grade` on one submission reads the
+    rubric to configure its sandbox's zygote before it compiles the rubric (issue 20): an
+    eager import there held the zygote's configuration back by as much."""
+
+    _own_spec: importlib.machinery.ModuleSpec | None = None
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "probekit":
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        from grader.sandbox import probekit  # registers itself as sys.modules["probekit"]
+
+        self._own_spec = probekit.__spec__
+        return probekit
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__spec__ = self._own_spec  # the import system set ours: it stays grader.sandbox.probekit
+
+
+def _provide_probekit() -> None:
+    """Make `import probekit` work in this process (once), lazily (`_ProbekitFinder`)."""
+    if "probekit" in sys.modules or any(isinstance(f, _ProbekitFinder) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _ProbekitFinder())
+
+
 def folder_package(folder: Path) -> str:
     """Import `folder` as a package of its own and return its (synthetic) name: its
     Python files are then `<name>.probes`, `<name>.reference.lab1`, `<name>.kinds.x`.
 
     The name holds a digest of the folder's path: one folder is always one package (its
     modules are imported once), two folders never share one."""
-    import grader.sandbox.probekit  # noqa: F401 - registers `probekit`, which a pack's modules import
-
+    _provide_probekit()
     root = folder.resolve()
     safe = re.sub(r"\W", "_", root.name) or "pack"
     name = f"{_PREFIX}{safe}_{hashlib.sha256(str(root).encode()).hexdigest()[:10]}"

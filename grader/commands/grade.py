@@ -183,10 +183,29 @@ def load_plan_for(args: argparse.Namespace) -> Plan:
     return load_plan(path)
 
 
+def _guessed_device(args: argparse.Namespace) -> str:
+    """The device a grade will use, guessed without importing torch (no NVIDIA device
+    node: the CPU); a wrong guess only costs what was started ahead for it."""
+    return str(args.device) if args.device != "auto" else ("cuda" if os.path.exists("/dev/nvidia0") else "cpu")
+
+
+def _prespawn(args: argparse.Namespace) -> bool:
+    """One submission: start the sandbox's zygote process first of all, before this
+    process imports the rubric's models or reads the rubric (issue 20: a cold start close
+    to a bare torch import); the sandbox started later takes it over (grader.sandbox.prespawn).
+    Whether one was started."""
+    from grader.sandbox import prespawn
+
+    try:
+        prespawn(device=_guessed_device(args))
+    except Exception:  # noqa: BLE001 - best effort: the sandbox then starts its own, and reports
+        return False
+    return True
+
+
 def _prestart(args: argparse.Namespace) -> None:
     """One submission: start the sandbox while the rubric is compiled (issue 20: a cold
-    start close to a bare torch import). The device is guessed without importing torch
-    (no NVIDIA device node: the CPU); a wrong guess only costs the sandbox started ahead."""
+    start close to a bare torch import)."""
 
     from grader.engine import prestart
 
@@ -196,13 +215,20 @@ def _prestart(args: argparse.Namespace) -> None:
         return
     if args.public or not path.is_file():
         return
-    device = args.device if args.device != "auto" else ("cuda" if os.path.exists("/dev/nvidia0") else "cpu")
-    prestart(path, device=device, isolation=args.isolation)
+    prestart(path, device=_guessed_device(args), isolation=args.isolation)
 
 
 def cmd_grade(argv: Sequence[str]) -> int:
     args = _grade_parser().parse_args(argv)
+    # first of all, before the imports below; a class folder stops it again
+    spawned = args.out is None and not args.public and args.path.exists() and _prespawn(args)
     from grader.classmode.discover import is_class_folder
+
+    single = args.out is None and args.path.exists() and not is_class_folder(args.path)
+    if spawned and not single:
+        from grader.sandbox import discard_prespawned
+
+        discard_prespawned()
     from grader.device import resolve_device
     from grader.packs import PackError
     from grader.engine import Grader
@@ -218,7 +244,7 @@ def cmd_grade(argv: Sequence[str]) -> int:
         if args.out is None and not is_class_folder(args.path):
             open_submission(args.path).close()  # a submission that cannot be read says so first (empty, corrupt)
         raise
-    if args.out is None and not is_class_folder(args.path):
+    if single:
         _prestart(args)
     plan = load_plan_for(args)  # rubric errors surface before any student code runs
     full_total = plan.max_score

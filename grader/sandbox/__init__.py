@@ -8,7 +8,8 @@ The design (zygote, supervisor, child; the isolation layers; the result codec; b
 radius; known limits) is in docs/sandbox.md.
 """
 
-from ._parent import NO_NAMESPACES_ENV, Sandbox
+from ._parent import NO_NAMESPACES_ENV, Sandbox, discard_prespawned, prespawn
 from ._types import STATUSES, CallResult, Limits, ProbeCall, SandboxError, Status
 
-__all__ = ["NO_NAMESPACES_ENV", "STATUSES", "CallResult", "Limits", "ProbeCall", "Sandbox", "SandboxError", "Status"]
+__all__ = ["NO_NAMESPACES_ENV", "STATUSES", "CallResult", "Limits", "ProbeCall", "Sandbox", "SandboxError", "Status",
+           "discard_prespawned", "prespawn"]

@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from ._child import codec, nbprobes, seeding
 from ._child import notebook as nbfind
@@ -63,6 +63,123 @@ TMPFS_INODES = 4096
 _SETUP_SLACK_S = 60.0
 _WARM = 2  # supervisors kept forked ahead of requests (the batch grader runs 2 at once)
 _PASS_ENV_CUDA = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME")
+
+
+def _scratch_folder() -> Path:
+    """A sandbox's own folder (the zygote's home and working folder, runs' stages)."""
+    tmp = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
+    os.chmod(tmp, 0o711)
+    return tmp
+
+
+def _pass_env(device: str) -> dict[str, str]:
+    """The grader's environment variables a zygote (and its children) keep: CUDA's, on CUDA."""
+    return {k: os.environ[k] for k in _PASS_ENV_CUDA if k in os.environ} if device == "cuda" else {}
+
+
+def _spawn(python: str, device: str, tmp: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """Start a zygote process in `tmp`, with an environment built from nothing, and return
+    it with its control socket. It imports its libraries at once, then waits for its
+    configuration on that socket (`_child.zygote.main`)."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(tmp),
+        "TMPDIR": str(tmp),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "PYTHONHASHSEED": HASH_SEED,  # the same str/bytes hashes (set and dict orders) in every child, every run
+        "MPLCONFIGDIR": _matplotlib_cache(tmp),
+        **_pass_env(device),
+    }
+    if device == "cuda":
+        env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        proc = subprocess.Popen(
+            # -s -P rather than -I: -I would also ignore PYTHONHASHSEED; the environment
+            # is built here from nothing, so no other PYTHON* variable reaches it. -B: the
+            # zygote loads the rubric's probes and support modules from the course's (or a
+            # student kit's) folder and must leave no __pycache__ there
+            [python, "-B", "-s", "-P", "-c", _BOOTSTRAP, str(_CHILD_DIR), str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=env,
+            cwd=tmp,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return proc, ours
+
+
+class _Spawned:
+    """A zygote process started ahead of its Sandbox (`prespawn`), with its folder."""
+
+    def __init__(self, python: str, device: str) -> None:
+        self.python, self.device = python, device
+        self.tmp = _scratch_folder()
+        try:
+            self.proc, self.control = _spawn(python, device, self.tmp)
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
+        # one never taken over is stopped and its folder removed (at the latest at exit)
+        self.finalizer = weakref.finalize(self, _stop_spawned, self.proc, self.control, self.tmp)
+
+
+def _stop_spawned(proc: subprocess.Popen[bytes], control: socket.socket, tmp: Path) -> None:
+    control.close()
+    if proc.poll() is None:
+        proc.kill()  # it has forked nothing yet: no child to leave behind
+        proc.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+_PRESPAWNED: list[_Spawned] = []
+_PRESPAWNED_LOCK = threading.Lock()
+
+
+def prespawn(*, device: str, python: Path | None = None) -> None:
+    """Start a zygote process now, before the rubric (probes, support files, limits) is
+    known: its imports (numpy and torch, over a second) then overlap the grader's own
+    start-up (issue 20: a cold `grade` close to a bare torch import). The next Sandbox this
+    process starts with this device and interpreter takes it over and configures it as it
+    would a new one (the same configuration, self-test and checks before any student's
+    code); one that none takes over is stopped by `discard_prespawned`, or at exit."""
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    spawned = _Spawned(str(python or sys.executable), device)
+    with _PRESPAWNED_LOCK:
+        _PRESPAWNED.append(spawned)
+
+
+def discard_prespawned() -> None:
+    """Stop the zygotes started ahead that no Sandbox took over."""
+    with _PRESPAWNED_LOCK:
+        spawned = list(_PRESPAWNED)
+        _PRESPAWNED.clear()
+    for s in spawned:
+        s.finalizer()
+
+
+def _take_prespawned(python: str, device: str) -> _Spawned | None:
+    """A zygote started ahead for this interpreter and device, still alive, now this
+    caller's (no longer stopped at exit but by its Sandbox); None when there is none."""
+    with _PRESPAWNED_LOCK:
+        for s in list(_PRESPAWNED):
+            if s.python == python and s.device == device:
+                _PRESPAWNED.remove(s)
+                if s.proc.poll() is None:
+                    s.finalizer.detach()
+                    return s
+                s.finalizer()
+    return None
 
 
 class Sandbox:
@@ -135,11 +252,11 @@ class Sandbox:
         self._lock = threading.Lock()
         self._counter = itertools.count()
         self._generation = 0
-        self._tmp = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
-        os.chmod(self._tmp, 0o711)
+        spawned = _take_prespawned(self._python, device)
+        self._tmp = spawned.tmp if spawned is not None else _scratch_folder()
         self._holder: list[_Zygote | None] = [None]
         self._finalizer = weakref.finalize(self, _stop_all, self._holder, self._tmp)
-        zygote = self._holder[0] = self._start()
+        zygote = self._holder[0] = self._start(spawned)
         self._ready = zygote.ready
         if self.fallback_note:
             # info, not a warning: a student's run of the kit (or its CI log) is no place for
@@ -190,7 +307,10 @@ class Sandbox:
 
     # ------------------------------------------------------------------ zygote
 
-    def _start(self) -> _Zygote:
+    def _start(self, spawned: _Spawned | None = None) -> _Zygote:
+        """A zygote configured for this sandbox: `spawned` (started ahead, `prespawn`)
+        or a new one; either way it is sent its configuration, runs its self-test and says
+        it is ready (or why not) before any request."""
         repo = _repo_root()
         secret = {str(self._probes_file.parent), *(str(p.parent) for p in self._support.values())}
         private = {str(Path.home()), tempfile.gettempdir(), os.getcwd(), "/root", "/home", str(self._tmp), *self._private_extra}
@@ -217,41 +337,19 @@ class Sandbox:
             "packages": self._packages,
             "preimport": self._preimport,
             "notebooks": self._notebooks,
-            "pass_env": {k: os.environ[k] for k in _PASS_ENV_CUDA if k in os.environ} if self._device == "cuda" else {},
+            "pass_env": _pass_env(self._device),
         }
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "HOME": str(self._tmp),
-            "TMPDIR": str(self._tmp),
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONHASHSEED": HASH_SEED,  # the same str/bytes hashes (set and dict orders) in every child, every run
-            "MPLCONFIGDIR": _matplotlib_cache(self._tmp),
-            **cast("dict[str, str]", config["pass_env"]),
-        }
-        if self._device == "cuda":
-            env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config["control_fd"] = theirs.fileno()
         try:
-            proc = subprocess.Popen(
-                # -s -P rather than -I: -I would also ignore PYTHONHASHSEED; the environment
-                # is built here from nothing, so no other PYTHON* variable reaches it. -B: the
-                # zygote loads the rubric's probes and support modules from the course's (or a
-                # student kit's) folder and must leave no __pycache__ there
-                [self._python, "-B", "-s", "-P", "-c", _BOOTSTRAP, str(_CHILD_DIR), json.dumps(config)],
-                pass_fds=[theirs.fileno()],
-                env=env,
-                cwd=self._tmp,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        finally:
-            theirs.close()
+            proc, ours = (spawned.proc, spawned.control) if spawned is not None else _spawn(self._python, self._device, self._tmp)
+        except BaseException:
+            self._uids.release(selftest_uid, reusable=False)
+            shutil.rmtree(selftest_dir, ignore_errors=True)
+            raise
         try:
+            try:
+                ours.sendall(json.dumps(config).encode())
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the zygote ended before reading it: what it said, or its exit status, says why (below)
             ours.settimeout(self._startup_timeout)
             try:
                 data = ours.recv(1 << 16)

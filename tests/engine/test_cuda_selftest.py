@@ -40,9 +40,7 @@ class _FakeSandbox:
 def test_a_sandbox_where_cuda_fails_is_refused_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(grader.sandbox, "Sandbox", _FakeSandbox)
     # this machine may have no GPU: the reference side is not what is tested here
-    monkeypatch.setattr(grader.engine, "reference_outputs", lambda plan, device: {})
-    monkeypatch.setattr(grader.engine, "derive_reference", lambda plan, oracles, ref: {})
-    monkeypatch.setattr(grader.engine, "plan_mistakes", lambda plan, device, oracles, ref: {})
+    monkeypatch.setattr(grader.engine, "trusted_side", lambda plan, device, oracles: ({}, {}))
     plan = load_plan(RUBRIC)
     with pytest.raises(DeviceError) as err:
         Grader.create(plan, device="cuda")

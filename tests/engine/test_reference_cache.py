@@ -74,3 +74,65 @@ def test_outputs_that_do_not_read_back_exactly_are_not_cached(plan: Plan, tmp_pa
     assert not path.exists()
     engine._store_cache({key: {"b": 1.5, "a": [1, 2]}}, path, (key,))
     assert path.exists()
+
+
+@pytest.fixture(scope="module")
+def trusted(plan: Plan) -> tuple[dict, dict]:
+    return engine.trusted_side(plan, "cpu", engine.plan_oracles(plan), cache=False)
+
+
+def _assert_same_trusted(got: tuple[dict, dict], want: tuple[dict, dict]) -> None:
+    ref, mistakes = got
+    want_ref, want_mistakes = want
+    assert list(ref) == list(want_ref)  # probe outputs, then the derived values, in the computed order
+    assert all(engine._same(ref[k], want_ref[k]) for k in want_ref)
+    assert list(mistakes) == list(want_mistakes)
+    for path, found in want_mistakes.items():
+        assert [(use, m.name) for use, m, _ in mistakes[path]] == [(use, m.name) for use, m, _ in found]
+        assert all(engine._same(a[2], b[2]) for a, b in zip(mistakes[path], found))
+
+
+def test_derived_and_mistake_values_are_cached_and_read_back_exactly(plan: Plan, trusted: tuple[dict, dict], cache: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    oracles = engine.plan_oracles(plan)
+    assert trusted[1], "HW1 has known mistakes: this test needs some"
+    _assert_same_trusted(engine.trusted_side(plan, "cpu", oracles), trusted)  # a miss: computed, and written
+    assert len(list(cache.glob("derived-*.npz"))) == 1
+
+    def boom(*a: object) -> None:
+        raise AssertionError("computed again on a cache hit")
+
+    for name in ("_compute_reference", "derive_reference", "plan_mistakes"):
+        monkeypatch.setattr(engine, name, boom)
+    _assert_same_trusted(engine.trusted_side(plan, "cpu", oracles), trusted)
+
+
+@pytest.mark.parametrize("damage", ["junk", "an entry fewer"])
+def test_a_derived_cache_that_is_corrupt_or_incomplete_is_recomputed(plan: Plan, trusted: tuple[dict, dict], cache: Path,
+                                                                     damage: str) -> None:
+    oracles = engine.plan_oracles(plan)
+    engine.trusted_side(plan, "cpu", oracles)
+    (path,) = cache.glob("derived-*.npz")
+    good = path.read_bytes()
+    if damage == "junk":
+        path.write_bytes(b"not a zip file")
+    else:
+        entries = engine._thaw_entries(path)
+        engine._freeze_entries(entries[:-1], path, sort_keys=False)
+    _assert_same_trusted(engine.trusted_side(plan, "cpu", oracles), trusted)
+    assert path.read_bytes() == good  # rebuilt
+
+
+def test_a_grade_with_the_cache_is_the_grade_without(plan: Plan, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hw1_testing import EXAMPLE
+
+    def grade() -> str:
+        with engine.Grader.create(plan, device="cpu", with_sandbox=False) as g:
+            return g.grade_path(EXAMPLE).to_json()
+
+    monkeypatch.setenv(engine.CACHE_ENV, "off")
+    expected = grade()
+    monkeypatch.setenv(engine.CACHE_ENV, str(cache))
+    assert grade() == expected  # a miss
+    assert len(list(cache.glob("*.npz"))) == 2
+    assert grade() == expected  # a hit

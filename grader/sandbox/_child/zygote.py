@@ -2,11 +2,14 @@
 modules (the scaffold) and the assignment's probes module, and forks one supervisor per
 request from the grader.
 
-It is started by `grader.sandbox.Sandbox` as `python -s -P -c <bootstrap>` with an
-environment built from nothing (PYTHONHASHSEED fixed, so every child hashes alike), and loads this package by file path, so it holds nothing of `grader` or
-`reference` and has no rubric or expected value in memory. Torch is told to use one
-thread and computes nothing here: a process whose OpenMP pool has started deadlocks its
-forked children. CUDA is never touched (a process that initialized CUDA cannot use it in
+It is started by `grader.sandbox.Sandbox` (or ahead of it, `grader.sandbox.prespawn`) as
+`python -s -P -c <bootstrap>` with an environment built from nothing (PYTHONHASHSEED
+fixed, so every child hashes alike), and loads this package by file path, so it holds
+nothing of `grader` or `reference` and has no rubric or expected value in memory. It
+imports numpy and torch at once, then reads its configuration (the probes, support files,
+isolation...) from the control socket: the grader sends it once it has read the rubric.
+Torch is told to use one thread and computes nothing here: a process whose OpenMP pool
+has started deadlocks its forked children. CUDA is never touched (a process that initialized CUDA cannot use it in
 a forked child); children initialize it themselves when a probe moves work to the GPU.
 
 Before it says it is ready, the zygote runs a self-test child through the same code path
@@ -26,7 +29,7 @@ import sys
 import traceback
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from . import codec, supervisor, worker
 
@@ -64,6 +67,7 @@ PRE_IMPORTS = (
     "copy",
     "pathlib",
 )
+CONFIG_MAX_BYTES = 1 << 22  # the grader's configuration message, at most
 FULL_LAYERS = ("setsid", "rlimits", "pid-ns", "net-ns", "mount-ns", "uid", "seccomp", "landlock")
 
 
@@ -209,6 +213,34 @@ def probe_names(probes: types.ModuleType) -> list[str]:
     return [n for n in names if callable(getattr(probes, n, None))]
 
 
+def import_libraries() -> None:
+    """What every zygote imports, whatever the rubric: numpy, torch (told to use one
+    thread) and PRE_IMPORTS. Done before the grader sends the configuration (`main`), so
+    that this, the slow part of a start, overlaps the grader's own start-up."""
+    import numpy  # noqa: F401 - pre-imported for every child
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    for name in PRE_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def receive_config(control: socket.socket) -> dict[str, Any]:
+    """The configuration the grader sends once on the control socket (one JSON message).
+    EOFError when the grader closed it first (it found no use for this zygote)."""
+    data, _, flags, _ = control.recvmsg(CONFIG_MAX_BYTES)
+    if not data:
+        raise EOFError("the grader closed the control socket before configuring the zygote")
+    if flags & socket.MSG_TRUNC:
+        raise ValueError(f"the zygote's configuration is over {CONFIG_MAX_BYTES} bytes")
+    config: dict[str, Any] = json.loads(data)
+    return config
+
+
 class Zygote:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = dict(config)
@@ -227,16 +259,8 @@ class Zygote:
     # -- start-up
 
     def load(self) -> None:
-        import numpy  # noqa: F401 - pre-imported for every child
-        import torch
-
-        torch.set_num_threads(1)
-        torch.set_num_interop_threads(1)
-        for name in PRE_IMPORTS:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass
+        """What the rubric decides, once `import_libraries` is done: its students'
+        packages, its trusted and support modules and its probes."""
         self.preimported = preimport_environment(self.config.get("preimport", ()), capture=bool(self.config.get("notebooks")))
         _clean_import_system(self.config["secret"], self.config["private"])
         # the engine's probe toolkit, under the name probes import it by (`import probekit`)
@@ -438,13 +462,31 @@ class Zygote:
         self.reap()
 
 
+def _say_failed(control: socket.socket, error: str) -> NoReturn:
+    """Tell the grader this zygote cannot start, and why; then end."""
+    try:
+        control.sendall(json.dumps({"ok": False, "error": error}).encode()[:60_000])
+    except OSError:
+        pass
+    os._exit(1)
+
+
 def _pack_request(plan: Mapping[str, Any]) -> bytes:
     return codec.pack_message(dict(plan))
 
 
-def main(config_json: str) -> None:
-    config = json.loads(config_json)
-    control = socket.socket(fileno=config["control_fd"])
+def main(control_fd: str) -> None:
+    """The zygote's life: the libraries imported at once, then the grader's configuration
+    received (`receive_config`), the rubric's modules loaded, the self-test run and the
+    isolation chosen, "ready" said, and requests served until the grader closes the socket."""
+    control = socket.socket(fileno=int(control_fd))
+    try:
+        import_libraries()
+        config = receive_config(control)
+    except EOFError:
+        os._exit(0)
+    except BaseException:  # noqa: BLE001 - e.g. torch does not import: said, as a failed start
+        _say_failed(control, traceback.format_exc(limit=-8))
     zygote = Zygote(config)
     try:
         zygote.load()
@@ -459,11 +501,9 @@ def main(config_json: str) -> None:
             "pid": os.getpid(),
         }
     except IsolationUnavailable as exc:  # say why, plainly
-        control.sendall(json.dumps({"ok": False, "error": str(exc)}).encode()[:60_000])
-        os._exit(1)
+        _say_failed(control, str(exc))
     except BaseException:  # noqa: BLE001 - e.g. the probes module does not import: the instructor's error
-        control.sendall(json.dumps({"ok": False, "error": traceback.format_exc(limit=-8)}).encode()[:60_000])
-        os._exit(1)
+        _say_failed(control, traceback.format_exc(limit=-8))
     control.sendall(json.dumps(ready).encode())
     try:
         zygote.serve(control)
