@@ -394,7 +394,7 @@ def prepare(config: Mapping[str, Any], probes: types.ModuleType, support_modules
     waits for one): in full mode, as the first process of a new PID namespace."""
     if config["mode"] == "full":
         syscalls.unshare(syscalls.CLONE_NEWPID)
-    pipes = {"setup": _pipe(), "result": _pipe(), "output": _pipe(size=1 << 20), "lifeline": _pipe(), "plan": _pipe()}
+    pipes = {"setup": _pipe(), "result": _pipe(size=1 << 20), "output": _pipe(size=1 << 20), "lifeline": _pipe(), "plan": _pipe()}
     pid = os.fork()
     if pid == 0:
         ends = {name: (r if name in ("lifeline", "plan") else w) for name, (r, w) in pipes.items()}
