@@ -605,13 +605,14 @@ class Stopped:
     full: float
 
 
-def first_try_limit(limits: SandboxLimits) -> float:
-    """Class mode's first-try wall-clock limit per call: the rubric's `first_try_s`, else a
-    fifth of its `wall_s` but at least 2 s; never more than `wall_s`. A call the rubric
-    allows 10 s is stopped after 2 s on the first try (a student's endless loop costs the
-    class 2 s, not 10), and its submission is graded again with the full 10 s later."""
-    wanted = limits.first_try_s if limits.first_try_s is not None else max(2.0, limits.wall_s / 5)
-    return min(wanted, limits.wall_s)
+def first_try_limit(first_try_s: float | None, wall_s: float) -> float:
+    """Class mode's first-try wall-clock limit of a call whose full limit is `wall_s`: the
+    rubric's `limits.first_try_s`, else a fifth of `wall_s` but at least 2 s; never more
+    than `wall_s`. A call the rubric allows 10 s is stopped after 2 s on the first try (a
+    student's endless loop costs the class 2 s, not 10), and its submission is graded again
+    with the full 10 s later; a call a check allows 60 s gets 12 s first."""
+    wanted = first_try_s if first_try_s is not None else max(2.0, wall_s / 5)
+    return min(wanted, wall_s)
 
 
 @dataclass
@@ -699,15 +700,15 @@ class Grader:
 
     def grade(self, sub: Submission, *, timings: bool = False) -> SubmissionResult:
         """Grade one submission with the rubric's full limits."""
-        return self.grade_first_try(sub, first_try=None, timings=timings)[0]
+        return self.grade_first_try(sub, first_try=False, timings=timings)[0]
 
-    def grade_first_try(self, sub: Submission, *, first_try: float | None,
+    def grade_first_try(self, sub: Submission, *, first_try: bool,
                         timings: bool = False) -> tuple[SubmissionResult, tuple[Stopped, ...]]:
-        """Grade one submission, every call's wall-clock limit cut to `first_try` seconds
-        (class mode's first try; None: the rubric's limits). Also returns the calls that
-        were stopped by that shorter limit: when there are some, the result is not final
-        (the submission must be graded again with the full limits); when there are none,
-        the result is exactly what `grade` gives."""
+        """Grade one submission; with `first_try`, every call's wall-clock limit is cut to
+        its first-try limit (`first_try_limit`: class mode's first try). Also returns the
+        calls that were stopped by that shorter limit: when there are some, the result is
+        not final (the submission must be graded again with the full limits); when there
+        are none, the result is exactly what `grade` gives."""
         t0 = time.perf_counter()
         plan = self.plan
         answers, sub = _answers_of(sub, plan)  # a report (.pdf/.md/.txt) where no answers file
@@ -748,21 +749,22 @@ class Grader:
                      "total_s": t_end - t0} if timings else None,
         ), stopped
 
-    def _call_limits(self, key: ProbeKey, first_try: float | None) -> tuple[Limits | None, bool]:
-        """The limits of one call, and whether `first_try` shortened its wall-clock limit."""
+    def _call_limits(self, key: ProbeKey, first_try: bool) -> tuple[Limits | None, float | None]:
+        """The limits of one call, and its full wall-clock limit when the first try cut it."""
         limits = self.call_limits[key]
-        if first_try is None:
-            return limits, False
+        if not first_try:
+            return limits, None
         full = limits if limits is not None else sandbox_limits(self.plan.rubric.limits)
-        if first_try >= full.wall_s:
-            return limits, False
-        return dataclasses.replace(full, wall_s=first_try), True
+        cut = first_try_limit(self.plan.rubric.limits.first_try_s, full.wall_s)
+        if cut >= full.wall_s:
+            return limits, None
+        return dataclasses.replace(full, wall_s=cut), full.wall_s
 
-    def _run_code(self, sub: Submission, first_try: float | None = None) -> tuple[dict[ProbeKey, ProbeOutput], tuple[Stopped, ...]]:
+    def _run_code(self, sub: Submission, first_try: bool = False) -> tuple[dict[ProbeKey, ProbeOutput], tuple[Stopped, ...]]:
         out: dict[ProbeKey, ProbeOutput] = {}
         calls = []
         by_id: dict[str, ProbeKey] = {}
-        shortened: set[str] = set()
+        shortened: dict[str, tuple[float, float]] = {}  # call id -> (first-try limit, full limit)
         for key in self.plan.probe_keys:
             fname = module_file(sub.files, key.module, self.plan.rubric.notebooks)
             if fname is None:
@@ -773,9 +775,9 @@ class Grader:
                 continue
             from grader.sandbox import ProbeCall
 
-            limits, cut = self._call_limits(key, first_try)
-            if cut:
-                shortened.add(key.id)
+            limits, full = self._call_limits(key, first_try)
+            if full is not None and limits is not None:
+                shortened[key.id] = (limits.wall_s, full)
             calls.append(ProbeCall(id=key.id, module=key.module, probe=key.probe, args=key.args,
                                    limits=limits, seed=self.plan.rubric.seed))
             by_id[key.id] = key
@@ -810,8 +812,8 @@ class Grader:
                     msg = f"{msg} ({r.traceback[-1]})" if r.traceback[-1] not in msg else msg
                 out[key] = ProbeOutput(status=r.status, value=r.value, message=msg, details=details)
                 if cid in shortened and r.status == "timeout" and r.limit == "wall_s":
-                    stopped.append(Stopped(module=key.module, probe=key.probe, first_try=first_try or 0.0,
-                                           full=(self.call_limits[key] or sandbox_limits(self.plan.rubric.limits)).wall_s))
+                    stopped.append(Stopped(module=key.module, probe=key.probe, first_try=shortened[cid][0],
+                                           full=shortened[cid][1]))
         return out, tuple(stopped)
 
     def _code_notes(self, probe_out: dict[Any, ProbeOutput]) -> list[str]:

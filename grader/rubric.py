@@ -82,7 +82,7 @@ class SandboxLimits(BaseModel):
     first_try_s: float | None = Field(
         None, gt=0, le=600, description="class mode only: the wall-clock seconds a call gets on its first try; a "
         "submission with a call still running then is provisional and is graded again with the full wall_s by the "
-        "next run of the same command. Default: wall_s / 5, at least 2 s (never more than wall_s)")
+        "next run of the same command. Default: a fifth of the call's wall_s, at least 2 s (never more than its wall_s)")
 
 
 # What the zygote imports for every child when a rubric lists these packages and says

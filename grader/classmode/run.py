@@ -31,7 +31,8 @@ children, which is where the cores go; one process keeps one copy of torch, of t
 reference outputs and of the zygote. The main thread alone writes the gradebook: one
 transaction per submission as soon as it is done, then its files.
 
-First try: every call gets the rubric's ``limits.first_try_s`` of wall-clock time (see
+First try: every call gets its first-try wall-clock limit (the rubric's
+``limits.first_try_s``, else a fifth of the call's ``wall_s``, at least 2 s: see
 ``grader.engine.first_try_limit``) instead of its full ``wall_s``, so that a student's
 endless loop holds a worker for seconds, not for the whole limit. A submission with a call
 still running then is recorded as graded but provisional (``failure`` starting with
@@ -224,7 +225,7 @@ class _Shared:
     audience: str
     html: bool
     late: Any = None  # grader.late.LateBook, when a late policy applies
-    first_try: float | None = None  # each call's wall-clock limit on the first try (None: the rubric's)
+    first_try: bool = False  # each call gets its first-try wall-clock limit (grader.engine.first_try_limit) first
     retry: frozenset[tuple[str, str]] = frozenset()  # (submission, content hash) provisional before: full limits now
 
 
@@ -283,7 +284,7 @@ def grade_task(task: Task, shared: _Shared, renderer: HtmlRenderer | None) -> Ta
             t_wait = time.perf_counter()
             grader = shared.grader.get()
             t0 += time.perf_counter() - t_wait  # the run's one-off start-up is not this submission's time
-            first_try = None if (task.name, chash) in shared.retry else shared.first_try
+            first_try = shared.first_try and (task.name, chash) not in shared.retry
             result, stopped = grader.grade_first_try(sub, first_try=first_try, timings=shared.timings)
             if stopped:
                 provisional = provisional_reason(stopped)
@@ -488,12 +489,10 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
     grader = LazyGrader(lambda: Grader.create(plan, device=device, isolation=isolation, many=True))
     stop = threading.Event()
     try:
-        from grader.engine import first_try_limit
-
         shared = _Shared(grader=grader, plan=plan, known=gb.graded_results(assignment, key), overrides=tuple(gb.overrides(assignment)),
                          force=bool(getattr(args, "force", False)), timings=timings, audience=audience,
                          html=renderer_probe is not None, late=late,
-                         first_try=None if getattr(args, "full_limits", False) else first_try_limit(plan.rubric.limits),
+                         first_try=not getattr(args, "full_limits", False),
                          retry=frozenset(gb.provisional_results(assignment, key)))
         current = gb.current_ids(assignment)
         todo: queue.Queue[Task] = queue.Queue()
@@ -580,7 +579,7 @@ def _run(args: argparse.Namespace, *, plan: Plan, device: str, gb: Gradebook, ou
             print(f"  {for_terminal(o.task.name, newlines=False)}: {how}{for_terminal(o.failure, newlines=False)}")
     if provisional and not quiet:
         print(f"{len(provisional)} submission(s) had a call still running after the first try "
-              f"({shared.first_try:g} s per call; the rubric allows more): their results are provisional "
+              "(a fifth of the call's limit, at least 2 s, or the rubric's first_try_s): their results are provisional "
               "(Status 'provisional' in grades.csv). Run the same command again to grade them with the full limits:")
         for o in sorted(provisional, key=lambda o: o.task.name):
             print(f"  {for_terminal(o.task.name, newlines=False)}: {for_terminal(o.provisional or '', newlines=False)}")

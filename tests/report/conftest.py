@@ -41,7 +41,7 @@ def code_grader(answers_grader: Grader) -> Callable[[Path], SubmissionResult]:
     def grade(path: Path) -> SubmissionResult:
         g = Grader(plan=plan, device="cpu", sandbox=None, ref_outputs=answers_grader.ref_outputs)
         with open_submission(path) as sub:
-            g._run_code = lambda s, first_try=None: (run_probes_here(plan, s), ())  # type: ignore[method-assign]
+            g._run_code = lambda s, first_try=False: (run_probes_here(plan, s), ())  # type: ignore[method-assign]
             return g.grade(sub)
 
     return grade
