@@ -29,6 +29,7 @@ a silent zero.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Union
 
@@ -429,7 +430,30 @@ class _TargetResult:
     message: str
 
 
-def _grade_one(key: str, text: Any, problem: _Problem, spec: Spec, tol: Tolerance) -> _TargetResult:
+_COMPILED: dict[int, tuple[Any, _Problem, dict[str, list[_Form]]]] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compiled(spec: Spec) -> tuple[_Problem, dict[str, list[_Form]]]:
+    """The spec's problem, and a cache of its targets' accepted forms, built once per spec
+    object (a class is graded against one plan: every submission's formula check used to
+    rebuild the problem and rerun autograd on every case, a few ms each). The forms are
+    only read (compared against) afterwards, so one copy serves every worker thread."""
+    with _COMPILED_LOCK:
+        hit = _COMPILED.get(id(spec))
+        if hit is not None and hit[0] is spec:
+            return hit[1], hit[2]
+    problem = _Problem.build(spec)
+    entry: tuple[Any, _Problem, dict[str, list[_Form]]] = (spec, problem, {})
+    with _COMPILED_LOCK:
+        if len(_COMPILED) >= 256:  # specs of other plans (tests, the service's reloads): never kept for long
+            _COMPILED.clear()
+        _COMPILED[id(spec)] = entry
+    return problem, entry[2]
+
+
+def _grade_one(key: str, text: Any, problem: _Problem, spec: Spec, tol: Tolerance,
+               forms: dict[str, list[_Form]] | None = None) -> _TargetResult:
     if not isinstance(text, (str, int, float)) or isinstance(text, bool) or not str(text).strip():
         return _TargetResult(key, "missing", 0.0, f"{key}: not given")
     if isinstance(text, int) and text.bit_length() > 4 * MAX_FORMULA_CHARS:  # more digits than that, unprinted
@@ -439,17 +463,22 @@ def _grade_one(key: str, text: Any, problem: _Problem, spec: Spec, tol: Toleranc
         return _TargetResult(key, "manual", 0.0, f"{key}: {len(text)} characters, too long to read as one formula "
                              f"(at most {MAX_FORMULA_CHARS}); left for manual review")
     try:
-        return _grade_text(key, text, problem, spec, tol)
+        return _grade_text(key, text, problem, spec, tol, forms)
     except RecursionError:  # parentheses nested hundreds deep: the parser and evaluator recurse
         return _TargetResult(key, "manual", 0.0, f"{key}: nested too deeply to read as a formula; left for manual review")
 
 
-def _grade_text(key: str, text: str, problem: _Problem, spec: Spec, tol: Tolerance) -> _TargetResult:
+def _grade_text(key: str, text: str, problem: _Problem, spec: Spec, tol: Tolerance,
+                cache: dict[str, list[_Form]] | None = None) -> _TargetResult:
     try:
         readings = parse_readings(text)
     except ParseError as err:
         return _TargetResult(key, "manual", 0.0, f"{key}: could not be read as a formula ({err}); left for manual review")
-    forms = problem.forms(key)
+    forms = cache.get(key) if cache is not None else None
+    if forms is None:
+        forms = problem.forms(key)
+        if cache is not None:
+            cache[key] = forms
     verdicts = []
     for expr in readings:
         try:
@@ -484,7 +513,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     pre = precheck(spec, ctx)
     if pre is not None:
         return pre
-    problem = _Problem.build(spec)
+    problem, forms = _compiled(spec)
     value = ctx.answer
     if isinstance(value, str) and len(problem.targets) == 1:
         value = {next(iter(problem.targets)): value}
@@ -499,7 +528,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
                        f"(found {', '.join(unknown) or 'nothing'}); left for manual review",
                        views=[TextView(label="formulas", text=text)])
     tol = ctx.tolerance
-    results = [_grade_one(k, given.get(k), problem, spec, tol) for k in problem.targets]
+    results = [_grade_one(k, given.get(k), problem, spec, tol, forms) for k in problem.targets]
     fraction = sum(r.credit for r in results) / len(results)
     parts = [r.message for r in results]
     if unknown:
