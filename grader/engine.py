@@ -267,25 +267,17 @@ def _derived_entries(derived: dict[Any, Any], mistakes: dict[Any, Any]) -> list[
 
 
 def _store_derived(path: Path, derived: dict[Any, Any], mistakes: dict[Any, Any]) -> None:
-    """As `_store_cache`, for `trusted_side`'s cache file."""
-    import tempfile
-
+    """Write `trusted_side`'s cache file (see `_write_verified`)."""
     try:
         entries = _derived_entries(derived, mistakes)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            _freeze_entries(entries, Path(tmp), sort_keys=False)
-            back = _thaw_entries(Path(tmp))
-            if len(back) == len(entries) and all(
-                    fa == fb and _same(va, vb) for (fa, va), (fb, vb) in zip(entries, back)):
-                os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except (OSError, TypeError, ValueError, RubricError):
-        pass
+    except (TypeError, ValueError, RubricError):
+        return
+
+    def reads_back(tmp: Path) -> bool:
+        back = _thaw_entries(tmp)
+        return len(back) == len(entries) and all(fa == fb and _same(va, vb) for (fa, va), (fb, vb) in zip(entries, back))
+
+    _write_verified(path, lambda tmp: _freeze_entries(entries, tmp, sort_keys=False), reads_back)
 
 
 def _read_derived(path: Path, plan: Plan,
@@ -355,10 +347,19 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _store_cache(outputs: dict[ProbeKey, Any], path: Path, keys: tuple[ProbeKey, ...]) -> None:
-    """Write the cache file through a temporary file and a rename (a concurrent reader sees
-    the old file or the whole new one); any failure leaves no cache, and so do outputs
-    that would not read back exactly as they are (a tuple, a numpy scalar...)."""
-    import os
+    """Write the reference cache file (see `_write_verified`)."""
+    def reads_back(tmp: Path) -> bool:
+        back = load_frozen_outputs(tmp, keys)
+        return all(_same(outputs[k], back[k]) for k in keys)
+
+    _write_verified(path, lambda tmp: freeze_outputs(outputs, tmp, sort_keys=False), reads_back)
+
+
+def _write_verified(path: Path, write: Callable[[Path], None], reads_back: Callable[[Path], bool]) -> None:
+    """Write a cache file through a temporary file and a rename (a concurrent reader sees
+    the old file or the whole new one), only when `reads_back` says the temporary file
+    gives back exactly what was written (a tuple or a numpy scalar would not); any failure
+    leaves no cache file."""
     import tempfile
 
     try:
@@ -366,9 +367,8 @@ def _store_cache(outputs: dict[ProbeKey, Any], path: Path, keys: tuple[ProbeKey,
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
         try:
-            freeze_outputs(outputs, Path(tmp), sort_keys=False)
-            back = load_frozen_outputs(Path(tmp), keys)
-            if all(_same(outputs[k], back[k]) for k in keys):
+            write(Path(tmp))
+            if reads_back(Path(tmp)):
                 os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -628,10 +628,12 @@ class Grader:
     oracles: ModuleType | None = None
     mistakes: dict[Any, Any] = field(default_factory=dict)  # per check path: (use, mistake, value it gives)
     call_limits: dict[ProbeKey, Limits | None] = field(init=False)  # per probe call, worked out once
+    rubric_limits: Limits = field(init=False)  # a call's limits where no check overrides them (None above)
     oracle_memo: OracleMemo = field(default_factory=OracleMemo)  # oracles' results by input, for the class
 
     def __post_init__(self) -> None:
         self.call_limits = {key: call_limits(self.plan, key) for key in self.plan.probe_keys}
+        self.rubric_limits = sandbox_limits(self.plan.rubric.limits)
         if self.oracles is None:
             self.oracles = plan_oracles(self.plan)
 
@@ -754,7 +756,7 @@ class Grader:
         limits = self.call_limits[key]
         if not first_try:
             return limits, None
-        full = limits if limits is not None else sandbox_limits(self.plan.rubric.limits)
+        full = limits if limits is not None else self.rubric_limits
         cut = first_try_limit(self.plan.rubric.limits.first_try_s, full.wall_s)
         if cut >= full.wall_s:
             return limits, None
@@ -938,7 +940,7 @@ def _answers_of(sub: Submission, plan: Plan) -> tuple[Answers, Submission]:
         return answers, sub
     from grader.writeup.loader import load_answers_or_writeup
 
-    return load_answers_or_writeup(sub, plan=plan)
+    return load_answers_or_writeup(sub, plan=plan, answers=answers)
 
 
 def diagnosed(spec: Any, ctx: CheckContext, res: CheckOutcome, known: Any,

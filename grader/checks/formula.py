@@ -453,7 +453,7 @@ def _compiled(spec: Spec) -> tuple[_Problem, dict[str, list[_Form]]]:
 
 
 def _grade_one(key: str, text: Any, problem: _Problem, spec: Spec, tol: Tolerance,
-               forms: dict[str, list[_Form]] | None = None) -> _TargetResult:
+               cache: dict[str, list[_Form]] | None = None) -> _TargetResult:
     if not isinstance(text, (str, int, float)) or isinstance(text, bool) or not str(text).strip():
         return _TargetResult(key, "missing", 0.0, f"{key}: not given")
     if isinstance(text, int) and text.bit_length() > 4 * MAX_FORMULA_CHARS:  # more digits than that, unprinted
@@ -463,7 +463,7 @@ def _grade_one(key: str, text: Any, problem: _Problem, spec: Spec, tol: Toleranc
         return _TargetResult(key, "manual", 0.0, f"{key}: {len(text)} characters, too long to read as one formula "
                              f"(at most {MAX_FORMULA_CHARS}); left for manual review")
     try:
-        return _grade_text(key, text, problem, spec, tol, forms)
+        return _grade_text(key, text, problem, spec, tol, cache)
     except RecursionError:  # parentheses nested hundreds deep: the parser and evaluator recurse
         return _TargetResult(key, "manual", 0.0, f"{key}: nested too deeply to read as a formula; left for manual review")
 
@@ -513,7 +513,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
     pre = precheck(spec, ctx)
     if pre is not None:
         return pre
-    problem, forms = _compiled(spec)
+    problem, cache = _compiled(spec)
     value = ctx.answer
     if isinstance(value, str) and len(problem.targets) == 1:
         value = {next(iter(problem.targets)): value}
@@ -528,7 +528,7 @@ def grade(spec: Spec, ctx: CheckContext) -> CheckOutcome:
                        f"(found {', '.join(unknown) or 'nothing'}); left for manual review",
                        views=[TextView(label="formulas", text=text)])
     tol = ctx.tolerance
-    results = [_grade_one(k, given.get(k), problem, spec, tol, forms) for k in problem.targets]
+    results = [_grade_one(k, given.get(k), problem, spec, tol, cache) for k in problem.targets]
     fraction = sum(r.credit for r in results) / len(results)
     parts = [r.message for r in results]
     if unknown:

@@ -124,15 +124,17 @@ def read_writeup(sub: Submission, name: str, *, plan: "Plan", limits: WriteupLim
 
 
 def load_answers_or_writeup(
-    sub: Submission, *, plan: "Plan", limits: WriteupLimits | None = None
+    sub: Submission, *, plan: "Plan", limits: WriteupLimits | None = None, answers: Answers | None = None
 ) -> tuple[Answers, Submission]:
     """The submission's answers (from its answers file, else from its write-up) and the
     submission to grade (a view with the write-up's code as modules, where it has code).
+    `answers`: what `load_answers` already gave for this submission (not read again).
 
     A write-up that cannot be read (not a PDF, encrypted, over a reading limit) is the
     answers' error, "could not read the write-up (report.pdf: ...)", which every answer
     check reports; the code checks are graded as usual."""
-    answers = load_answers(sub, known_paths=plan.known_paths)
+    if answers is None:
+        answers = load_answers(sub, known_paths=plan.known_paths)
     if answers.data is not None or answers.error is not None:
         return answers, sub
     found = find_writeups(sub.files)
